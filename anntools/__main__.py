@@ -1,0 +1,3 @@
+from anntools.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,446 @@
+"""Streaming VCF input: line checks with line numbers, record parsing by htslib (cyvcf2).
+
+Why two layers: htslib parses fields and genotypes fast and correctly, but it
+stops at the first malformed record and cannot say which line it was. So this
+module reads the raw lines itself (plain, gzip or bgzip), keeps line numbers
+and byte progress, sets aside lines that are not valid records with a reason,
+and hands the valid ones to cyvcf2 in bounded chunks. Memory stays flat: at most
+one chunk of lines is held at a time.
+
+Coordinates: ``Record.pos`` is VCF's 1-based position.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gzip
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import cyvcf2
+import numpy as np
+
+from anntools.errors import AnnotationError
+
+MAX_LINE_BYTES = 8 * 1024 * 1024
+CHUNK_RECORDS = 20_000
+CHUNK_BYTES = 8 * 1024 * 1024
+FIXED_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
+
+_BASES = re.compile(r"[ACGTNacgtn]+")
+_SYMBOLIC = re.compile(r"<[^<>,\s]+>")
+_BREAKEND = re.compile(r"[ACGTNacgtn]*[\[\]][^\s,]+[\[\]][ACGTNacgtn]*|\.?[ACGTNacgtn]+\.?")
+_CONTIG = re.compile(r"##contig=<.*?ID=([^,>]+).*?(?:length=(\d+))?.*>")
+
+ProgressCallback = Callable[[int, int, int], None]
+"""Called as ``progress(records_done, bytes_read, bytes_total)``."""
+
+
+def _silence_htslib() -> None:
+    """Turn off htslib's stderr chatter (undeclared contigs, dummy INFO types).
+
+    Our own checks report what matters, with line numbers; htslib's warnings
+    would only reach the worker's log as noise. cyvcf2 links htslib statically
+    and exports its symbols, so the switch is reached through its module file.
+    """
+    try:
+        ctypes.CDLL(cyvcf2.cyvcf2.__file__).hts_set_log_level(0)
+    except (OSError, AttributeError):  # a build without the symbol: keep the noise
+        pass
+
+
+_silence_htslib()
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The meta lines and the #CHROM line of a VCF."""
+
+    meta_lines: list[str]
+    column_line: str
+    samples: list[str]
+    version: str
+    contig_lengths: dict[str, int]
+
+    @property
+    def line_count(self) -> int:
+        return len(self.meta_lines) + 1
+
+
+@dataclass(slots=True)
+class Genotypes:
+    """Genotype tallies of one record over its samples.
+
+    ``allele_counts[i]`` counts called copies of allele i (0 = REF) over all
+    samples; ``called`` counts samples with no missing allele.
+    """
+
+    called: int
+    het: int
+    hom_alt: int
+    allele_counts: list[int]
+
+
+@dataclass(slots=True)
+class Record:
+    """One valid data line. ``columns`` are the raw text fields, kept for output."""
+
+    line_no: int
+    columns: list[str]
+    chrom: str
+    pos: int
+    ref: str
+    alts: list[str]
+    info_ac: list[int] | None
+    info_an: int | None
+    genotypes: Genotypes | None
+
+
+@dataclass(frozen=True, slots=True)
+class LineProblem:
+    """A line set aside (``skipped``) or kept with a warning."""
+
+    line_no: int
+    reason: str
+    skipped: bool = True
+
+
+@dataclass(slots=True)
+class ReadStats:
+    records: int = 0
+    problems: list[LineProblem] = field(default_factory=list)
+
+    @property
+    def skipped(self) -> int:
+        return sum(1 for p in self.problems if p.skipped)
+
+
+class VcfReader:
+    """Reads one VCF file; iterate ``records()`` once.
+
+    Lines that are not valid records are recorded in ``stats.problems`` and
+    not returned. Fatal problems (not a VCF, no header, a truncated or corrupt
+    gzip stream) raise AnnotationError naming the line.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        progress: ProgressCallback | None = None,
+        max_line_bytes: int = MAX_LINE_BYTES,
+    ) -> None:
+        self.path = Path(path)
+        self.bytes_total = self.path.stat().st_size
+        self.stats = ReadStats()
+        self._progress = progress
+        self._max_line_bytes = max_line_bytes
+        self._raw: IO[bytes] = open(self.path, "rb")  # noqa: SIM115 - closed in close()
+        self._text: IO[bytes] = self._open_decompressed(self._raw)
+        self._line_no = 0
+        try:
+            self.header = self._read_header()
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self._text.close()
+        self._raw.close()
+
+    def __enter__(self) -> VcfReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _open_decompressed(raw: IO[bytes]) -> IO[bytes]:
+        magic = raw.read(2)
+        raw.seek(0)
+        if magic == b"\x1f\x8b":  # gzip and bgzip (bgzip is multi-member gzip)
+            return gzip.GzipFile(fileobj=raw, mode="rb")
+        return raw
+
+    @property
+    def bytes_read(self) -> int:
+        return self._raw.tell()
+
+    def _next_line(self) -> bytes | None:
+        """The next line without its newline; None at the end. Over-long lines are skipped."""
+        while True:
+            try:
+                line = self._text.readline(self._max_line_bytes + 1)
+            except EOFError as exc:
+                raise AnnotationError(
+                    f"the compressed file ends early, after line {self._line_no}: "
+                    "it is truncated; upload it again"
+                ) from exc
+            except (zlib.error, gzip.BadGzipFile) as exc:
+                raise AnnotationError(
+                    f"the compressed data is corrupt after line {self._line_no} ({exc})"
+                ) from exc
+            if not line:
+                return None
+            self._line_no += 1
+            if len(line) > self._max_line_bytes and not line.endswith(b"\n"):
+                self._discard_rest_of_line()
+                self.stats.problems.append(
+                    LineProblem(
+                        self._line_no,
+                        f"line longer than the limit of {self._max_line_bytes:,} bytes",
+                    )
+                )
+                continue
+            return line.rstrip(b"\r\n")
+
+    def _discard_rest_of_line(self) -> None:
+        while True:
+            piece = self._text.readline(1024 * 1024)
+            if not piece or piece.endswith(b"\n"):
+                return
+
+    def _decode(self, line: bytes) -> str | None:
+        try:
+            return line.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+
+    def _read_header(self) -> Header:
+        first = self._next_line()
+        text = self._decode(first) if first is not None else None
+        if text is None or not text.startswith("##fileformat=VCF"):
+            raise AnnotationError(
+                "not a VCF file: the first line must be '##fileformat=VCFv…'", line_no=1
+            )
+        meta = [text]
+        while True:
+            line = self._next_line()
+            if line is None:
+                raise AnnotationError("the file ends before the '#CHROM' header line")
+            text = self._decode(line)
+            if text is None:
+                raise AnnotationError("header line is not UTF-8 text", self._line_no)
+            if text.startswith("##"):
+                meta.append(text)
+                continue
+            if not text.startswith("#CHROM"):
+                raise AnnotationError(
+                    "expected the '#CHROM' header line before any record", self._line_no
+                )
+            return self._parse_column_line(meta, text)
+
+    def _parse_column_line(self, meta: list[str], text: str) -> Header:
+        columns = text.split("\t")
+        if tuple(columns[:8]) != FIXED_COLUMNS:
+            raise AnnotationError(
+                "the '#CHROM' line must be tab-separated: " + "\t".join(FIXED_COLUMNS),
+                self._line_no,
+            )
+        samples = columns[9:] if len(columns) > 9 else []
+        return Header(
+            meta_lines=meta,
+            column_line=text,
+            samples=samples,
+            version=meta[0].split("=", 1)[1].strip(),
+            contig_lengths=_contig_lengths(meta),
+        )
+
+    # -- records -------------------------------------------------------------
+
+    def records(self) -> Iterator[Record]:
+        """Valid records in file order, parsed by htslib in bounded chunks."""
+        checker = _LineChecker(len(self.header.column_line.split("\t")))
+        with tempfile.TemporaryDirectory(prefix="anntools-") as tmp:
+            chunk = _Chunk(Path(tmp) / "chunk.vcf", self.header)
+            while True:
+                line = self._next_line()
+                if line is None:
+                    break
+                if not line.strip():
+                    continue
+                columns = self._checked_columns(line, checker)
+                if columns is not None:
+                    chunk.add(self._line_no, columns, len(line))
+                if chunk.full:
+                    yield from self._parse_chunk(chunk)
+            yield from self._parse_chunk(chunk)
+
+    def _checked_columns(self, line: bytes, checker: _LineChecker) -> list[str] | None:
+        text = self._decode(line)
+        if text is None:
+            self.stats.problems.append(LineProblem(self._line_no, "not UTF-8 text"))
+            return None
+        columns = text.split("\t")
+        problem = checker.problem(columns)
+        if problem is not None:
+            self.stats.problems.append(LineProblem(self._line_no, problem))
+            return None
+        warning = checker.order_warning(columns[0], int(columns[1]))
+        if warning is not None:
+            self.stats.problems.append(LineProblem(self._line_no, warning, skipped=False))
+        return columns
+
+    def _parse_chunk(self, chunk: _Chunk) -> Iterator[Record]:
+        pending = chunk.take()
+        while pending:
+            done = 0
+            try:
+                for variant in chunk.parse(pending):
+                    line_no, columns = pending[done]
+                    yield _record(line_no, columns, variant)
+                    done += 1
+                    self.stats.records += 1
+                pending = []
+            except Exception as exc:  # htslib refused a line our checks let through
+                line_no, _ = pending[done]
+                self.stats.problems.append(LineProblem(line_no, f"htslib cannot parse it ({exc})"))
+                pending = pending[done + 1 :]
+        if self._progress is not None:
+            self._progress(self.stats.records, self.bytes_read, self.bytes_total)
+
+
+class _Chunk:
+    """Valid lines waiting for htslib, written to a small file it can open."""
+
+    def __init__(self, path: Path, header: Header) -> None:
+        self._path = path
+        self._header_text = "\n".join([*header.meta_lines, header.column_line]) + "\n"
+        self._lines: list[tuple[int, list[str]]] = []
+        self._bytes = 0
+
+    def add(self, line_no: int, columns: list[str], size: int) -> None:
+        self._lines.append((line_no, columns))
+        self._bytes += size
+
+    @property
+    def full(self) -> bool:
+        return len(self._lines) >= CHUNK_RECORDS or self._bytes >= CHUNK_BYTES
+
+    def take(self) -> list[tuple[int, list[str]]]:
+        lines, self._lines, self._bytes = self._lines, [], 0
+        return lines
+
+    def parse(self, lines: list[tuple[int, list[str]]]) -> Iterator[Any]:
+        body = "\n".join("\t".join(columns) for _, columns in lines)
+        self._path.write_text(self._header_text + body + "\n", encoding="utf-8")
+        reader = cyvcf2.VCF(str(self._path), strict_gt=False)
+        try:
+            yield from reader
+        finally:
+            reader.close()
+
+
+class _LineChecker:
+    """Lexical checks htslib does not do, or does without saying where."""
+
+    def __init__(self, n_columns: int) -> None:
+        self._n_columns = n_columns
+        self._chrom = ""
+        self._pos = 0
+        self._finished_chroms: set[str] = set()
+
+    def problem(self, columns: list[str]) -> str | None:
+        if len(columns) != self._n_columns:
+            return (
+                f"{len(columns)} tab-separated columns, expected {self._n_columns} "
+                "as in the '#CHROM' line"
+            )
+        if not columns[1].isdigit() or int(columns[1]) < 1:
+            return f"POS {columns[1]!r} is not a positive integer"
+        if not _BASES.fullmatch(columns[3]):
+            return f"REF {_clip(columns[3])!r} has characters other than A, C, G, T, N"
+        for alt in columns[4].split(","):
+            if not _valid_alt(alt):
+                return f"ALT allele {_clip(alt)!r} is not bases, '*', '.', <ID> or a breakend"
+        return None
+
+    def order_warning(self, chrom: str, pos: int) -> str | None:
+        """A note when the record is out of order; such records are still annotated."""
+        if chrom != self._chrom:
+            revisited = chrom in self._finished_chroms
+            if self._chrom:
+                self._finished_chroms.add(self._chrom)
+            self._chrom, self._pos = chrom, pos
+            if revisited:
+                return f"unsorted: {chrom} appears again after other chromosomes (kept)"
+            return None
+        previous, self._pos = self._pos, max(self._pos, pos)
+        if pos < previous:
+            return f"unsorted: {chrom}:{pos} comes after {chrom}:{previous} (kept)"
+        return None
+
+
+def _valid_alt(alt: str) -> bool:
+    return (
+        alt in ("*", ".")
+        or _BASES.fullmatch(alt) is not None
+        or _SYMBOLIC.fullmatch(alt) is not None
+        or _BREAKEND.fullmatch(alt) is not None
+    )
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _contig_lengths(meta: list[str]) -> dict[str, int]:
+    lengths = {}
+    for line in meta:
+        if line.startswith("##contig="):
+            match = _CONTIG.match(line)
+            if match and match.group(2):
+                lengths[match.group(1)] = int(match.group(2))
+    return lengths
+
+
+def _record(line_no: int, columns: list[str], variant: Any) -> Record:
+    ac, an = _info_counts(variant)
+    return Record(
+        line_no=line_no,
+        columns=columns,
+        chrom=variant.CHROM,
+        pos=variant.POS,
+        ref=variant.REF,
+        alts=list(variant.ALT) or ["."],
+        info_ac=ac,
+        info_an=an,
+        genotypes=_genotypes(variant),
+    )
+
+
+def _info_counts(variant: Any) -> tuple[list[int] | None, int | None]:
+    """INFO AC and AN as integers; old files declare them as strings or not at all."""
+    info = variant.INFO
+    ac, an = info.get("AC"), info.get("AN")
+    try:
+        ac_list = None if ac is None else [int(x) for x in str(ac).strip("()").split(",") if x]
+        an_int = None if an is None else int(an)
+    except ValueError:
+        return None, None
+    return ac_list, an_int
+
+
+def _genotypes(variant: Any) -> Genotypes | None:
+    """Tallies from htslib's genotype array (-1 = missing allele, -2 = ploidy padding)."""
+    if variant.genotype is None:
+        return None
+    alleles = variant.genotype.array()[:, :-1]
+    present = alleles != -2
+    missing = (alleles == -1).any(axis=1)
+    called_rows = ~missing & present.any(axis=1)
+    called_alleles = alleles[called_rows]
+    n_alleles = 1 + len(variant.ALT)
+    counts = np.bincount(called_alleles[called_alleles >= 0], minlength=n_alleles)
+    gt_types = variant.gt_types  # 0 hom-ref, 1 het, 2 unknown, 3 hom-alt
+    return Genotypes(
+        called=int(called_rows.sum()),
+        het=int((gt_types == 1).sum()),
+        hom_alt=int((gt_types == 3).sum()),
+        allele_counts=[int(c) for c in counts[:n_alleles]],
+    )

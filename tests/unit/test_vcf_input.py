@@ -1,0 +1,147 @@
+"""Input handling: every kind of bad input gets a clear message naming the line."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from anntools.errors import AnnotationError
+from anntools.vcf import VcfReader
+from tests.conftest import SAMPLES
+
+HEADER = [
+    "##fileformat=VCFv4.2",
+    "##contig=<ID=1,length=248956422>",
+    "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">",
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2",
+]
+
+
+def read_all(path: Path) -> tuple[VcfReader, list]:  # type: ignore[type-arg]
+    with VcfReader(path) as reader:
+        return reader, list(reader.records())
+
+
+def test_good_records_come_back_with_their_line_numbers(write_vcf) -> None:  # type: ignore[no-untyped-def]
+    path = write_vcf([*HEADER, "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0/1\t1/1",
+                      "1\t20\trs1\tAT\tA,ATT\t.\t.\tAC=1,1;AN=4\tGT\t1/2\t0/0"])
+    reader, records = read_all(path)
+    assert [(r.line_no, r.pos, r.alts) for r in records] == [(5, 10, ["G"]), (6, 20, ["A", "ATT"])]
+    assert records[0].genotypes is not None
+    assert (records[0].genotypes.het, records[0].genotypes.hom_alt) == (1, 1)
+    assert records[1].genotypes is not None
+    assert records[1].genotypes.allele_counts == [2, 1, 1]
+    assert records[1].info_ac == [1, 1] and records[1].info_an == 4
+    assert reader.stats.problems == []
+
+
+def test_bad_records_are_skipped_with_line_and_reason(write_vcf) -> None:  # type: ignore[no-untyped-def]
+    # GIVEN one good record among a short line, an illegal allele and a bad POS
+    path = write_vcf([
+        *HEADER,
+        "1\t10\t.\tA\tG\t.\t.",
+        "1\t11\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0",
+        "1\t12\t.\tA\tX1\t.\t.\t.\tGT\t0/1\t0/0",
+        "1\t13\t.\tQ\tA\t.\t.\t.\tGT\t0/1\t0/0",
+        "1\tabc\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0",
+    ])
+    # WHEN it is read
+    reader, records = read_all(path)
+    # THEN the good one survives and each bad one is named
+    assert [r.pos for r in records] == [11]
+    reasons = {p.line_no: p.reason for p in reader.stats.problems}
+    assert set(reasons) == {5, 7, 8, 9}
+    assert "7 tab-separated columns, expected 11" in reasons[5]
+    assert "ALT allele 'X1'" in reasons[7]
+    assert "REF 'Q'" in reasons[8]
+    assert "POS 'abc'" in reasons[9]
+
+
+def test_unsorted_records_are_kept_with_a_warning(write_vcf) -> None:  # type: ignore[no-untyped-def]
+    path = write_vcf([*HEADER, "1\t50\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0",
+                      "1\t40\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0"])
+    reader, records = read_all(path)
+    assert len(records) == 2
+    [warning] = reader.stats.problems
+    assert (warning.line_no, warning.skipped) == (6, False)
+    assert "unsorted" in warning.reason
+
+
+def test_symbolic_star_and_missing_alleles_are_records(write_vcf) -> None:  # type: ignore[no-untyped-def]
+    path = write_vcf([*HEADER, "1\t50\t.\tA\t<DEL>,*\t.\t.\tSVTYPE=DEL\tGT\t0/1\t1/2",
+                      "1\t60\t.\tA\t.\t.\t.\t.\tGT\t0/0\t0/0"])
+    reader, records = read_all(path)
+    assert [r.alts for r in records] == [["<DEL>", "*"], ["."]]
+    assert reader.stats.problems == []
+
+
+def test_a_10_megabyte_line_is_skipped_without_holding_it(write_vcf) -> None:  # type: ignore[no-untyped-def]
+    huge = "1\t70\t.\tA\tG\t.\t.\tX=" + "A" * (10 * 1024 * 1024) + "\tGT\t0/1\t0/0"
+    path = write_vcf([*HEADER, "1\t60\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0", huge,
+                      "1\t80\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0"])
+    reader, records = read_all(path)
+    assert [r.pos for r in records] == [60, 80]
+    [problem] = reader.stats.problems
+    assert problem.line_no == 6 and "longer than the limit" in problem.reason
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        (["this is not a vcf"], "line 1: not a VCF file"),
+        (["##fileformat=VCFv4.2", "##source=x"], "ends before the '#CHROM' header line"),
+        (["##fileformat=VCFv4.2", "1\t10\t.\tA\tG\t.\t.\t."], "line 2: expected the '#CHROM'"),
+        (["##fileformat=VCFv4.2", "#CHROM POS ID REF ALT QUAL FILTER INFO"], "line 2:"),
+    ],
+)
+def test_unusable_files_raise_a_clear_error(write_vcf, lines: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(AnnotationError, match=message.replace("(", r"\(")):
+        read_all(write_vcf(lines))
+
+
+def test_gzip_input_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "in.vcf.gz"
+    path.write_bytes(gzip.compress(("\n".join([*HEADER, "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0"]) + "\n").encode()))
+    _, records = read_all(path)
+    assert [r.pos for r in records] == [10]
+
+
+def test_bgzip_sample_is_read() -> None:
+    reader, records = read_all(SAMPLES / "premium_3.vcf.gz")
+    assert reader.header.version == "VCFv3.3"
+    assert len(records) == 3431
+    assert len(reader.header.samples) == 107
+
+
+def test_truncated_gzip_names_the_last_good_line(tmp_path: Path) -> None:
+    data = gzip.compress((SAMPLES / "free_1.vcf").read_bytes())
+    path = tmp_path / "cut.vcf.gz"
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(AnnotationError, match=r"ends early, after line \d+: it is truncated"):
+        read_all(path)
+
+
+def test_progress_reports_records_and_bytes(tmp_path: Path) -> None:
+    seen: list[tuple[int, int, int]] = []
+    with VcfReader(SAMPLES / "free_1.vcf", progress=lambda *a: seen.append(a)) as reader:
+        list(reader.records())
+    records, bytes_read, total = seen[-1]
+    assert records == 1141
+    assert bytes_read == total == (SAMPLES / "free_1.vcf").stat().st_size
+
+
+def test_cli_reports_bad_input_without_a_traceback(write_vcf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    path = write_vcf(["##fileformat=VCFv4.2", *HEADER[1:], "1\t10\t.\tA\tZZ\t.\t.\t.\tGT\t0/1\t0/0"])
+    done = subprocess.run(
+        [sys.executable, "-m", "anntools", "annotate", str(path), "-o", str(tmp_path / "out"),
+         "--bundle", "none"],
+        capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert "no valid variant records" in done.stderr and "line 5" in done.stderr
+    assert not list((tmp_path / "out").glob("*.annot.vcf"))
