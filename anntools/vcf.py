@@ -12,6 +12,7 @@ Coordinates: ``Record.pos`` is VCF's 1-based position.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gzip
 import os
@@ -49,10 +50,8 @@ def _silence_htslib() -> None:
     would only reach the worker's log as noise. cyvcf2 links htslib statically
     and exports its symbols, so the switch is reached through its module file.
     """
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # no such symbol: keep the noise
         ctypes.CDLL(cyvcf2.cyvcf2.__file__).hts_set_log_level(0)
-    except (OSError, AttributeError):  # a build without the symbol: keep the noise
-        pass
 
 
 _silence_htslib()
@@ -141,7 +140,7 @@ class VcfReader:
         self._progress = progress
         self._max_line_bytes = max_line_bytes
         self._raw: IO[bytes] = open(self.path, "rb")  # noqa: SIM115 - closed in close()
-        self._text: IO[bytes] = self._open_decompressed(self._raw)
+        self._text = self._open_decompressed(self._raw)
         self._line_no = 0
         try:
             self.header = self._read_header()
@@ -160,7 +159,7 @@ class VcfReader:
         self.close()
 
     @staticmethod
-    def _open_decompressed(raw: IO[bytes]) -> IO[bytes]:
+    def _open_decompressed(raw: IO[bytes]) -> IO[bytes] | gzip.GzipFile:
         magic = raw.read(2)
         raw.seek(0)
         if magic == b"\x1f\x8b":  # gzip and bgzip (bgzip is multi-member gzip)
@@ -427,20 +426,42 @@ def _info_counts(variant: Any) -> tuple[list[int] | None, int | None]:
 
 
 def _genotypes(variant: Any) -> Genotypes | None:
-    """Tallies from htslib's genotype array (-1 = missing allele, -2 = ploidy padding)."""
+    """Tallies from htslib's genotypes; cyvcf2 counts called/het/hom-alt in C."""
     if variant.genotype is None:
         return None
-    alleles = variant.genotype.array()[:, :-1]
-    present = alleles != -2
-    missing = (alleles == -1).any(axis=1)
-    called_rows = ~missing & present.any(axis=1)
-    called_alleles = alleles[called_rows]
     n_alleles = 1 + len(variant.ALT)
-    counts = np.bincount(called_alleles[called_alleles >= 0], minlength=n_alleles)
-    gt_types = variant.gt_types  # 0 hom-ref, 1 het, 2 unknown, 3 hom-alt
+    if len(variant.gt_types) <= _SMALL_COHORT:
+        counts = _allele_counts_small(variant.genotypes, n_alleles)
+    else:
+        counts = _allele_counts_large(variant.genotype.array(), n_alleles)
     return Genotypes(
-        called=int(called_rows.sum()),
-        het=int((gt_types == 1).sum()),
-        hom_alt=int((gt_types == 3).sum()),
-        allele_counts=[int(c) for c in counts[:n_alleles]],
+        called=variant.num_called,
+        het=variant.num_het,
+        hom_alt=variant.num_hom_alt,
+        allele_counts=counts,
     )
+
+
+# Below this many samples, plain lists beat numpy's per-call overhead.
+_SMALL_COHORT = 16
+
+
+def _allele_counts_small(genotypes: list[list[Any]], n_alleles: int) -> list[int]:
+    """Allele counts over fully called samples; each genotype ends with its phase flag."""
+    counts = [0] * n_alleles
+    for genotype in genotypes:
+        alleles = genotype[:-1]
+        if alleles and min(alleles) >= 0:
+            for allele in alleles:
+                if allele < n_alleles:
+                    counts[allele] += 1
+    return counts
+
+
+def _allele_counts_large(array: Any, n_alleles: int) -> list[int]:
+    """The same with numpy (-1 = missing allele, -2 = padding for lower ploidy)."""
+    alleles = array[:, :-1]
+    called_rows = ~(alleles == -1).any(axis=1) & (alleles >= 0).any(axis=1)
+    called = alleles[called_rows]
+    counts = np.bincount(called[called >= 0], minlength=n_alleles)
+    return [int(c) for c in counts[:n_alleles]]

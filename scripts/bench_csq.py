@@ -109,24 +109,57 @@ def main() -> None:
     fasta = args.workdir / "reference.fa"
     shutil.copyfile(next(case.glob("*.fa")), fasta)  # bcftools writes its .fai beside it
     chrom, sequence = read_fasta(fasta)
-    print(f"case {args.case}: {gff.name}, {chrom} {len(sequence):,} bp; "
-          f"building {args.records:,} records …", flush=True)
+    print(
+        f"case {args.case}: {gff.name}, {chrom} {len(sequence):,} bp; "
+        f"building {args.records:,} records …",
+        flush=True,
+    )
     records = synthetic_records(chrom, sequence, args.records, args.seed)
     vcf = write_vcf(args.workdir / "synthetic.vcf", chrom, len(sequence), records)
     del records
 
-    bcftools = measure("bcftools csq", [
-        "bcftools", "csq", "-l", "-f", str(fasta), "-g", str(gff), "-Oz", "-o",
-        str(args.workdir / "bcftools.csq.vcf.gz"), str(vcf),
-    ])
-    anntools = measure("anntools", [
-        sys.executable, "-m", "anntools", "annotate", str(vcf), "-o", str(args.workdir / "anntools"),
-        "--gff", str(gff), "--fasta", str(fasta), "--bundle", "none", "--progress", "none",
-    ])
+    bcftools = measure(
+        "bcftools csq",
+        [
+            "bcftools",
+            "csq",
+            "-l",
+            "-f",
+            str(fasta),
+            "-g",
+            str(gff),
+            "-Oz",
+            "-o",
+            str(args.workdir / "bcftools.csq.vcf.gz"),
+            str(vcf),
+        ],
+    )
+    anntools = measure(
+        "anntools",
+        [
+            sys.executable,
+            "-m",
+            "anntools",
+            "annotate",
+            str(vcf),
+            "-o",
+            str(args.workdir / "anntools"),
+            "--gff",
+            str(gff),
+            "--fasta",
+            str(fasta),
+            "--bundle",
+            "none",
+            "--progress",
+            "none",
+        ],
+    )
     print(f"{'tool':<14}{'seconds':>10}{'records/s':>14}{'peak RSS MiB':>15}")
     for m in (bcftools, anntools):
-        print(f"{m.tool:<14}{m.seconds:>10.2f}{args.records / m.seconds:>14,.0f}"
-              f"{m.peak_rss_mib:>15.1f}")
+        print(
+            f"{m.tool:<14}{m.seconds:>10.2f}{args.records / m.seconds:>14,.0f}"
+            f"{m.peak_rss_mib:>15.1f}"
+        )
     print(f"anntools / bcftools csq throughput: {bcftools.seconds / anntools.seconds:.2f}")
 
 

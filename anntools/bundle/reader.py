@@ -1,0 +1,222 @@
+"""Read an annotation bundle (numpy only) and answer per-variant queries.
+
+Queries take GRCh38 positions, 1-based and closed (``[pos, end]``), with
+chromosomes named ``chr1``/``1``/``chrM``/``MT``. Arrays are memory-mapped;
+only the gene table is turned into Python lists at load, and annotation sets
+are decoded on first use and cached.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from anntools.bundle import format as fmt
+from anntools.bundle.format import BundleError
+from anntools.bundle.paths import default_bundle_dir
+from anntools.model import REGIONS, GeneHit
+
+_LAST_INSIDE_CODE = fmt.INTRON  # codes up to this one mean "inside the gene"
+
+Entries = tuple[tuple[int, int], ...]  # (gene index, region code) pairs
+
+
+@dataclass(frozen=True, slots=True)
+class _SegmentIndex:
+    start: npt.NDArray[np.int64]  # 1-based first base per segment
+    set_id: npt.NDArray[np.int32]
+
+
+@dataclass(frozen=True, slots=True)
+class _SnpIndex:
+    pos: npt.NDArray[np.int64]  # 1-based, sorted
+    ref: npt.NDArray[np.uint8]
+    alt: npt.NDArray[np.uint8]
+    rs: npt.NDArray[np.uint32]
+
+
+class Bundle:
+    """A loaded GRCh38 annotation bundle; build one with ``python -m anntools.bundle build``."""
+
+    def __init__(
+        self, path: Path, manifest: dict[str, Any], arrays: dict[str, npt.NDArray[Any]]
+    ) -> None:
+        self.path = path
+        self.manifest = manifest
+        self._set_offset = arrays["set_offset"]
+        self._set_entry = arrays["set_entry"]
+        self._names: list[str] = arrays["genes_name"].tolist()
+        biotypes: list[str] = manifest["biotypes"]
+        self._biotypes = [biotypes[i] for i in arrays["genes_biotype"].tolist()]
+        self._strands = [s.decode() for s in arrays["genes_strand"].tolist()]
+        self._starts: list[int] = arrays["genes_start"].tolist()
+        self._ends: list[int] = arrays["genes_end"].tolist()
+        self._segments = {
+            chrom: _SegmentIndex(arrays["seg_start"][a:b], arrays["seg_set"][a:b])
+            for chrom, (a, b) in manifest["segments"]["chroms"].items()
+        }
+        self._snps = {
+            chrom: _SnpIndex(*(arrays[name][a:b] for name in fmt.SNP_ARRAYS))
+            for chrom, (a, b) in manifest["snps"]["chroms"].items()
+        }
+        self._chrom_names: dict[str, str] = {}
+        self._entries: dict[int, Entries] = {}
+        self._inside_hits: dict[int, tuple[GeneHit, ...]] = {}
+
+    @classmethod
+    def load(cls, path: Path | str | None = None) -> Bundle:
+        """Open the bundle at ``path`` (default: default_bundle_dir())."""
+        path = Path(path) if path else default_bundle_dir()
+        manifest = _read_manifest(path)
+        names = fmt.GENE_ARRAYS + fmt.SEGMENT_ARRAYS + fmt.SET_ARRAYS + fmt.SNP_ARRAYS
+        arrays = {name: _load_array(path, name) for name in names}
+        return cls(path, manifest, arrays)
+
+    @property
+    def mt_gff3_path(self) -> Path:
+        """GFF3 of the 13 mitochondrial protein-coding genes (seqid MT, rCRS coordinates)."""
+        return self.path / self.manifest["mt_gff3"]
+
+    @property
+    def source_sha256(self) -> str:
+        """sha256 of the source sdist the bundle was built from."""
+        return str(self.manifest["source"]["sha256"])
+
+    def gene_hits(self, chrom: str, pos: int, end: int | None = None) -> list[GeneHit]:
+        """Where the GRCh38 interval [pos, end] (1-based closed) falls relative to genes.
+
+        One hit per gene overlapping the interval or within 5 kb of it (no
+        flanks on chrM, whose genes abut), with the most specific region (see
+        REGIONS) any of its bases reaches. Upstream/downstream follow the
+        gene's strand; their distance is the gap in bp (1 = adjacent). With no
+        gene that near: one ``intergenic`` hit naming the nearest gene. An
+        unknown chromosome gives no hits. Hits come in the genes' positional
+        order.
+        """
+        segments = self._segments.get(self._bundle_chrom(chrom))
+        if segments is None:
+            return []
+        end = pos if end is None else max(end, pos)
+        first = int(segments.start.searchsorted(pos, "right")) - 1
+        if end == pos:
+            return self._hits_for_set(int(segments.set_id[max(first, 0)]), pos, end)
+        last = int(segments.start.searchsorted(end, "right")) - 1
+        # Adjacent segments never share a set, but a long interval may revisit one.
+        set_ids = list(dict.fromkeys(segments.set_id[max(first, 0) : last + 1].tolist()))
+        if len(set_ids) == 1:
+            return self._hits_for_set(set_ids[0], pos, end)
+        return self._hits(_merge_entries([self._decode(s) for s in set_ids]), pos, end)
+
+    def rsid(self, chrom: str, pos: int, ref: str, alt: str, any_alt: bool = False) -> str | None:
+        """The rsID of the common SNP at GRCh38 ``pos`` (1-based) with this REF and ALT.
+
+        The common set holds one ALT per rsID, though dbSNP ids name a site
+        with all its alleles; ``any_alt=True`` matches on position and REF only.
+        """
+        snps = self._snps.get(self._bundle_chrom(chrom))
+        if snps is None or len(ref) != 1 or (len(alt) != 1 and not any_alt):
+            return None
+        ref_code, alt_code = ord(ref.upper()), ord(alt.upper()[:1] or "N")
+        row = int(snps.pos.searchsorted(pos))
+        while row < len(snps.pos) and int(snps.pos[row]) == pos:
+            if snps.ref[row] == ref_code and (any_alt or snps.alt[row] == alt_code):
+                return f"rs{int(snps.rs[row])}"
+            row += 1
+        return None
+
+    def _bundle_chrom(self, chrom: str) -> str:
+        try:
+            return self._chrom_names[chrom]
+        except KeyError:
+            short = chrom[3:] if chrom[:3].lower() == "chr" else chrom
+            name = "chrM" if short.upper() in ("M", "MT") else f"chr{short}"
+            self._chrom_names[chrom] = name
+            return name
+
+    def _decode(self, set_id: int) -> Entries:
+        entries = self._entries.get(set_id)
+        if entries is None:
+            packed = self._set_entry[self._set_offset[set_id] : self._set_offset[set_id + 1]]
+            entries = tuple((v >> fmt.CODE_BITS, v & fmt.CODE_MASK) for v in packed.tolist())
+            self._entries[set_id] = entries
+        return entries
+
+    def _hits_for_set(self, set_id: int, pos: int, end: int) -> list[GeneHit]:
+        # Sets whose genes all contain the segment give the same hits everywhere.
+        cached = self._inside_hits.get(set_id)
+        if cached is not None:
+            return list(cached)
+        entries = self._decode(set_id)
+        hits = self._hits(entries, pos, end)
+        if all(code <= _LAST_INSIDE_CODE for _, code in entries):
+            self._inside_hits[set_id] = tuple(hits)
+        return hits
+
+    def _hits(self, entries: Entries, pos: int, end: int) -> list[GeneHit]:
+        if entries and entries[0][1] == fmt.INTERGENIC:
+            gene = min((g for g, _ in entries), key=lambda g: self._gap(g, pos, end))
+            return [self._hit(gene, fmt.INTERGENIC, self._gap(gene, pos, end))]
+        return [
+            self._hit(gene, code, 0 if code <= _LAST_INSIDE_CODE else self._gap(gene, pos, end))
+            for gene, code in entries
+        ]
+
+    def _hit(self, gene: int, code: int, distance: int) -> GeneHit:
+        return GeneHit(
+            gene=self._names[gene],
+            biotype=self._biotypes[gene],
+            strand=self._strands[gene],
+            region=REGIONS[code],
+            distance=distance,
+        )
+
+    def _gap(self, gene: int, pos: int, end: int) -> int:
+        """Bases from the interval [pos, end] to the gene's span; 0 when they overlap."""
+        if end < self._starts[gene]:
+            return self._starts[gene] - end
+        if pos > self._ends[gene]:
+            return pos - self._ends[gene]
+        return 0
+
+
+def _merge_entries(sets: list[Entries]) -> Entries:
+    """Union of sets, keeping per gene the most specific code; intergenic only if nothing else."""
+    best: dict[int, int] = {}
+    for entries in sets:
+        for gene, code in entries:
+            if code < best.get(gene, len(REGIONS)):
+                best[gene] = code
+    genic = {g: c for g, c in best.items() if c != fmt.INTERGENIC}
+    return tuple(sorted((genic or best).items()))
+
+
+def _read_manifest(path: Path) -> dict[str, Any]:
+    manifest_path = path / fmt.MANIFEST
+    try:
+        manifest: dict[str, Any] = json.loads(manifest_path.read_text())
+    except FileNotFoundError:
+        raise BundleError(
+            f"no annotation bundle at {path}; build it with `python -m anntools.bundle build`"
+        ) from None
+    if (
+        manifest.get("format") != fmt.FORMAT_NAME
+        or manifest.get("format_version") != fmt.FORMAT_VERSION
+    ):
+        raise BundleError(
+            f"{manifest_path} is not a {fmt.FORMAT_NAME} v{fmt.FORMAT_VERSION} bundle; rebuild it"
+        )
+    return manifest
+
+
+def _load_array(path: Path, name: str) -> npt.NDArray[Any]:
+    try:
+        array = np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False)
+    except FileNotFoundError:
+        raise BundleError(f"annotation bundle {path} lacks {name}.npy; rebuild it") from None
+    # A plain ndarray view of the map: numpy.memmap's subclass hooks slow scalar access.
+    return np.asarray(array).view(np.ndarray)
