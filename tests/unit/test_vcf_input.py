@@ -16,7 +16,7 @@ from tests.conftest import SAMPLES
 HEADER = [
     "##fileformat=VCFv4.2",
     "##contig=<ID=1,length=248956422>",
-    "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">",
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
     "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2",
 ]
 
@@ -27,8 +27,13 @@ def read_all(path: Path) -> tuple[VcfReader, list]:  # type: ignore[type-arg]
 
 
 def test_good_records_come_back_with_their_line_numbers(write_vcf) -> None:  # type: ignore[no-untyped-def]
-    path = write_vcf([*HEADER, "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0/1\t1/1",
-                      "1\t20\trs1\tAT\tA,ATT\t.\t.\tAC=1,1;AN=4\tGT\t1/2\t0/0"])
+    path = write_vcf(
+        [
+            *HEADER,
+            "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0/1\t1/1",
+            "1\t20\trs1\tAT\tA,ATT\t.\t.\tAC=1,1;AN=4\tGT\t1/2\t0/0",
+        ]
+    )
     reader, records = read_all(path)
     assert [(r.line_no, r.pos, r.alts) for r in records] == [(5, 10, ["G"]), (6, 20, ["A", "ATT"])]
     assert records[0].genotypes is not None
@@ -41,14 +46,16 @@ def test_good_records_come_back_with_their_line_numbers(write_vcf) -> None:  # t
 
 def test_bad_records_are_skipped_with_line_and_reason(write_vcf) -> None:  # type: ignore[no-untyped-def]
     # GIVEN one good record among a short line, an illegal allele and a bad POS
-    path = write_vcf([
-        *HEADER,
-        "1\t10\t.\tA\tG\t.\t.",
-        "1\t11\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0",
-        "1\t12\t.\tA\tX1\t.\t.\t.\tGT\t0/1\t0/0",
-        "1\t13\t.\tQ\tA\t.\t.\t.\tGT\t0/1\t0/0",
-        "1\tabc\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0",
-    ])
+    path = write_vcf(
+        [
+            *HEADER,
+            "1\t10\t.\tA\tG\t.\t.",
+            "1\t11\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0",
+            "1\t12\t.\tA\tX1\t.\t.\t.\tGT\t0/1\t0/0",
+            "1\t13\t.\tQ\tA\t.\t.\t.\tGT\t0/1\t0/0",
+            "1\tabc\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0",
+        ]
+    )
     # WHEN it is read
     reader, records = read_all(path)
     # THEN the good one survives and each bad one is named
@@ -62,8 +69,9 @@ def test_bad_records_are_skipped_with_line_and_reason(write_vcf) -> None:  # typ
 
 
 def test_unsorted_records_are_kept_with_a_warning(write_vcf) -> None:  # type: ignore[no-untyped-def]
-    path = write_vcf([*HEADER, "1\t50\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0",
-                      "1\t40\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0"])
+    path = write_vcf(
+        [*HEADER, "1\t50\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0", "1\t40\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0"]
+    )
     reader, records = read_all(path)
     assert len(records) == 2
     [warning] = reader.stats.problems
@@ -72,8 +80,13 @@ def test_unsorted_records_are_kept_with_a_warning(write_vcf) -> None:  # type: i
 
 
 def test_symbolic_star_and_missing_alleles_are_records(write_vcf) -> None:  # type: ignore[no-untyped-def]
-    path = write_vcf([*HEADER, "1\t50\t.\tA\t<DEL>,*\t.\t.\tSVTYPE=DEL\tGT\t0/1\t1/2",
-                      "1\t60\t.\tA\t.\t.\t.\t.\tGT\t0/0\t0/0"])
+    path = write_vcf(
+        [
+            *HEADER,
+            "1\t50\t.\tA\t<DEL>,*\t.\t.\tSVTYPE=DEL\tGT\t0/1\t1/2",
+            "1\t60\t.\tA\t.\t.\t.\t.\tGT\t0/0\t0/0",
+        ]
+    )
     reader, records = read_all(path)
     assert [r.alts for r in records] == [["<DEL>", "*"], ["."]]
     assert reader.stats.problems == []
@@ -81,8 +94,14 @@ def test_symbolic_star_and_missing_alleles_are_records(write_vcf) -> None:  # ty
 
 def test_a_10_megabyte_line_is_skipped_without_holding_it(write_vcf) -> None:  # type: ignore[no-untyped-def]
     huge = "1\t70\t.\tA\tG\t.\t.\tX=" + "A" * (10 * 1024 * 1024) + "\tGT\t0/1\t0/0"
-    path = write_vcf([*HEADER, "1\t60\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0", huge,
-                      "1\t80\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0"])
+    path = write_vcf(
+        [
+            *HEADER,
+            "1\t60\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0",
+            huge,
+            "1\t80\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0",
+        ]
+    )
     reader, records = read_all(path)
     assert [r.pos for r in records] == [60, 80]
     [problem] = reader.stats.problems
@@ -105,7 +124,11 @@ def test_unusable_files_raise_a_clear_error(write_vcf, lines: list[str], message
 
 def test_gzip_input_is_read(tmp_path: Path) -> None:
     path = tmp_path / "in.vcf.gz"
-    path.write_bytes(gzip.compress(("\n".join([*HEADER, "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0"]) + "\n").encode()))
+    path.write_bytes(
+        gzip.compress(
+            ("\n".join([*HEADER, "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0"]) + "\n").encode()
+        )
+    )
     _, records = read_all(path)
     assert [r.pos for r in records] == [10]
 
@@ -135,11 +158,24 @@ def test_progress_reports_records_and_bytes(tmp_path: Path) -> None:
 
 
 def test_cli_reports_bad_input_without_a_traceback(write_vcf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    path = write_vcf(["##fileformat=VCFv4.2", *HEADER[1:], "1\t10\t.\tA\tZZ\t.\t.\t.\tGT\t0/1\t0/0"])
+    path = write_vcf(
+        ["##fileformat=VCFv4.2", *HEADER[1:], "1\t10\t.\tA\tZZ\t.\t.\t.\tGT\t0/1\t0/0"]
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "anntools", "annotate", str(path), "-o", str(tmp_path / "out"),
-         "--bundle", "none"],
-        capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "anntools",
+            "annotate",
+            str(path),
+            "-o",
+            str(tmp_path / "out"),
+            "--bundle",
+            "none",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr

@@ -1,0 +1,193 @@
+"""Counts over a run, written as the AnnTools-style count log and as summary.json."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from anntools.annotation import RecordAnnotation
+from anntools.model import REGIONS
+from anntools.vcf import LineProblem
+
+SUMMARY_VERSION = 1
+MAX_LISTED_PROBLEMS = 1000  # the log names at most this many lines; the counts stay exact
+
+
+@dataclass(slots=True)
+class RunInfo:
+    """Facts about the run that are not counts."""
+
+    input_name: str
+    vcf_version: str
+    samples: int
+    assembly: str
+    assembly_reason: str
+    sources: list[str]
+    engine_version: str
+
+
+@dataclass(slots=True)
+class Counts:
+    """Per-record tallies; ``add`` once per annotated record."""
+
+    records: int = 0
+    alleles: int = 0
+    in_dbsnp: int = 0
+    rsid_from_input: int = 0
+    rsid_from_common: int = 0
+    lifted: int = 0
+    unmapped: int = 0
+    transitions: int = 0
+    transversions: int = 0
+    regions: Counter[str] = field(default_factory=Counter)
+    consequences: Counter[str] = field(default_factory=Counter)
+    classes: Counter[str] = field(default_factory=Counter)
+    chromosomes: Counter[str] = field(default_factory=Counter)
+    genes: Counter[str] = field(default_factory=Counter)
+
+    def add(self, chrom: str, annotation: RecordAnnotation) -> None:
+        self.records += 1
+        self.chromosomes[chrom] += 1
+        self._add_alleles(annotation)
+        if annotation.rsid:
+            self.in_dbsnp += 1
+            if annotation.rsid_source == "input":
+                self.rsid_from_input += 1
+            else:
+                self.rsid_from_common += 1
+        if annotation.unmapped:
+            self.unmapped += 1
+        elif annotation.grch38 is not None:
+            self.lifted += 1
+        self.regions[annotation.region or "unannotated"] += 1
+        for term in {t for e in annotation.entries for t in e.consequence.split("&")}:
+            self.consequences[term] += 1
+        for gene in {e.gene for e in annotation.entries if e.region != "intergenic"}:
+            self.genes[gene] += 1
+
+    def _add_alleles(self, annotation: RecordAnnotation) -> None:
+        for allele in annotation.alleles:
+            self.alleles += 1
+            self.classes[allele.variant_class] += 1
+            if allele.substitution == "Ts":
+                self.transitions += 1
+            elif allele.substitution == "Tv":
+                self.transversions += 1
+
+    @property
+    def ts_tv(self) -> float | None:
+        return self.transitions / self.transversions if self.transversions else None
+
+
+def summary(info: RunInfo, counts: Counts, problems: list[LineProblem]) -> dict[str, Any]:
+    """The machine-readable summary the web page draws its charts from."""
+    skipped = [p for p in problems if p.skipped]
+    warnings = [p for p in problems if not p.skipped]
+    return {
+        "version": SUMMARY_VERSION,
+        "engine": info.engine_version,
+        "input": {
+            "name": info.input_name,
+            "vcf_version": info.vcf_version,
+            "samples": info.samples,
+            "assembly": info.assembly,
+            "assembly_reason": info.assembly_reason,
+        },
+        "sources": info.sources,
+        "records": counts.records,
+        "alleles": counts.alleles,
+        "in_dbsnp": {
+            "total": counts.in_dbsnp,
+            "percent": _percent(counts.in_dbsnp, counts.records),
+            "from_input": counts.rsid_from_input,
+            "from_common_set": counts.rsid_from_common,
+        },
+        "ts_tv": {
+            "transitions": counts.transitions,
+            "transversions": counts.transversions,
+            "ratio": None if counts.ts_tv is None else round(counts.ts_tv, 4),
+        },
+        "regions": _ordered_regions(counts.regions),
+        "consequences": dict(counts.consequences.most_common()),
+        "classes": dict(counts.classes.most_common()),
+        "chromosomes": dict(counts.chromosomes),
+        "top_genes": dict(counts.genes.most_common(25)),
+        "liftover": {"lifted": counts.lifted, "unmapped": counts.unmapped},
+        "skipped_lines": {
+            "total": len(skipped),
+            "lines": [
+                {"line": p.line_no, "reason": p.reason} for p in skipped[:MAX_LISTED_PROBLEMS]
+            ],
+        },
+        "warnings": {
+            "total": len(warnings),
+            "lines": [
+                {"line": p.line_no, "reason": p.reason} for p in warnings[:MAX_LISTED_PROBLEMS]
+            ],
+        },
+    }
+
+
+def count_log(data: dict[str, Any]) -> str:
+    """The human-readable count log, AnnTools' first lines kept in their order."""
+    total = data["records"]
+    dbsnp = data["in_dbsnp"]
+    lines = [
+        f"Input: {data['input']['name']} ({data['input']['vcf_version']}, "
+        f"{data['input']['samples']} samples)",
+        f"Assembly: {data['input']['assembly']} ({data['input']['assembly_reason']})",
+        f"Annotation sources: {', '.join(data['sources']) or 'none'}",
+        "",
+        f"Total number of variants: {total}",
+        f"In dbSNP: {dbsnp['total']} ({dbsnp['percent']:.2f}%)"
+        f" [from ID column {dbsnp['from_input']}, from common set {dbsnp['from_common_set']}]",
+        "",
+    ]
+    lines += _section("By region", data["regions"], total)
+    lines += _section("By consequence", data["consequences"], total)
+    lines += _section("By variant class (per ALT allele)", data["classes"], data["alleles"])
+    tstv = data["ts_tv"]
+    ratio = "n/a" if tstv["ratio"] is None else f"{tstv['ratio']:.3f}"
+    lines += [
+        f"Ts/Tv: {ratio} (transitions {tstv['transitions']}, "
+        f"transversions {tstv['transversions']})",
+        "",
+    ]
+    lines += _section("By chromosome", data["chromosomes"], total)
+    lift = data["liftover"]
+    lines += [
+        f"Lifted to GRCh38: {lift['lifted']}, unmapped (kept, flagged): {lift['unmapped']}",
+        "",
+    ]
+    lines += _problem_section("Skipped lines", data["skipped_lines"])
+    lines += _problem_section("Warnings (records kept)", data["warnings"])
+    return "\n".join(lines) + "\n"
+
+
+def _section(title: str, counts: dict[str, int], total: int) -> list[str]:
+    rows = [f"{title}:"]
+    rows += [f"  {name}\t{n}\t{_percent(n, total):.2f}%" for name, n in counts.items()]
+    return [*rows, ""]
+
+
+def _problem_section(title: str, problems: dict[str, Any]) -> list[str]:
+    rows = [f"{title}: {problems['total']}"]
+    rows += [f"  line {p['line']}: {p['reason']}" for p in problems["lines"]]
+    if problems["total"] > len(problems["lines"]):
+        rows.append(f"  … and {problems['total'] - len(problems['lines'])} more")
+    return [*rows, ""]
+
+
+def _ordered_regions(regions: Counter[str]) -> dict[str, int]:
+    order = [*REGIONS, "unannotated"]
+    return {r: regions[r] for r in order if regions[r]}
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 2) if whole else 0.0
+
+
+def to_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2) + "\n"
