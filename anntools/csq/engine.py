@@ -1,0 +1,391 @@
+"""TranscriptAnnotator: transcript-level consequences of VCF alleles, like ``bcftools csq -l``.
+
+The search order is bcftools': CDS segments first (coding prediction), then
+UTRs, then exons (splice sites), and only when none of these was hit, whole
+transcripts (intron / non_coding). Transcripts of a contig are binned by
+position so that a lookup touches a handful of candidates.
+
+Coordinates: the public ``annotate`` takes the VCF's 1-based POS; everything
+inside is 0-based (closed intervals), like bcftools' own structures.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from array import array
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Mapping
+from functools import partial
+
+from anntools.csq import collector as bits
+from anntools.csq.coding import annotate_cds, coding_snv
+from anntools.csq.codons import STANDARD, VERTEBRATE_MITOCHONDRIAL, GeneticCode, genetic_code
+from anntools.csq.collector import Collector
+from anntools.csq.fasta import FastaReader
+from anntools.csq.gff3 import Cds, Exon, Transcript, Utr, read_gff3
+from anntools.csq.splice import INSIDE, N_SPLICE_REGION_INTRON, OVERLAP, Call, Splice
+from anntools.model import Consequence
+
+log = logging.getLogger(__name__)
+
+_BIN_SHIFT = 14  # 16 kb bins
+_QUIET = 11  # an SNV this far from every feature edge sees no splice/start/stop/edge effect
+_PAD = N_SPLICE_REGION_INTRON  # exons are looked up with this much flank, as bcftools indexes them
+_MITO_NAMES = {"M", "MT"}
+
+
+def normalize_chrom(name: str) -> str:
+    """Canonical contig name: no ``chr`` prefix, and ``M``/``chrM``/``chrMT`` -> ``MT``."""
+    bare = name[3:] if name[:3].lower() == "chr" else name
+    return "MT" if bare.upper() in _MITO_NAMES else bare
+
+
+def default_genetic_codes() -> dict[str, int]:
+    """Table per canonical contig name: vertebrate mitochondrial (2) for MT, standard otherwise."""
+    return {"MT": VERTEBRATE_MITOCHONDRIAL}
+
+
+def _span_order(tr: Transcript) -> tuple[int, int, int]:
+    """bcftools' regidx order: by start, longer first, then GFF3 order."""
+    return tr.beg, -tr.end, tr.order
+
+
+class _SnvPlan:
+    """What an SNV anywhere in one quiet stretch of a contig hits.
+
+    ``coding`` are the (transcript, CDS) pairs whose codon must be translated;
+    ``tail`` the consequences that do not depend on the bases (UTR, intron, ...).
+    """
+
+    __slots__ = ("coding", "tail")
+
+    def __init__(
+        self, coding: tuple[tuple[Transcript, Cds], ...], tail: tuple[Consequence, ...]
+    ) -> None:
+        self.coding = coding
+        self.tail = tail
+
+
+class _Contig:
+    """The transcripts of one contig, binned for lookup, with its sequence and genetic code.
+
+    For SNVs it also keeps "quiet" stretches: positions more than ``_QUIET``
+    bases from every feature boundary, where an SNV's relation to every
+    transcript (inside a CDS, UTR, intron...) cannot change, so that part of
+    the answer is computed once per stretch and reused.
+    """
+
+    __slots__ = (
+        "_loud_ends",
+        "_loud_starts",
+        "_plans",
+        "bins",
+        "code",
+        "fetch",
+        "name",
+        "transcripts",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        transcripts: list[Transcript],
+        fetch: Callable[[int, int], str],
+        code: GeneticCode,
+    ):
+        self.name = name
+        self.fetch = fetch
+        self.code = code
+        self.transcripts = transcripts
+        self._loud_starts: array[int] | None = None
+        self._loud_ends: array[int] = array("q")
+        self._plans: dict[int, _SnvPlan | None] = {}
+        bins: dict[int, list[Transcript]] = {}
+        for tr in sorted(transcripts, key=_span_order):
+            for b in range((tr.beg - _PAD) >> _BIN_SHIFT, ((tr.end + _PAD) >> _BIN_SHIFT) + 1):
+                bins.setdefault(b, []).append(tr)
+        self.bins = {b: tuple(trs) for b, trs in bins.items()}
+
+    def candidates(self, beg: int, end: int) -> list[Transcript]:
+        """Transcripts whose span, plus the splice-region flank, overlaps [beg, end] (0-based)."""
+        first, last = beg >> _BIN_SHIFT, end >> _BIN_SHIFT
+        pool: Iterable[Transcript] = self.bins.get(first, ())
+        if last != first:
+            merged: dict[int, Transcript] = {}
+            for b in range(first, last + 1):
+                merged.update((id(tr), tr) for tr in self.bins.get(b, ()))
+            pool = sorted(merged.values(), key=_span_order)
+        return [tr for tr in pool if tr.beg - _PAD <= end and tr.end + _PAD >= beg]
+
+    def snv_plan(self, beg: int) -> _SnvPlan | None:
+        """The cached plan for an SNV at 0-based ``beg``, or None near a feature boundary."""
+        if self._loud_starts is None:
+            self._index_boundaries()
+        starts = self._loud_starts
+        assert starts is not None
+        k = bisect_right(starts, beg) - 1
+        if k >= 0 and beg < self._loud_ends[k]:
+            return None
+        try:
+            return self._plans[k]
+        except KeyError:
+            plan = self._plans[k] = self._make_plan(beg)
+            return plan
+
+    def _index_boundaries(self) -> None:
+        """Merged windows of +-_QUIET bases around every feature boundary (half-open)."""
+        edges: list[int] = []
+        for tr in self.transcripts:
+            edges += (tr.beg, tr.end)
+            edges += (edge for exon in tr.exons for edge in (exon.beg, exon.end))
+            edges += (edge for utr in tr.utrs for edge in (utr.beg, utr.end))
+            for cds in tr.cds:
+                edges += (cds.beg, cds.end)
+        edges.sort()
+        starts, ends = array("q"), array("q")
+        for edge in edges:
+            lo, hi = edge - _QUIET, edge + _QUIET + 1
+            if ends and lo <= ends[-1]:
+                ends[-1] = max(ends[-1], hi)
+            else:
+                starts.append(lo)
+                ends.append(hi)
+        self._loud_starts, self._loud_ends = starts, ends
+
+    def _make_plan(self, beg: int) -> _SnvPlan | None:
+        """Run the general checks once on a stand-in SNV; keep what is base-independent."""
+        end = beg + 1
+        candidates = self.candidates(beg, end)
+        coding = tuple(_cds_hits(candidates, beg, end, coding_only=True))
+        ref = self.fetch(beg, end)
+        out = Collector()
+        call = Call(beg, ref, "C" if ref == "A" else "A", self.fetch, self.code, out)
+        hit = bool(coding) | _test_utr(call, candidates, beg, end)
+        if _test_splice(call, candidates, beg, end):
+            return None  # cannot happen this far from exons; stay on the general path if it does
+        if not hit:
+            _test_transcripts(call, candidates, beg, end, 0)
+        coding_ids = {id(tr) for tr, _ in coding}
+        if len(coding_ids) != len(coding) or any(
+            id(e.transcript) in coding_ids for e in out.entries
+        ):
+            return None  # one transcript hit twice: let the collector merge on the general path
+        return _SnvPlan(coding, tuple(out.render()))
+
+
+class TranscriptAnnotator:
+    """Consequences of single ALT alleles on the transcripts of a GFF3, read like bcftools csq.
+
+    Build it with :meth:`from_files`; then :meth:`annotate` one allele at a time.
+    """
+
+    def __init__(
+        self,
+        transcripts: Iterable[Transcript],
+        fasta: FastaReader,
+        genetic_codes: Mapping[str, int] | None = None,
+        default_code: int = STANDARD,
+        snv_fast_path: bool = True,
+    ) -> None:
+        self._snv_fast_path = (
+            snv_fast_path  # False forces the general path (for checking the fast one)
+        )
+        codes = default_genetic_codes()
+        codes.update(
+            {normalize_chrom(name): table for name, table in (genetic_codes or {}).items()}
+        )
+        fasta_names = {normalize_chrom(name): name for name in fasta.names}
+        by_contig: dict[str, list[Transcript]] = {}
+        gff_names: dict[str, set[str]] = {}
+        for tr in transcripts:
+            key = normalize_chrom(tr.chrom)
+            by_contig.setdefault(key, []).append(tr)
+            gff_names.setdefault(key, set()).add(tr.chrom)
+        self._contigs: dict[str, _Contig] = {}
+        self._gff_names: set[str] = set()
+        for key, trs in by_contig.items():
+            if key not in fasta_names:
+                log.warning(
+                    "contig %s has transcripts but no sequence in %s; skipped", key, fasta.path
+                )
+                continue
+            fetch = partial(fasta.fetch, fasta_names[key])
+            code = genetic_code(codes.get(key, default_code))
+            self._contigs[key] = _Contig(key, trs, fetch, code)
+            self._gff_names |= gff_names[key]
+        self._lookup: dict[str, _Contig | None] = {}
+
+    @classmethod
+    def from_files(
+        cls,
+        gff3_path: str | os.PathLike[str],
+        fasta_path: str | os.PathLike[str],
+        genetic_codes: Mapping[str, int] | None = None,
+        default_code: int = STANDARD,
+        snv_fast_path: bool = True,
+    ) -> TranscriptAnnotator:
+        """Annotator for an Ensembl-style GFF3 and its FASTA (``.fai`` optional, never written).
+
+        ``genetic_codes`` maps contig names (any naming style) to NCBI table ids;
+        MT/chrM default to table 2, every other contig to ``default_code``.
+        """
+        return cls(
+            read_gff3(gff3_path),
+            FastaReader(fasta_path),
+            genetic_codes,
+            default_code,
+            snv_fast_path,
+        )
+
+    @property
+    def chromosomes(self) -> set[str]:
+        """Contig names (as spelled in the GFF3) that carry transcripts with sequence."""
+        return set(self._gff_names)
+
+    def has_chromosome(self, chrom: str) -> bool:
+        """Whether ``chrom``, in any naming (``chr1``/``1``, ``chrM``/``MT``), has transcripts."""
+        return self._contig(chrom) is not None
+
+    def _contig(self, chrom: str) -> _Contig | None:
+        try:
+            return self._lookup[chrom]
+        except KeyError:
+            contig = self._contigs.get(normalize_chrom(chrom))
+            self._lookup[chrom] = contig
+            return contig
+
+    def annotate(self, chrom: str, pos: int, ref: str, alt: str) -> list[Consequence]:
+        """Consequences of one ALT allele at 1-based ``pos``; [] when no transcript is hit.
+
+        Missing (``.``), spanning-deletion (``*``) and symbolic alleles other than
+        ``<INS...>`` give []. Alleles need not be left-normalised.
+        """
+        contig = self._contig(chrom)
+        if contig is None or not alt or not ref or alt[0] in ".*" or alt[1:2] == "*":
+            return []
+        if alt[0] == "<":
+            return self._annotate_symbolic_insertion(contig, pos - 1, ref.upper(), alt)
+        ref, alt = ref.upper(), alt.upper()
+        beg = pos - 1
+        if self._snv_fast_path and len(ref) == 1 and len(alt) == 1 and ref != alt and alt in "ACGT":
+            plan = contig.snv_plan(beg)
+            if plan is not None:
+                found = [
+                    coding_snv(tr, cds, beg, ref, alt, contig.fetch, contig.code)
+                    for tr, cds in plan.coding
+                ]
+                found.extend(plan.tail)
+                return found
+        end = beg + len(ref)  # one past the REF, as bcftools extends lookups for insertions
+        candidates = contig.candidates(beg, end)
+        if not candidates:
+            return []
+        out = Collector()
+        call = Call(beg, ref, alt, contig.fetch, contig.code, out)
+        hit = _test_cds(call, candidates, beg, end)
+        hit |= _test_utr(call, candidates, beg, end)
+        hit |= _test_splice(call, candidates, beg, end)
+        if not hit:
+            _test_transcripts(call, candidates, beg, end, 0)
+        return out.render()
+
+    def _annotate_symbolic_insertion(
+        self, contig: _Contig, beg: int, ref: str, alt: str
+    ) -> list[Consequence]:
+        """bcftools' experimental ``<INS...>`` support: feature_elongation where inserted."""
+        if not alt.startswith("<INS"):
+            return []
+        point = beg + 1  # the base after the anchor, 0-based
+        candidates = contig.candidates(point, point)
+        out = Collector()
+        call = Call(beg, ref, alt, contig.fetch, contig.code, out)
+        for tr, _cds in _cds_hits(candidates, point, point, coding_only=False):
+            kind = bits.CODING_SEQUENCE if tr.coding else bits.NON_CODING
+            out.push(kind | bits.ELONGATION, tr)
+        hit = bool(out.entries)
+        for utr in _utr_hits(candidates, point, point):
+            out.push((bits.UTR5 if utr.five_prime else bits.UTR3) | bits.ELONGATION, utr.transcript)
+            hit = True
+        hit |= _test_splice(call, candidates, point, point, bits.ELONGATION)
+        if not hit:
+            _test_transcripts(call, candidates, point, point, bits.ELONGATION)
+        return out.render()
+
+
+def _cds_hits(
+    candidates: list[Transcript], beg: int, end: int, coding_only: bool
+) -> list[tuple[Transcript, Cds]]:
+    hits = [
+        (tr, cds)
+        for tr in candidates
+        if tr.cds_indexed and (tr.coding or not coding_only)
+        for cds in tr.cds_index.overlapping(beg, end)
+    ]
+    if len(hits) > 1:
+        hits.sort(key=lambda hit: (hit[1].beg, -hit[1].end, hit[0].order))
+    return hits
+
+
+def _utr_hits(candidates: list[Transcript], beg: int, end: int) -> list[Utr]:
+    hits = [utr for tr in candidates if tr.utrs for utr in tr.utr_index.overlapping(beg, end)]
+    if len(hits) > 1:
+        hits.sort(key=lambda utr: (utr.beg, -utr.end, utr.order))
+    return hits
+
+
+def _exon_hits(candidates: list[Transcript], beg: int, end: int) -> list[Exon]:
+    hits = [
+        ex
+        for tr in candidates
+        if tr.cds
+        for ex in tr.exon_index.overlapping(beg - _PAD, end + _PAD)
+    ]
+    if len(hits) > 1:
+        hits.sort(key=lambda ex: (ex.beg, -ex.end, ex.order))
+    return hits
+
+
+def _test_cds(call: Call, candidates: list[Transcript], beg: int, end: int) -> bool:
+    """Coding consequences on every coding CDS segment within [beg, end]; True if any was hit."""
+    hits = _cds_hits(candidates, beg, end, coding_only=True)
+    for tr, cds in hits:
+        annotate_cds(call, tr, cds)
+    return bool(hits)
+
+
+def _test_utr(call: Call, candidates: list[Transcript], beg: int, end: int) -> bool:
+    hit = False
+    for utr in _utr_hits(candidates, beg, end):
+        if Splice(call, utr.transcript).run(utr.beg, utr.end) in (INSIDE, OVERLAP):
+            call.out.push(bits.UTR5 if utr.five_prime else bits.UTR3, utr.transcript, call.allele)
+            hit = True
+    return hit
+
+
+def _test_splice(
+    call: Call, candidates: list[Transcript], beg: int, end: int, extra: int = 0
+) -> bool:
+    """Splice donor/acceptor/region from the exons of coding transcripts near [beg, end]."""
+    hit = False
+    for exon in _exon_hits(candidates, beg, end):
+        tr = exon.transcript
+        splice = Splice(call, tr, extra)
+        splice.check_acceptor = splice.check_donor = True
+        splice.check_region_beg = tr.beg != exon.beg
+        splice.check_region_end = tr.end != exon.end
+        splice.run(exon.beg, exon.end)
+        hit = hit or bool(splice.csq)
+    return hit
+
+
+def _test_transcripts(
+    call: Call, candidates: list[Transcript], beg: int, end: int, extra: int
+) -> None:
+    """intron (coding transcripts) or non_coding, when nothing more specific was found."""
+    for tr in candidates:
+        if tr.beg > end or tr.end < beg:
+            continue
+        if Splice(call, tr, extra).run(tr.beg, tr.end) in (INSIDE, OVERLAP):
+            kind = bits.INTRON if tr.coding else bits.NON_CODING
+            call.out.push(kind | extra, tr, call.allele)

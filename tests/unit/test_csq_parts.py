@@ -1,0 +1,106 @@
+"""Building blocks of anntools.csq: genetic codes, FASTA, GFF3 reading, the SNV fast path."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from anntools.csq import TranscriptAnnotator, normalize_chrom
+from anntools.csq.codons import genetic_code, reverse_complement
+from anntools.csq.fasta import FastaReader
+from anntools.csq.gff3 import parse_biotype, read_gff3
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def test_standard_and_mitochondrial_codes_differ_where_they_should() -> None:
+    standard, mito = genetic_code(1), genetic_code(2)
+    assert [standard.aa(c) for c in ("ATG", "TGA", "AGA", "AGG", "ATA")] == [
+        "M",
+        "*",
+        "R",
+        "R",
+        "I",
+    ]
+    assert [mito.aa(c) for c in ("ATG", "TGA", "AGA", "AGG", "ATA")] == ["M", "W", "*", "*", "M"]
+    assert standard.aa("ANG") == "X"
+
+
+def test_reverse_table_translates_the_reverse_complement() -> None:
+    code = genetic_code(1)
+    assert reverse_complement("CAT") == "ATG"
+    assert code.aa_rev("CAT") == "M"
+
+
+def test_unknown_genetic_code_is_refused() -> None:
+    with pytest.raises(ValueError, match="unsupported genetic code"):
+        genetic_code(99)
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [("chr1", "1"), ("1", "1"), ("chrM", "MT"), ("M", "MT"), ("chrMT", "MT"), ("MT", "MT")],
+)
+def test_contig_names_are_normalised(name: str, canonical: str) -> None:
+    assert normalize_chrom(name) == canonical
+
+
+def test_fasta_slices_are_0_based_half_open_and_n_padded(tmp_path: Path) -> None:
+    # GIVEN a FASTA with short lines and no index
+    fasta = tmp_path / "x.fa"
+    fasta.write_text(">a desc\nACGTA\ncgtac\nGG\n>b\nTTTT\n")
+    reader = FastaReader(fasta)
+    # THEN slices cross line breaks, are upper-cased, and read N outside the contig
+    assert reader.names == ["a", "b"]
+    assert reader.length("a") == 12
+    assert reader.fetch("a", 3, 8) == "TACGT"
+    assert reader.fetch("a", -2, 2) == "NNAC"
+    assert reader.fetch("a", 10, 14) == "GGNN"
+    assert reader.fetch("b", 5, 7) == "NN"
+
+
+def test_gff3_phase_and_incomplete_codons_are_trimmed_like_bcftools() -> None:
+    # GIVEN the toy XYZ transcript whose first CDS has phase 1
+    transcripts = {tr.id: tr for tr in read_gff3(DATA / "csq_toy.gff3")}
+    xyz = transcripts["ENST00000000001"]
+    # THEN the first coding base moves by one (0-based 99 = GFF 100) and the CDS is whole codons
+    assert xyz.trim5 and xyz.cds[0].beg == 99
+    assert sum(cds.length for cds in xyz.cds) % 3 == 0
+    assert (xyz.gene, xyz.biotype, xyz.forward) == ("XYZ", "protein_coding", True)
+    assert transcripts["ENSG00000000004"].biotype == "lincRNA"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("protein_coding", ("protein_coding", True)),
+        ("nonsense_mediated_decay", ("NMD", True)),
+        ("IG_V_gene", ("IG_V", True)),
+        ("lincRNA", ("lincRNA", False)),
+        ("mRNA", ("protein_coding", True)),
+        ("TEC", None),
+    ],
+)
+def test_biotypes_are_read_by_prefix(text: str, expected: tuple[str, bool] | None) -> None:
+    assert parse_biotype(text) == expected
+
+
+def test_snv_fast_path_matches_the_general_path() -> None:
+    # GIVEN two annotators, one forced onto the general path everywhere
+    fast = TranscriptAnnotator.from_files(DATA / "csq_toy.gff3", DATA / "csq_toy.fa")
+    general = TranscriptAnnotator.from_files(
+        DATA / "csq_toy.gff3", DATA / "csq_toy.fa", snv_fast_path=False
+    )
+    reader = FastaReader(DATA / "csq_toy.fa")
+    rng = random.Random(3)
+    # WHEN every SNV of the three contigs is annotated THEN both agree
+    for chrom in ("1", "2", "3"):
+        for pos in range(1, reader.length(chrom) + 1):
+            ref = reader.fetch(chrom, pos - 1, pos)
+            alt = rng.choice([b for b in "ACGT" if b != ref])
+            assert fast.annotate(chrom, pos, ref, alt) == general.annotate(chrom, pos, ref, alt), (
+                chrom,
+                pos,
+            )
