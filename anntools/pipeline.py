@@ -1,0 +1,302 @@
+"""annotate_file: one VCF in, the four result files out, in one streaming pass."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from anntools import __version__
+from anntools.annotation import (
+    AlleleFacts,
+    RecordAnnotation,
+    entry_from_consequence,
+    entry_from_hit,
+)
+from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
+from anntools.bundle import Bundle, default_bundle_dir
+from anntools.csq import TranscriptAnnotator
+from anntools.errors import AnnotationError
+from anntools.lift import Lifter
+from anntools.mito import mito_annotator
+from anntools.output import (
+    PartialFile,
+    result_names,
+    tsv_header,
+    tsv_lines,
+    vcf_header,
+    vcf_line,
+    write_text_atomically,
+)
+from anntools.report import Counts, RunInfo, count_log, summary, to_json
+from anntools.variant import classify, is_symbolic, substitution_kind, trim
+from anntools.vcf import ProgressCallback, Record, VcfReader
+
+RCRS_FASTA = Path(__file__).parent / "resources" / "rCRS.fa"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """How to annotate: ``bundle_dir`` None is the default bundle; ``use_bundle`` off skips it."""
+
+    assembly: str | None = None
+    gff3: Path | None = None
+    fasta: Path | None = None
+    bundle_dir: Path | None = None
+    use_bundle: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    files: dict[str, Path]
+    summary: dict[str, Any]
+
+
+class RecordAnnotator:
+    """Annotates records of one input whose assembly is known."""
+
+    def __init__(
+        self,
+        assembly: AssemblyGuess,
+        bundle: Bundle | None,
+        transcripts: TranscriptAnnotator | None,
+    ) -> None:
+        self.assembly = assembly
+        self.bundle = bundle
+        self.transcripts = transcripts
+        self.lifter = Lifter.for_assembly(assembly.assembly) if bundle else None
+        self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA) if bundle else None
+
+    @property
+    def sources(self) -> list[str]:
+        names = []
+        if self.bundle:
+            names += [f"bundle {self.bundle.path.name}", "mitochondrial codons (rCRS, code 2)"]
+        if self.transcripts:
+            names.append("transcripts (GFF3 + FASTA)")
+        return names
+
+    def annotate(self, record: Record) -> RecordAnnotation:
+        annotation = RecordAnnotation(alleles=allele_facts(record))
+        _fill_genotype_counts(record, annotation)
+        if record.columns[2].startswith("rs"):
+            annotation.rsid, annotation.rsid_source = record.columns[2], "input"
+        if self.bundle is not None:
+            if is_mitochondrial(record.chrom):
+                self._annotate_mito(record, annotation)
+            else:
+                self._annotate_nuclear(record, annotation)
+        if self.transcripts is not None:
+            for alt in _real_alts(record):
+                for csq in self.transcripts.annotate(record.chrom, record.pos, record.ref, alt):
+                    annotation.entries.append(entry_from_consequence(alt, csq))
+        return annotation
+
+    def _annotate_mito(self, record: Record, annotation: RecordAnnotation) -> None:
+        """Codon-level consequences from rCRS, plus the bundle's genes for RNA genes and
+        the control region. MT is rCRS in every assembly we read: no liftover."""
+        assert self.bundle is not None and self.mito is not None
+        annotation.grch38 = ("chrM", record.pos)
+        alts = _real_alts(record)
+        coding_genes = set()
+        for alt in alts:
+            for csq in self.mito.annotate(record.chrom, record.pos, record.ref, alt):
+                annotation.entries.append(entry_from_consequence(alt, csq))
+                coding_genes.add(csq.gene)
+        hits = self.bundle.gene_hits("chrM", record.pos, record.pos + len(record.ref) - 1)
+        other_genes = [hit for hit in hits if hit.gene not in coding_genes]
+        for alt in alts:
+            annotation.entries.extend(entry_from_hit(alt, hit) for hit in other_genes)
+        self._look_up_rsid("chrM", record.pos, record.ref, alts, annotation)
+
+    def _annotate_nuclear(self, record: Record, annotation: RecordAnnotation) -> None:
+        assert self.bundle is not None and self.lifter is not None
+        alts = _real_alts(record)
+        if self.assembly.assembly == RCRS:  # a nuclear record in a file settled as MT-only
+            annotation.unmapped = True
+            return
+        lifted = self.lifter.lift(record.chrom, record.pos, record.ref, ",".join(alts or ["."]))
+        if lifted is None:
+            annotation.unmapped = True
+            return
+        annotation.grch38 = (lifted.chrom, lifted.pos)
+        hits = self.bundle.gene_hits(lifted.chrom, lifted.pos, lifted.pos + len(lifted.ref) - 1)
+        for alt in alts:
+            annotation.entries.extend(entry_from_hit(alt, hit) for hit in hits)
+        if alts:
+            self._look_up_rsid(
+                lifted.chrom, lifted.pos, lifted.ref, lifted.alt.split(","), annotation
+            )
+
+    def _look_up_rsid(
+        self, chrom: str, pos: int, ref: str, alts: list[str], annotation: RecordAnnotation
+    ) -> None:
+        """An exact position + REF + ALT match in the common set, unless the input named one."""
+        if annotation.rsid or self.bundle is None:
+            return
+        for alt in alts:
+            rsid = self.bundle.rsid(chrom, pos, ref, alt)
+            if rsid:
+                annotation.rsid, annotation.rsid_source = rsid, "common"
+                return
+
+
+def _real_alts(record: Record) -> list[str]:
+    return [alt for alt in record.alts if not is_symbolic(alt)]
+
+
+def allele_facts(record: Record) -> list[AlleleFacts]:
+    facts = []
+    for index, alt in enumerate(record.alts, start=1):
+        _, ref, trimmed_alt = trim(record.pos, record.ref, alt)
+        facts.append(
+            AlleleFacts(
+                allele=alt,
+                variant_class=classify(record.ref, alt),
+                substitution=None if is_symbolic(alt) else substitution_kind(ref, trimmed_alt),
+                allele_frequency=_allele_frequency(record, index),
+            )
+        )
+    return facts
+
+
+def _allele_frequency(record: Record, index: int) -> float | None:
+    """INFO AC/AN when present, else computed from the called genotypes."""
+    if record.info_ac is not None and record.info_an and len(record.info_ac) >= index:
+        return record.info_ac[index - 1] / record.info_an
+    genotypes = record.genotypes
+    called_alleles = sum(genotypes.allele_counts) if genotypes is not None else 0
+    if genotypes is not None and called_alleles:
+        return genotypes.allele_counts[index] / called_alleles
+    return None
+
+
+def _fill_genotype_counts(record: Record, annotation: RecordAnnotation) -> None:
+    if record.genotypes is not None:
+        annotation.called = record.genotypes.called
+        annotation.het = record.genotypes.het
+        annotation.hom_alt = record.genotypes.hom_alt
+
+
+def _choose_assembly(reader: VcfReader, first: Record, options: Options) -> AssemblyGuess:
+    header = reader.header
+    return detect_assembly(
+        header.meta_lines,
+        header.contig_lengths,
+        [*header.contig_lengths, first.chrom],
+        override=options.assembly,
+    )
+
+
+def _load_sources(options: Options) -> tuple[Bundle | None, TranscriptAnnotator | None]:
+    bundle = None
+    if options.use_bundle:
+        bundle = Bundle.load(options.bundle_dir or default_bundle_dir())
+    transcripts = None
+    if options.gff3 or options.fasta:
+        if not (options.gff3 and options.fasta):
+            raise AnnotationError("transcript consequences need both --gff and --fasta")
+        transcripts = TranscriptAnnotator.from_files(options.gff3, options.fasta)
+    return bundle, transcripts
+
+
+def annotate_file(
+    input_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    options: Options | None = None,
+    progress: ProgressCallback | None = None,
+) -> Result:
+    """Annotate one VCF (plain, gzip or bgzip) into out_dir; returns the files and the summary.
+
+    Raises AnnotationError with a clear message when the input cannot be used.
+    """
+    options = options or Options()
+    input_path, out_dir = Path(input_path), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = result_names(input_path.name)
+    files = {kind: out_dir / name for kind, name in names.items()}
+    bundle, transcripts = _load_sources(options)
+    with VcfReader(input_path, progress=progress) as reader:
+        vcf_out, tsv_out = PartialFile(files["vcf"]), PartialFile(files["tsv"])
+        try:
+            annotator, counts = _stream(reader, options, bundle, transcripts, vcf_out, tsv_out)
+        except BaseException:
+            vcf_out.discard()
+            tsv_out.discard()
+            raise
+        vcf_out.commit()
+        tsv_out.commit()
+    info = RunInfo(
+        input_name=input_path.name,
+        vcf_version=reader.header.version,
+        samples=len(reader.header.samples),
+        assembly=annotator.assembly.assembly,
+        assembly_reason=annotator.assembly.reason,
+        sources=annotator.sources,
+        engine_version=__version__,
+    )
+    data = summary(info, counts, reader.stats.problems)
+    write_text_atomically(files["summary"], to_json(data))
+    write_text_atomically(files["log"], count_log(data))
+    return Result(files=files, summary=data)
+
+
+def _stream(
+    reader: VcfReader,
+    options: Options,
+    bundle: Bundle | None,
+    transcripts: TranscriptAnnotator | None,
+    vcf_out: PartialFile,
+    tsv_out: PartialFile,
+) -> tuple[RecordAnnotator, Counts]:
+    counts = Counts()
+    annotator: RecordAnnotator | None = None
+    tsv_out.handle.write(tsv_header())
+    for record in reader.records():
+        if annotator is None:
+            annotator = _start(reader, record, options, bundle, transcripts, vcf_out)
+        annotation = annotator.annotate(record)
+        counts.add(record.chrom, annotation)
+        vcf_out.handle.write(vcf_line(record, annotation))
+        tsv_out.handle.write(tsv_lines(record, annotation))
+    if annotator is None:
+        raise AnnotationError(_nothing_valid_message(reader))
+    return annotator, counts
+
+
+def _start(
+    reader: VcfReader,
+    first: Record,
+    options: Options,
+    bundle: Bundle | None,
+    transcripts: TranscriptAnnotator | None,
+    vcf_out: PartialFile,
+) -> RecordAnnotator:
+    """Settle the assembly on the first record, then write the header."""
+    assembly = (
+        _choose_assembly(reader, first, options)
+        if bundle is not None or options.assembly
+        else AssemblyGuess("as given", "no bundle used; coordinates are the GFF3's")
+    )
+    annotator = RecordAnnotator(assembly, bundle, transcripts)
+    meta = [
+        f"##anntools_version={__version__}",
+        f"##anntools_assembly={assembly.assembly}",
+        "##anntools_command=" + shlex.join(sys.argv),
+    ]
+    vcf_out.handle.write(vcf_header(reader.header, meta))
+    return annotator
+
+
+def _nothing_valid_message(reader: VcfReader) -> str:
+    skipped = [p for p in reader.stats.problems if p.skipped]
+    if not skipped:
+        return "the file has a header but no variant records"
+    first = skipped[0]
+    return (
+        f"no valid variant records: all {len(skipped)} record lines were rejected; "
+        f"the first, line {first.line_no}: {first.reason}"
+    )
