@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-CASES = PROJECT_ROOT.parent / "shared" / "data" / "csq"
+CASES = PROJECT_ROOT / "tests" / "data" / "csq"
 DEFAULT_CASE = "ENST00000542803"  # the largest case: 349 kb of chr1 with 21 transcripts
 BASES = "ACGT"
 

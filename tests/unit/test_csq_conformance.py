@@ -1,4 +1,4 @@
-"""Conformance with bcftools csq's own test cases (../shared/data/csq).
+"""Conformance with bcftools csq's own test cases (tests/data/csq, copied from ../shared/data/csq).
 
 Every VCF record with an INFO/EXP (or EXPL, the expectation for local ``-l``
 calling, preferred when present) is annotated and compared on the set of
@@ -19,21 +19,14 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 from anntools.csq import TranscriptAnnotator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-CASES = PROJECT_ROOT.parent / "shared" / "data" / "csq"
+CASES = PROJECT_ROOT / "tests" / "data" / "csq"
 KNOWN_DIFFERENCES = PROJECT_ROOT / "tests" / "data" / "csq_known_differences.tsv"
 MIN_AGREEMENT = 0.95
 
 Key = tuple[str, str, str]  # (terms joined with &, gene, transcript)
-
-pytestmark = pytest.mark.skipif(
-    not CASES.is_dir(), reason=f"bcftools csq cases not found at {CASES}"
-)
-
 
 @dataclass(frozen=True)
 class Record:
