@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import shlex
 import sys
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,16 +29,25 @@ from anntools.output import (
     PartialFile,
     result_names,
     tsv_header,
-    tsv_lines,
     vcf_header,
-    vcf_line,
     write_text_atomically,
 )
 from anntools.report import Counts, RunInfo, count_log, summary, to_json
+from anntools.runner import ChunkWork, relaxed_gc, run_chunks
 from anntools.variant import classify, is_symbolic, substitution_kind, trim
-from anntools.vcf import ProgressCallback, Record, VcfReader
+from anntools.vcf import (
+    ChunkParser,
+    Header,
+    LineProblem,
+    OrderChecker,
+    ProgressCallback,
+    RawChunk,
+    Record,
+    VcfReader,
+)
 
 RCRS_FASTA = Path(__file__).parent / "resources" / "rCRS.fa"
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +59,7 @@ class Options:
     fasta: Path | None = None
     bundle_dir: Path | None = None
     use_bundle: bool = True
+    workers: int | None = None  # None: decided by input size and cores
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,16 +194,6 @@ def _fill_genotype_counts(record: Record, annotation: RecordAnnotation) -> None:
         annotation.hom_alt = record.genotypes.hom_alt
 
 
-def _choose_assembly(reader: VcfReader, first: Record, options: Options) -> AssemblyGuess:
-    header = reader.header
-    return detect_assembly(
-        header.meta_lines,
-        header.contig_lengths,
-        [*header.contig_lengths, first.chrom],
-        override=options.assembly,
-    )
-
-
 def _load_sources(options: Options) -> tuple[Bundle | None, TranscriptAnnotator | None]:
     bundle = None
     if options.use_bundle:
@@ -216,13 +219,13 @@ def annotate_file(
     options = options or Options()
     input_path, out_dir = Path(input_path), Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = result_names(input_path.name)
-    files = {kind: out_dir / name for kind, name in names.items()}
+    files = {kind: out_dir / name for kind, name in result_names(input_path.name).items()}
     bundle, transcripts = _load_sources(options)
-    with VcfReader(input_path, progress=progress) as reader:
+    with VcfReader(input_path) as reader, relaxed_gc():
         vcf_out, tsv_out = PartialFile(files["vcf"]), PartialFile(files["tsv"])
         try:
-            annotator, counts = _stream(reader, options, bundle, transcripts, vcf_out, tsv_out)
+            run = _Run(reader, options, progress)
+            annotator = run.stream(bundle, transcripts, vcf_out, tsv_out)
         except BaseException:
             vcf_out.discard()
             tsv_out.discard()
@@ -238,61 +241,116 @@ def annotate_file(
         sources=annotator.sources,
         engine_version=__version__,
     )
-    data = summary(info, counts, reader.stats.problems)
+    data = summary(info, run.counts, run.problems)
     write_text_atomically(files["summary"], to_json(data))
     write_text_atomically(files["log"], count_log(data))
     return Result(files=files, summary=data)
 
 
-def _stream(
-    reader: VcfReader,
-    options: Options,
-    bundle: Bundle | None,
-    transcripts: TranscriptAnnotator | None,
-    vcf_out: PartialFile,
-    tsv_out: PartialFile,
-) -> tuple[RecordAnnotator, Counts]:
-    counts = Counts()
-    annotator: RecordAnnotator | None = None
-    tsv_out.handle.write(tsv_header())
-    for record in reader.records():
-        if annotator is None:
-            annotator = _start(reader, record, options, bundle, transcripts, vcf_out)
-        annotation = annotator.annotate(record)
-        counts.add(record.chrom, annotation)
-        vcf_out.handle.write(vcf_line(record, annotation))
-        tsv_out.handle.write(tsv_lines(record, annotation))
-    if annotator is None:
-        raise AnnotationError(_nothing_valid_message(reader))
-    return annotator, counts
+class _Run:
+    """One pass over the input: settles the assembly, then streams chunks through workers."""
+
+    def __init__(self, reader: VcfReader, options: Options, progress: ProgressCallback | None):
+        self.reader = reader
+        self.options = options
+        self.progress = progress
+        self.counts = Counts()
+        self.problems: list[LineProblem] = []
+
+    def stream(
+        self,
+        bundle: Bundle | None,
+        transcripts: TranscriptAnnotator | None,
+        vcf_out: PartialFile,
+        tsv_out: PartialFile,
+    ) -> RecordAnnotator:
+        chunks = self.reader.raw_chunks()
+        peeked, first_chrom = _peek_first_chrom(chunks, self.reader.header)
+        if first_chrom is None:
+            self._collect_problems(peeked)
+            raise AnnotationError(_nothing_valid_message(self.problems))
+        annotator = RecordAnnotator(self._assembly(first_chrom, bundle), bundle, transcripts)
+        vcf_out.handle.write(vcf_header(self.reader.header, _provenance(annotator)))
+        tsv_out.handle.write(tsv_header())
+        header = self.reader.header
+
+        def make_work(workdir: Path) -> ChunkWork:
+            return ChunkWork(header, annotator.annotate, workdir)
+
+        order = OrderChecker()
+        workers = self.options.workers or default_workers(self.reader.bytes_total)
+        for result in run_chunks(itertools.chain(peeked, chunks), make_work, workers):
+            vcf_out.handle.write(result.vcf_text)
+            tsv_out.handle.write(result.tsv_text)
+            self.counts.merge(result.counts)
+            self.problems += result.problems + order.merge(result.runs)
+            if self.progress is not None:
+                self.progress(self.counts.records, result.bytes_read, self.reader.bytes_total)
+        self.problems = sorted(self.reader.stats.problems + self.problems, key=_line_no)
+        if self.counts.records == 0:
+            raise AnnotationError(_nothing_valid_message(self.problems))
+        return annotator
+
+    def _assembly(self, first_chrom: str, bundle: Bundle | None) -> AssemblyGuess:
+        if bundle is None and not self.options.assembly:
+            return AssemblyGuess("as given", "no bundle used; coordinates are the GFF3's")
+        header = self.reader.header
+        return detect_assembly(
+            header.meta_lines,
+            header.contig_lengths,
+            [*header.contig_lengths, first_chrom],
+            override=self.options.assembly,
+        )
+
+    def _collect_problems(self, chunks: list[RawChunk]) -> None:
+        with tempfile.TemporaryDirectory(prefix="anntools-") as tmp:
+            parser = ChunkParser(self.reader.header, Path(tmp))
+            for chunk in chunks:
+                self.problems += parser.parse(chunk).problems
+        self.problems = sorted(self.reader.stats.problems + self.problems, key=_line_no)
 
 
-def _start(
-    reader: VcfReader,
-    first: Record,
-    options: Options,
-    bundle: Bundle | None,
-    transcripts: TranscriptAnnotator | None,
-    vcf_out: PartialFile,
-) -> RecordAnnotator:
-    """Settle the assembly on the first record, then write the header."""
-    assembly = (
-        _choose_assembly(reader, first, options)
-        if bundle is not None or options.assembly
-        else AssemblyGuess("as given", "no bundle used; coordinates are the GFF3's")
-    )
-    annotator = RecordAnnotator(assembly, bundle, transcripts)
-    meta = [
+def _line_no(problem: LineProblem) -> int:
+    return problem.line_no
+
+
+def default_workers(input_bytes: int) -> int:
+    """Worker processes: one for small inputs (forking costs more than it saves), else a
+    process per core, up to four."""
+    if input_bytes < PARALLEL_MIN_BYTES:
+        return 1
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def _peek_first_chrom(
+    chunks: Iterator[RawChunk], header: Header
+) -> tuple[list[RawChunk], str | None]:
+    """Read chunks until one holds a valid record line; returns them and its CHROM.
+
+    Only the line checks run here (no htslib): the assembly must be settled
+    from the first record before any worker starts.
+    """
+    peeked: list[RawChunk] = []
+    with tempfile.TemporaryDirectory(prefix="anntools-") as tmp:
+        parser = ChunkParser(header, Path(tmp))
+        for chunk in chunks:
+            peeked.append(chunk)
+            chrom = parser.first_valid_chrom(chunk)
+            if chrom is not None:
+                return peeked, chrom
+    return peeked, None
+
+
+def _provenance(annotator: RecordAnnotator) -> list[str]:
+    return [
         f"##anntools_version={__version__}",
-        f"##anntools_assembly={assembly.assembly}",
+        f"##anntools_assembly={annotator.assembly.assembly}",
         "##anntools_command=" + shlex.join(sys.argv),
     ]
-    vcf_out.handle.write(vcf_header(reader.header, meta))
-    return annotator
 
 
-def _nothing_valid_message(reader: VcfReader) -> str:
-    skipped = [p for p in reader.stats.problems if p.skipped]
+def _nothing_valid_message(problems: list[LineProblem]) -> str:
+    skipped = [p for p in problems if p.skipped]
     if not skipped:
         return "the file has a header but no variant records"
     first = skipped[0]

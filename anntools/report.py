@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from anntools.annotation import RecordAnnotation
@@ -66,6 +66,15 @@ class Counts:
             self.consequences[term] += 1
         for gene in {e.gene for e in annotation.entries if e.region != "intergenic"}:
             self.genes[gene] += 1
+
+    def merge(self, other: Counts) -> None:
+        """Add another chunk's counts to these."""
+        for item in fields(self):
+            mine = getattr(self, item.name)
+            if isinstance(mine, Counter):
+                mine.update(getattr(other, item.name))
+            else:
+                setattr(self, item.name, mine + getattr(other, item.name))
 
     def _add_alleles(self, annotation: RecordAnnotation) -> None:
         for allele in annotation.alleles:

@@ -142,8 +142,11 @@ class VcfReader:
         self._max_line_bytes = max_line_bytes
         self._raw: IO[bytes] = open(self.path, "rb")  # noqa: SIM115 - closed in close()
         self._text = self._open_decompressed(self._raw)
-        self._line_no = 0
-        self._lines = self._raw_lines()
+        self._line_no = 0  # the last line handed out by _next_line
+        self._lines_seen = 0  # lines split off so far
+        self._chunk_start = 0
+        self._carry: list[bytes] = []
+        self._batches = self._raw_batches()
         try:
             self.header = self._read_header()
         except BaseException:
@@ -185,11 +188,11 @@ class VcfReader:
                 f"the compressed data is corrupt after line {self._line_no} ({exc})"
             ) from exc
 
-    def _raw_lines(self) -> Iterator[bytes]:
-        """Lines without their line ends, read in blocks (much faster than readline).
+    def _raw_batches(self) -> Iterator[list[bytes]]:
+        """Lists of lines without line ends, one list per block read (fast: no per-line I/O).
 
-        A line longer than the limit is counted, reported and dropped without
-        ever being held whole: its bytes are skipped up to its newline.
+        A line longer than the limit is counted, reported and replaced by b""
+        without ever being held whole: its bytes are skipped up to its newline.
         """
         pending, skipping, limit = b"", False, self._max_line_bytes
         while block := self._read_block():
@@ -200,26 +203,65 @@ class VcfReader:
                 block, skipping = block[cut + 1 :], False
             pieces = (pending + block if pending else block).split(b"\n")
             pending = pieces.pop()
-            for piece in pieces:
-                self._line_no += 1
-                if len(piece) > limit:
-                    self._report_long_line()
-                    continue
-                yield piece[:-1] if piece.endswith(b"\r") else piece
+            yield self._clean(pieces)
             if len(pending) > limit:
-                self._line_no += 1
-                self._report_long_line()
                 pending, skipping = b"", True
+                yield self._clean([b"\0" * (limit + 1)])  # stands for the over-long line
         if pending:
-            self._line_no += 1
-            yield pending.rstrip(b"\r")
+            yield self._clean([pending])
 
-    def _report_long_line(self) -> None:
-        reason = f"line longer than the limit of {self._max_line_bytes:,} bytes"
-        self.stats.problems.append(LineProblem(self._line_no, reason))
+    def _clean(self, lines: list[bytes]) -> list[bytes]:
+        first_line_no = self._lines_seen + 1
+        self._lines_seen += len(lines)
+        if lines and max(map(len, lines)) > self._max_line_bytes:
+            for index, line in enumerate(lines):
+                if len(line) > self._max_line_bytes:
+                    reason = f"line longer than the limit of {self._max_line_bytes:,} bytes"
+                    self.stats.problems.append(LineProblem(first_line_no + index, reason))
+                    lines[index] = b""
+        if any(line.endswith(b"\r") for line in lines):
+            lines = [line.rstrip(b"\r") for line in lines]
+        return lines
 
     def _next_line(self) -> bytes | None:
-        return next(self._lines, None)
+        """The next line, for the header; records are taken in chunks by ``raw_chunks``."""
+        while not self._carry:
+            batch = next(self._batches, None)
+            if batch is None:
+                return None
+            self._carry = batch
+        self._line_no += 1
+        return self._carry.pop(0)
+
+    def raw_chunks(self) -> Iterator[RawChunk]:
+        """The record lines after the header, in chunks of whole read blocks."""
+        first_line_no = self._line_no + 1
+        lines, self._carry = self._carry, []
+        for batch in self._batches:
+            lines += batch
+            if len(lines) >= CHUNK_RECORDS or self.bytes_read - self._chunk_start >= CHUNK_BYTES:
+                yield RawChunk(first_line_no, lines, self.bytes_read)
+                first_line_no += len(lines)
+                lines, self._chunk_start = [], self.bytes_read
+        if lines:
+            yield RawChunk(first_line_no, lines, self.bytes_read)
+
+    def records(self) -> Iterator[Record]:
+        """Valid records in file order, parsed here in bounded chunks.
+
+        Problems go to ``stats.problems`` (in line order once iteration ends).
+        """
+        order = OrderChecker()
+        with tempfile.TemporaryDirectory(prefix="anntools-") as tmp:
+            parser = ChunkParser(self.header, Path(tmp))
+            for chunk in self.raw_chunks():
+                parsed = parser.parse(chunk)
+                self.stats.problems += parsed.problems + order.merge(parsed.runs)
+                self.stats.records += len(parsed.records)
+                yield from parsed.records
+                if self._progress is not None:
+                    self._progress(self.stats.records, chunk.bytes_read, self.bytes_total)
+        self.stats.problems.sort(key=lambda problem: problem.line_no)
 
     def _decode(self, line: bytes) -> str | None:
         try:
@@ -267,80 +309,127 @@ class VcfReader:
             contig_lengths=_contig_lengths(meta),
         )
 
-    # -- records -------------------------------------------------------------
 
-    def records(self) -> Iterator[Record]:
-        """Valid records in file order, parsed by htslib in bounded chunks."""
-        checker = _LineChecker(len(self.header.column_line.split("\t")))
-        with tempfile.TemporaryDirectory(prefix="anntools-") as tmp:
-            chunk = _Chunk(Path(tmp) / "chunk.vcf", self.header)
-            for line in self._lines:
-                if not line.strip():
-                    continue
-                text = self._decode(line)
-                columns = self._checked_columns(text, checker)
-                if columns is not None and text is not None:
-                    chunk.add(self._line_no, text, columns)
-                if chunk.full:
-                    yield from self._parse_chunk(chunk)
-            yield from self._parse_chunk(chunk)
+@dataclass(frozen=True, slots=True)
+class RawChunk:
+    """Consecutive raw lines: ``lines[i]`` is line ``first_line_no + i`` of the file.
 
-    def _checked_columns(self, text: str | None, checker: _LineChecker) -> list[str] | None:
-        if text is None:
-            self.stats.problems.append(LineProblem(self._line_no, "not UTF-8 text"))
-            return None
-        columns = text.split("\t")
-        problem = checker.problem(columns)
-        if problem is not None:
-            self.stats.problems.append(LineProblem(self._line_no, problem))
-            return None
-        warning = checker.order_warning(columns[0], int(columns[1]))
-        if warning is not None:
-            self.stats.problems.append(LineProblem(self._line_no, warning, skipped=False))
-        return columns
+    A dropped over-long line is b"" (already reported). ``bytes_read`` is how far
+    into the (compressed) file reading had got, for progress.
+    """
 
-    def _parse_chunk(self, chunk: _Chunk) -> Iterator[Record]:
-        pending = chunk.take()
-        has_samples = bool(self.header.samples)
+    first_line_no: int
+    lines: list[bytes]
+    bytes_read: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChromRun:
+    """Consecutive records on one chromosome within a chunk (positions 1-based)."""
+
+    chrom: str
+    first_line_no: int
+    first_pos: int
+    max_pos: int
+
+
+@dataclass(slots=True)
+class ParsedChunk:
+    records: list[Record]
+    problems: list[LineProblem]
+    runs: list[ChromRun]
+
+
+class ChunkParser:
+    """Turns raw chunks into records: line checks here, fields and genotypes by htslib.
+
+    Holds no state between chunks except caches, so chunks can be parsed in
+    any process; ordering across chunks is checked by OrderChecker.
+    """
+
+    def __init__(self, header: Header, workdir: Path) -> None:
+        self._n_columns = len(header.column_line.split("\t"))
+        self._has_samples = bool(header.samples)
+        self._path = workdir / f"chunk-{os.getpid()}.vcf"
+        self._header_text = "\n".join([*header.meta_lines, header.column_line]) + "\n"
+        self._good_refs: set[str] = set()
+        self._good_alts: set[str] = set()
+
+    def parse(self, chunk: RawChunk) -> ParsedChunk:
+        problems: list[LineProblem] = []
+        candidates: list[tuple[int, str, list[str]]] = []
+        order = _RunTracker(problems)
+        line_no = chunk.first_line_no - 1
+        for raw in chunk.lines:
+            line_no += 1
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                problems.append(LineProblem(line_no, "not UTF-8 text"))
+                continue
+            columns = text.split("\t")
+            problem = self._problem(columns)
+            if problem is not None:
+                problems.append(LineProblem(line_no, problem))
+                continue
+            order.add(line_no, columns[0], int(columns[1]))
+            candidates.append((line_no, text, columns))
+        return ParsedChunk(
+            self._parse_fields(candidates, problems), problems, order.finished_runs()
+        )
+
+    def first_valid_chrom(self, chunk: RawChunk) -> str | None:
+        """CHROM of the chunk's first line that passes the line checks."""
+        for raw in chunk.lines:
+            if raw.strip():
+                columns = raw.decode("utf-8", errors="replace").split("\t")
+                if self._problem(columns) is None:
+                    return columns[0]
+        return None
+
+    def _problem(self, columns: list[str]) -> str | None:
+        """Why a split line is not a valid record, or None; known-good alleles are cached."""
+        if len(columns) != self._n_columns:
+            return (
+                f"{len(columns)} tab-separated columns, expected {self._n_columns} "
+                "as in the '#CHROM' line"
+            )
+        if not columns[1].isdigit() or int(columns[1]) < 1:
+            return f"POS {columns[1]!r} is not a positive integer"
+        ref, alts = columns[3], columns[4]
+        if ref not in self._good_refs:
+            if not _BASES.fullmatch(ref):
+                return f"REF {_clip(ref)!r} has characters other than A, C, G, T, N"
+            _remember(self._good_refs, ref)
+        if alts not in self._good_alts:
+            for alt in alts.split(","):
+                if not _valid_alt(alt):
+                    return f"ALT allele {_clip(alt)!r} is not bases, '*', '.', <ID> or a breakend"
+            _remember(self._good_alts, alts)
+        return None
+
+    def _parse_fields(
+        self, candidates: list[tuple[int, str, list[str]]], problems: list[LineProblem]
+    ) -> list[Record]:
+        records: list[Record] = []
+        pending = candidates
         while pending:
             done = 0
             try:
-                for variant in chunk.parse(pending):
+                for variant in self._htslib(pending):
                     line_no, _, columns = pending[done]
-                    yield _record(line_no, columns, variant, has_samples)
+                    records.append(_record(line_no, columns, variant, self._has_samples))
                     done += 1
-                    self.stats.records += 1
                 pending = []
             except Exception as exc:  # htslib refused a line our checks let through
-                line_no, _, _ = pending[done]
-                self.stats.problems.append(LineProblem(line_no, f"htslib cannot parse it ({exc})"))
+                problems.append(LineProblem(pending[done][0], f"htslib cannot parse it ({exc})"))
                 pending = pending[done + 1 :]
-        if self._progress is not None:
-            self._progress(self.stats.records, self.bytes_read, self.bytes_total)
+        return records
 
-
-class _Chunk:
-    """Valid lines waiting for htslib, written to a small file it can open."""
-
-    def __init__(self, path: Path, header: Header) -> None:
-        self._path = path
-        self._header_text = "\n".join([*header.meta_lines, header.column_line]) + "\n"
-        self._lines: list[tuple[int, str, list[str]]] = []
-        self._bytes = 0
-
-    def add(self, line_no: int, text: str, columns: list[str]) -> None:
-        self._lines.append((line_no, text, columns))
-        self._bytes += len(text)
-
-    @property
-    def full(self) -> bool:
-        return len(self._lines) >= CHUNK_RECORDS or self._bytes >= CHUNK_BYTES
-
-    def take(self) -> list[tuple[int, str, list[str]]]:
-        lines, self._lines, self._bytes = self._lines, [], 0
-        return lines
-
-    def parse(self, lines: list[tuple[int, str, list[str]]]) -> Iterator[Any]:
+    def _htslib(self, lines: list[tuple[int, str, list[str]]]) -> Iterator[Any]:
+        """cyvcf2 variants for the lines, through a small file htslib can open."""
         body = "\n".join(text for _, text, _ in lines)
         self._path.write_text(self._header_text + body + "\n", encoding="utf-8")
         reader = cyvcf2.VCF(str(self._path), strict_gt=False)
@@ -350,44 +439,73 @@ class _Chunk:
             reader.close()
 
 
-class _LineChecker:
-    """Lexical checks htslib does not do, or does without saying where."""
+_CACHE_LIMIT = 100_000
 
-    def __init__(self, n_columns: int) -> None:
-        self._n_columns = n_columns
+
+def _remember(cache: set[str], value: str) -> None:
+    if len(cache) >= _CACHE_LIMIT:
+        cache.clear()
+    cache.add(value)
+
+
+class _RunTracker:
+    """Chromosome runs of one chunk, with a warning for each position that goes backwards."""
+
+    def __init__(self, problems: list[LineProblem]) -> None:
+        self.runs: list[ChromRun] = []
+        self._problems = problems
         self._chrom = ""
-        self._pos = 0
-        self._finished_chroms: set[str] = set()
+        self._max_pos = 0
 
-    def problem(self, columns: list[str]) -> str | None:
-        if len(columns) != self._n_columns:
-            return (
-                f"{len(columns)} tab-separated columns, expected {self._n_columns} "
-                "as in the '#CHROM' line"
-            )
-        if not columns[1].isdigit() or int(columns[1]) < 1:
-            return f"POS {columns[1]!r} is not a positive integer"
-        if not _BASES.fullmatch(columns[3]):
-            return f"REF {_clip(columns[3])!r} has characters other than A, C, G, T, N"
-        for alt in columns[4].split(","):
-            if not _valid_alt(alt):
-                return f"ALT allele {_clip(alt)!r} is not bases, '*', '.', <ID> or a breakend"
-        return None
+    def add(self, line_no: int, chrom: str, pos: int) -> None:
+        if chrom == self._chrom:
+            if pos < self._max_pos:
+                warning = f"unsorted: {chrom}:{pos} comes after {chrom}:{self._max_pos} (kept)"
+                self._problems.append(LineProblem(line_no, warning, skipped=False))
+            else:
+                self._max_pos = pos
+            return
+        self._close_run()
+        self._chrom, self._max_pos = chrom, pos
+        self.runs.append(ChromRun(chrom, line_no, pos, pos))
 
-    def order_warning(self, chrom: str, pos: int) -> str | None:
-        """A note when the record is out of order; such records are still annotated."""
-        if chrom != self._chrom:
-            revisited = chrom in self._finished_chroms
+    def _close_run(self) -> None:
+        if self.runs:
+            last = self.runs[-1]
+            self.runs[-1] = ChromRun(last.chrom, last.first_line_no, last.first_pos, self._max_pos)
+
+    def finished_runs(self) -> list[ChromRun]:
+        self._close_run()
+        return self.runs
+
+
+class OrderChecker:
+    """Joins the chunks' chromosome runs to find records out of order across chunks."""
+
+    def __init__(self) -> None:
+        self._chrom = ""
+        self._max_pos = 0
+        self._finished: set[str] = set()
+
+    def merge(self, runs: list[ChromRun]) -> list[LineProblem]:
+        warnings = []
+        for run in runs:
+            if run.chrom == self._chrom:
+                if run.first_pos < self._max_pos:
+                    warnings.append(self._warning(run, f"comes after {run.chrom}:{self._max_pos}"))
+                self._max_pos = max(self._max_pos, run.max_pos)
+                continue
+            if run.chrom in self._finished:
+                warnings.append(self._warning(run, "appears again after other chromosomes"))
             if self._chrom:
-                self._finished_chroms.add(self._chrom)
-            self._chrom, self._pos = chrom, pos
-            if revisited:
-                return f"unsorted: {chrom} appears again after other chromosomes (kept)"
-            return None
-        previous, self._pos = self._pos, max(self._pos, pos)
-        if pos < previous:
-            return f"unsorted: {chrom}:{pos} comes after {chrom}:{previous} (kept)"
-        return None
+                self._finished.add(self._chrom)
+            self._chrom, self._max_pos = run.chrom, run.max_pos
+        return warnings
+
+    @staticmethod
+    def _warning(run: ChromRun, what: str) -> LineProblem:
+        reason = f"unsorted: {run.chrom}:{run.first_pos} {what} (kept)"
+        return LineProblem(run.first_line_no, reason, skipped=False)
 
 
 def _valid_alt(alt: str) -> bool:

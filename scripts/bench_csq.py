@@ -80,6 +80,35 @@ def write_vcf(path: Path, chrom: str, length: int, records: list[str]) -> Path:
     return path.with_suffix(path.suffix + ".gz")
 
 
+def build_input_in_child(fasta: Path, args: argparse.Namespace) -> Path:
+    """Build the synthetic VCF in a child process.
+
+    A child's peak RSS starts from its parent's size at fork and survives exec,
+    so the parent must never hold the million records itself.
+    """
+    vcf = args.workdir / "synthetic.vcf"
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import bench_csq as b; "
+        "from pathlib import Path; name, seq = b.read_fasta(Path(sys.argv[2])); "
+        "b.write_vcf(Path(sys.argv[3]), name, len(seq), "
+        "b.synthetic_records(name, seq, int(sys.argv[4]), int(sys.argv[5])))"
+    )
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            code,
+            str(Path(__file__).parent),
+            str(fasta),
+            str(vcf),
+            str(args.records),
+            str(args.seed),
+        ],
+        check=True,
+    )
+    return vcf.with_suffix(".vcf.gz")
+
+
 def measure(tool: str, command: list[str]) -> Measurement:
     """Wall time and peak RSS of one child process (wait4 gives the child's own rusage)."""
     start = time.perf_counter()
