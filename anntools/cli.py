@@ -33,6 +33,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--bundle", help="annotation bundle folder, or 'none' to skip gene-level annotation"
     )
     annotate.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: one per core, up to 4, for inputs over 1 MiB)",
+    )
+    annotate.add_argument(
         "--progress",
         choices=("auto", "bar", "none"),
         default="auto",
@@ -49,6 +54,7 @@ def _options(args: argparse.Namespace) -> Options:
         fasta=args.fasta,
         bundle_dir=Path(args.bundle) if use_bundle and args.bundle else None,
         use_bundle=use_bundle,
+        workers=args.workers,
     )
 
 

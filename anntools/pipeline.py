@@ -32,13 +32,12 @@ from anntools.output import (
     vcf_header,
     write_text_atomically,
 )
-from anntools.report import Counts, RunInfo, count_log, summary, to_json
+from anntools.report import Counts, ProblemLog, RunInfo, count_log, summary, to_json
 from anntools.runner import ChunkWork, relaxed_gc, run_chunks
-from anntools.variant import classify, is_symbolic, substitution_kind, trim
+from anntools.variant import allele_kind, is_symbolic
 from anntools.vcf import (
     ChunkParser,
     Header,
-    LineProblem,
     OrderChecker,
     ProgressCallback,
     RawChunk,
@@ -47,7 +46,7 @@ from anntools.vcf import (
 )
 
 RCRS_FASTA = Path(__file__).parent / "resources" / "rCRS.fa"
-PARALLEL_MIN_BYTES = 4 * 1024 * 1024
+PARALLEL_MIN_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,26 +93,30 @@ class RecordAnnotator:
 
     def annotate(self, record: Record) -> RecordAnnotation:
         annotation = RecordAnnotation(alleles=allele_facts(record))
-        _fill_genotype_counts(record, annotation)
+        genotypes = record.genotypes
+        if genotypes is not None:
+            annotation.called, annotation.het = genotypes.called, genotypes.het
+            annotation.hom_alt = genotypes.hom_alt
         if record.columns[2].startswith("rs"):
             annotation.rsid, annotation.rsid_source = record.columns[2], "input"
+        alts = [alt for alt in record.alts if not is_symbolic(alt)]
         if self.bundle is not None:
             if is_mitochondrial(record.chrom):
-                self._annotate_mito(record, annotation)
+                self._annotate_mito(record, alts, annotation)
             else:
-                self._annotate_nuclear(record, annotation)
+                self._annotate_nuclear(record, alts, annotation)
         if self.transcripts is not None:
-            for alt in _real_alts(record):
+            entries = annotation.entries
+            for alt in alts:
                 for csq in self.transcripts.annotate(record.chrom, record.pos, record.ref, alt):
-                    annotation.entries.append(entry_from_consequence(alt, csq))
+                    entries.append(entry_from_consequence(alt, csq))
         return annotation
 
-    def _annotate_mito(self, record: Record, annotation: RecordAnnotation) -> None:
+    def _annotate_mito(self, record: Record, alts: list[str], annotation: RecordAnnotation) -> None:
         """Codon-level consequences from rCRS, plus the bundle's genes for RNA genes and
         the control region. MT is rCRS in every assembly we read: no liftover."""
         assert self.bundle is not None and self.mito is not None
         annotation.grch38 = ("chrM", record.pos)
-        alts = _real_alts(record)
         coding_genes = set()
         for alt in alts:
             for csq in self.mito.annotate(record.chrom, record.pos, record.ref, alt):
@@ -125,9 +128,10 @@ class RecordAnnotator:
             annotation.entries.extend(entry_from_hit(alt, hit) for hit in other_genes)
         self._look_up_rsid("chrM", record.pos, record.ref, alts, annotation)
 
-    def _annotate_nuclear(self, record: Record, annotation: RecordAnnotation) -> None:
+    def _annotate_nuclear(
+        self, record: Record, alts: list[str], annotation: RecordAnnotation
+    ) -> None:
         assert self.bundle is not None and self.lifter is not None
-        alts = _real_alts(record)
         if self.assembly.assembly == RCRS:  # a nuclear record in a file settled as MT-only
             annotation.unmapped = True
             return
@@ -157,22 +161,12 @@ class RecordAnnotator:
                 return
 
 
-def _real_alts(record: Record) -> list[str]:
-    return [alt for alt in record.alts if not is_symbolic(alt)]
-
-
 def allele_facts(record: Record) -> list[AlleleFacts]:
     facts = []
     for index, alt in enumerate(record.alts, start=1):
-        _, ref, trimmed_alt = trim(record.pos, record.ref, alt)
-        facts.append(
-            AlleleFacts(
-                allele=alt,
-                variant_class=classify(record.ref, alt),
-                substitution=None if is_symbolic(alt) else substitution_kind(ref, trimmed_alt),
-                allele_frequency=_allele_frequency(record, index),
-            )
-        )
+        variant_class, substitution = allele_kind(record.ref, alt)
+        frequency = _allele_frequency(record, index)
+        facts.append(AlleleFacts(alt, variant_class, substitution, frequency))
     return facts
 
 
@@ -185,13 +179,6 @@ def _allele_frequency(record: Record, index: int) -> float | None:
     if genotypes is not None and called_alleles:
         return genotypes.allele_counts[index] / called_alleles
     return None
-
-
-def _fill_genotype_counts(record: Record, annotation: RecordAnnotation) -> None:
-    if record.genotypes is not None:
-        annotation.called = record.genotypes.called
-        annotation.het = record.genotypes.het
-        annotation.hom_alt = record.genotypes.hom_alt
 
 
 def _load_sources(options: Options) -> tuple[Bundle | None, TranscriptAnnotator | None]:
@@ -255,7 +242,7 @@ class _Run:
         self.options = options
         self.progress = progress
         self.counts = Counts()
-        self.problems: list[LineProblem] = []
+        self.problems = ProblemLog()
 
     def stream(
         self,
@@ -283,10 +270,12 @@ class _Run:
             vcf_out.handle.write(result.vcf_text)
             tsv_out.handle.write(result.tsv_text)
             self.counts.merge(result.counts)
-            self.problems += result.problems + order.merge(result.runs)
+            self.problems.add(result.problems)
+            self.problems.add(order.merge(result.runs))
             if self.progress is not None:
                 self.progress(self.counts.records, result.bytes_read, self.reader.bytes_total)
-        self.problems = sorted(self.reader.stats.problems + self.problems, key=_line_no)
+        self.problems.add(self.reader.stats.problems)  # over-long lines, found while reading
+        self.problems.sort()
         if self.counts.records == 0:
             raise AnnotationError(_nothing_valid_message(self.problems))
         return annotator
@@ -306,12 +295,9 @@ class _Run:
         with tempfile.TemporaryDirectory(prefix="anntools-") as tmp:
             parser = ChunkParser(self.reader.header, Path(tmp))
             for chunk in chunks:
-                self.problems += parser.parse(chunk).problems
-        self.problems = sorted(self.reader.stats.problems + self.problems, key=_line_no)
-
-
-def _line_no(problem: LineProblem) -> int:
-    return problem.line_no
+                self.problems.add(parser.parse(chunk).problems)
+        self.problems.add(self.reader.stats.problems)
+        self.problems.sort()
 
 
 def default_workers(input_bytes: int) -> int:
@@ -349,12 +335,11 @@ def _provenance(annotator: RecordAnnotator) -> list[str]:
     ]
 
 
-def _nothing_valid_message(problems: list[LineProblem]) -> str:
-    skipped = [p for p in problems if p.skipped]
-    if not skipped:
+def _nothing_valid_message(problems: ProblemLog) -> str:
+    if not problems.skipped:
         return "the file has a header but no variant records"
-    first = skipped[0]
+    first = problems.skipped[0]
     return (
-        f"no valid variant records: all {len(skipped)} record lines were rejected; "
+        f"no valid variant records: all {problems.skipped_total} record lines were rejected; "
         f"the first, line {first.line_no}: {first.reason}"
     )

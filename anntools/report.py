@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -61,10 +62,14 @@ class Counts:
             self.unmapped += 1
         elif annotation.grch38 is not None:
             self.lifted += 1
+        entries = annotation.entries
+        if not entries:
+            self.regions["unannotated"] += 1
+            return
         self.regions[annotation.region or "unannotated"] += 1
-        for term in {t for e in annotation.entries for t in e.consequence.split("&")}:
+        for term in {t for e in entries for t in e.consequence.split("&")}:
             self.consequences[term] += 1
-        for gene in {e.gene for e in annotation.entries if e.region != "intergenic"}:
+        for gene in {e.gene for e in entries if e.region != "intergenic"}:
             self.genes[gene] += 1
 
     def merge(self, other: Counts) -> None:
@@ -90,10 +95,39 @@ class Counts:
         return self.transitions / self.transversions if self.transversions else None
 
 
-def summary(info: RunInfo, counts: Counts, problems: list[LineProblem]) -> dict[str, Any]:
+@dataclass(slots=True)
+class ProblemLog:
+    """Line problems of a run: exact totals, but only the first few kept, so that a file of
+    a million bad lines costs no more memory than a good one."""
+
+    limit: int = MAX_LISTED_PROBLEMS
+    skipped_total: int = 0
+    warnings_total: int = 0
+    skipped: list[LineProblem] = field(default_factory=list)
+    warnings: list[LineProblem] = field(default_factory=list)
+
+    def add(self, problems: Iterable[LineProblem]) -> None:
+        for problem in problems:
+            if problem.skipped:
+                self.skipped_total += 1
+                if len(self.skipped) < self.limit:
+                    self.skipped.append(problem)
+            else:
+                self.warnings_total += 1
+                if len(self.warnings) < self.limit:
+                    self.warnings.append(problem)
+
+    def sort(self) -> None:
+        self.skipped.sort(key=_line_no)
+        self.warnings.sort(key=_line_no)
+
+
+def _line_no(problem: LineProblem) -> int:
+    return problem.line_no
+
+
+def summary(info: RunInfo, counts: Counts, problems: ProblemLog) -> dict[str, Any]:
     """The machine-readable summary the web page draws its charts from."""
-    skipped = [p for p in problems if p.skipped]
-    warnings = [p for p in problems if not p.skipped]
     return {
         "version": SUMMARY_VERSION,
         "engine": info.engine_version,
@@ -125,16 +159,12 @@ def summary(info: RunInfo, counts: Counts, problems: list[LineProblem]) -> dict[
         "top_genes": dict(counts.genes.most_common(25)),
         "liftover": {"lifted": counts.lifted, "unmapped": counts.unmapped},
         "skipped_lines": {
-            "total": len(skipped),
-            "lines": [
-                {"line": p.line_no, "reason": p.reason} for p in skipped[:MAX_LISTED_PROBLEMS]
-            ],
+            "total": problems.skipped_total,
+            "lines": [{"line": p.line_no, "reason": p.reason} for p in problems.skipped],
         },
         "warnings": {
-            "total": len(warnings),
-            "lines": [
-                {"line": p.line_no, "reason": p.reason} for p in warnings[:MAX_LISTED_PROBLEMS]
-            ],
+            "total": problems.warnings_total,
+            "lines": [{"line": p.line_no, "reason": p.reason} for p in problems.warnings],
         },
     }
 

@@ -7,6 +7,8 @@ the 1-based position of the first remaining REF base.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 CLASSES = ("SNV", "MNV", "insertion", "deletion", "complex", "symbolic", "no_alt")
 _TRANSITIONS = frozenset({("A", "G"), ("G", "A"), ("C", "T"), ("T", "C")})
 
@@ -47,3 +49,12 @@ def substitution_kind(ref: str, alt: str) -> str | None:
     if pair[0] == pair[1] or "N" in pair:
         return None
     return "Ts" if pair in _TRANSITIONS else "Tv"
+
+
+@lru_cache(maxsize=1 << 16)
+def allele_kind(ref: str, alt: str) -> tuple[str, str | None]:
+    """(class, "Ts"/"Tv"/None) of one ALT allele; cached, as inputs repeat few allele pairs."""
+    if is_symbolic(alt):
+        return classify(ref, alt), None
+    _, trimmed_ref, trimmed_alt = trim(0, ref, alt)
+    return classify(ref, alt), substitution_kind(trimmed_ref, trimmed_alt)

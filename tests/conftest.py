@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,11 +16,15 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 
 
-@pytest.fixture
-def write_vcf(tmp_path: Path):  # type: ignore[no-untyped-def]
-    """Write a VCF from lines (tabs given as '\\t' or real tabs) and return its path."""
+WriteVcf = Callable[[list[str]], Path]
 
-    def write(lines: list[str], name: str = "input.vcf") -> Path:
+
+@pytest.fixture
+def write_vcf(tmp_path: Path) -> WriteVcf:
+    """Write a VCF from lines and return its path."""
+
+    def write(lines: list[str]) -> Path:
+        name = "input.vcf"
         path = tmp_path / name
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path

@@ -9,7 +9,7 @@ import cyvcf2
 import pytest
 
 from anntools.pipeline import Options, Result, annotate_file
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, WriteVcf
 
 RCRS = Path(__file__).resolve().parents[2] / "anntools" / "resources" / "rCRS.fa"
 SAMPLE_RECORDS = {
@@ -167,7 +167,9 @@ def test_premium_2_rsids_are_found_again_after_liftover(bundle_dir: Path, tmp_pa
     assert agree / len(comparable) >= 0.95, (agree, len(comparable))
 
 
-def test_symbolic_and_multiallelic_records_are_annotated(bundle_dir: Path, write_vcf) -> None:  # type: ignore[no-untyped-def]
+def test_symbolic_and_multiallelic_records_are_annotated(
+    bundle_dir: Path, write_vcf: WriteVcf
+) -> None:
     path = write_vcf(
         [
             "##fileformat=VCFv4.2",

@@ -28,6 +28,7 @@ MIN_AGREEMENT = 0.95
 
 Key = tuple[str, str, str]  # (terms joined with &, gene, transcript)
 
+
 @dataclass(frozen=True)
 class Record:
     """One scored or unscored VCF record of a case."""

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from anntools.errors import AnnotationError
-from anntools.vcf import VcfReader
-from tests.conftest import SAMPLES
+from anntools.vcf import Record, VcfReader
+from tests.conftest import SAMPLES, WriteVcf
 
 HEADER = [
     "##fileformat=VCFv4.2",
@@ -21,12 +21,12 @@ HEADER = [
 ]
 
 
-def read_all(path: Path) -> tuple[VcfReader, list]:  # type: ignore[type-arg]
+def read_all(path: Path) -> tuple[VcfReader, list[Record]]:
     with VcfReader(path) as reader:
         return reader, list(reader.records())
 
 
-def test_good_records_come_back_with_their_line_numbers(write_vcf) -> None:  # type: ignore[no-untyped-def]
+def test_good_records_come_back_with_their_line_numbers(write_vcf: WriteVcf) -> None:
     path = write_vcf(
         [
             *HEADER,
@@ -44,7 +44,7 @@ def test_good_records_come_back_with_their_line_numbers(write_vcf) -> None:  # t
     assert reader.stats.problems == []
 
 
-def test_bad_records_are_skipped_with_line_and_reason(write_vcf) -> None:  # type: ignore[no-untyped-def]
+def test_bad_records_are_skipped_with_line_and_reason(write_vcf: WriteVcf) -> None:
     # GIVEN one good record among a short line, an illegal allele and a bad POS
     path = write_vcf(
         [
@@ -68,7 +68,7 @@ def test_bad_records_are_skipped_with_line_and_reason(write_vcf) -> None:  # typ
     assert "POS 'abc'" in reasons[9]
 
 
-def test_unsorted_records_are_kept_with_a_warning(write_vcf) -> None:  # type: ignore[no-untyped-def]
+def test_unsorted_records_are_kept_with_a_warning(write_vcf: WriteVcf) -> None:
     path = write_vcf(
         [*HEADER, "1\t50\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0", "1\t40\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0"]
     )
@@ -79,7 +79,7 @@ def test_unsorted_records_are_kept_with_a_warning(write_vcf) -> None:  # type: i
     assert "unsorted" in warning.reason
 
 
-def test_symbolic_star_and_missing_alleles_are_records(write_vcf) -> None:  # type: ignore[no-untyped-def]
+def test_symbolic_star_and_missing_alleles_are_records(write_vcf: WriteVcf) -> None:
     path = write_vcf(
         [
             *HEADER,
@@ -92,7 +92,7 @@ def test_symbolic_star_and_missing_alleles_are_records(write_vcf) -> None:  # ty
     assert reader.stats.problems == []
 
 
-def test_a_10_megabyte_line_is_skipped_without_holding_it(write_vcf) -> None:  # type: ignore[no-untyped-def]
+def test_a_10_megabyte_line_is_skipped_without_holding_it(write_vcf: WriteVcf) -> None:
     huge = "1\t70\t.\tA\tG\t.\t.\tX=" + "A" * (10 * 1024 * 1024) + "\tGT\t0/1\t0/0"
     path = write_vcf(
         [
@@ -117,7 +117,9 @@ def test_a_10_megabyte_line_is_skipped_without_holding_it(write_vcf) -> None:  #
         (["##fileformat=VCFv4.2", "#CHROM POS ID REF ALT QUAL FILTER INFO"], "line 2:"),
     ],
 )
-def test_unusable_files_raise_a_clear_error(write_vcf, lines: list[str], message: str) -> None:  # type: ignore[no-untyped-def]
+def test_unusable_files_raise_a_clear_error(
+    write_vcf: WriteVcf, lines: list[str], message: str
+) -> None:
     with pytest.raises(AnnotationError, match=message.replace("(", r"\(")):
         read_all(write_vcf(lines))
 
@@ -157,7 +159,7 @@ def test_progress_reports_records_and_bytes(tmp_path: Path) -> None:
     assert bytes_read == total == (SAMPLES / "free_1.vcf").stat().st_size
 
 
-def test_cli_reports_bad_input_without_a_traceback(write_vcf, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_cli_reports_bad_input_without_a_traceback(write_vcf: WriteVcf, tmp_path: Path) -> None:
     path = write_vcf(
         ["##fileformat=VCFv4.2", *HEADER[1:], "1\t10\t.\tA\tZZ\t.\t.\t.\tGT\t0/1\t0/0"]
     )
