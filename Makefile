@@ -38,8 +38,8 @@ run: install bundle ## annotate the sample VCFs into ./results (the web service 
 	done
 	@echo "Results are in ./results"
 
-bench: install ## anntools vs bcftools csq on 1,000,000 synthetic records: records/s and peak RSS
-	$(PY) scripts/bench_csq.py --records 1000000 --workdir bench-out
+bench: install bundle ## anntools vs bcftools csq, and the default bundle, on 1,000,000 records each
+	$(PY) scripts/bench.py --records 1000000 --workdir bench-out
 
 clean: ## remove results and caches (keeps .venv and the bundle)
 	rm -rf results bench-out .pytest_cache .mypy_cache .ruff_cache

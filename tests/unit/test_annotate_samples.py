@@ -185,3 +185,26 @@ def test_symbolic_and_multiallelic_records_are_annotated(
     genes = {entry[2] for entry in entries(record) if entry[0] == "A"}
     assert "SAMD11" in genes  # chr1:944,200 is in SAMD11's 3' end on GRCh38
     assert not [entry for entry in entries(record) if entry[0] in ("<DEL>", "*")]
+
+
+def test_unmapped_sites_are_kept_flagged_and_counted(bundle_dir: Path, write_vcf: WriteVcf) -> None:
+    # GIVEN a GRCh37 file whose first site lies before the first chain block of chr1
+    path = write_vcf(
+        [
+            "##fileformat=VCFv4.2",
+            "##reference=file:///ref/human_g1k_v37.fasta",
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+            "1\t1\t.\tN\tA\t.\t.\t.",
+            "1\t69511\trs2691305\tA\tG\t.\t.\t.",
+        ]
+    )
+    # WHEN it is annotated
+    result = annotate_file(path, path.parent / "out", Options(bundle_dir=bundle_dir))
+    # THEN both records are in the output, the first flagged and counted as unmapped
+    unmapped, lifted = annotated_records(result)
+    assert unmapped.INFO.get("UNMAPPED") is True and unmapped.INFO.get("GRCH38") is None
+    assert lifted.INFO.get("UNMAPPED") is None
+    assert lifted.INFO.get("GRCH38") == "chr1:69511"  # hg19 and hg38 agree here
+    assert "OR4F5" in lifted.INFO.get("ANNTOOLS")
+    assert result.summary["liftover"] == {"lifted": 1, "unmapped": 1}
+    assert "unmapped (kept, flagged): 1" in result.files["log"].read_text()
