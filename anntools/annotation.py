@@ -8,6 +8,7 @@ GRCh38 after liftover) and the transcript-level consequence engine
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from anntools.model import REGIONS, Consequence, GeneHit
 
@@ -111,6 +112,12 @@ class RecordAnnotation:
         return min(regions, key=_REGION_RANK.__getitem__) if regions else None
 
 
+# The entry builders and formatters are cached: a file repeats the same few
+# (allele, gene hit) and (allele, consequence) pairs many times over.
+_CACHE_SIZE = 1 << 16
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
 def entry_from_hit(allele: str, hit: GeneHit) -> Entry:
     return Entry(
         allele=allele,
@@ -124,6 +131,7 @@ def entry_from_hit(allele: str, hit: GeneHit) -> Entry:
     )
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def entry_from_consequence(allele: str, csq: Consequence) -> Entry:
     return Entry(
         allele=allele,
@@ -150,3 +158,22 @@ def region_of_terms(terms: tuple[str, ...]) -> str:
 
 def _is_coding(term: str) -> bool:
     return term not in _TERM_REGIONS
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def entry_info_text(entry: Entry) -> str:
+    """The entry as one INFO list item: fields joined by "|", with characters INFO
+    values may not hold (space, semicolon, equals, comma) replaced."""
+    text = "|".join(entry.fields())
+    return text.replace(" ", "_").replace(";", ":").replace("=", ":").replace(",", ":")
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def entry_tsv_text(entry: Entry) -> str:
+    """The entry's TSV columns after the allele, tab-joined."""
+    return "\t".join(entry.fields()[1:])
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def consequence_terms(consequence: str) -> tuple[str, ...]:
+    return tuple(consequence.split("&"))

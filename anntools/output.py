@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from anntools.annotation import ENTRY_FIELDS, RecordAnnotation
+from anntools.annotation import ENTRY_FIELDS, RecordAnnotation, entry_info_text, entry_tsv_text
 from anntools.vcf import Header, Record
 
 INFO_KEY = "ANNTOOLS"
@@ -129,19 +129,13 @@ def vcf_line(record: Record, annotation: RecordAnnotation) -> str:
 def _info_additions(annotation: RecordAnnotation) -> str:
     parts = []
     if annotation.entries:
-        entries = ",".join("|".join(e.fields()) for e in annotation.entries)
-        parts.append(f"{INFO_KEY}={_info_safe(entries)}")
+        parts.append(f"{INFO_KEY}=" + ",".join(map(entry_info_text, annotation.entries)))
     parts.append("VC=" + ",".join(a.variant_class for a in annotation.alleles))
     if annotation.grch38 is not None:
         parts.append(f"GRCH38={annotation.grch38[0]}:{annotation.grch38[1]}")
     if annotation.unmapped:
         parts.append("UNMAPPED")
     return ";".join(parts)
-
-
-def _info_safe(text: str) -> str:
-    """INFO values may not hold spaces, semicolons or equals signs."""
-    return text.replace(" ", "_").replace(";", ":").replace("=", ":")
 
 
 def tsv_header() -> str:
@@ -154,28 +148,20 @@ def tsv_lines(record: Record, annotation: RecordAnnotation) -> str:
     grch38 = f"{annotation.grch38[0]}:{annotation.grch38[1]}" if annotation.grch38 else ""
     if annotation.unmapped:
         grch38 = "unmapped"
-    counts = [_text(annotation.called), _text(annotation.het), _text(annotation.hom_alt)]
+    site = f"{columns[0]}\t{columns[1]}\t{columns[2]}\t{columns[3]}\t"
+    known = f"{grch38}\t{annotation.rsid or ''}\t"
+    counts = f"\t{_text(annotation.called)}\t{_text(annotation.het)}\t{_text(annotation.hom_alt)}\t"
     rows = []
     for allele in annotation.alleles:
-        site = [
-            columns[0],
-            columns[1],
-            columns[2],
-            columns[3],
-            allele.allele,
-            allele.variant_class,
-            allele.substitution or "",
-            grch38,
-            annotation.rsid or "",
-        ]
+        facts = f"{allele.allele}\t{allele.variant_class}\t{allele.substitution or ''}\t"
         af = "" if allele.allele_frequency is None else f"{allele.allele_frequency:.4g}"
-        described = [e.fields()[1:] for e in annotation.entries if e.allele == allele.allele]
-        for fields in described or [_NO_ENTRY]:
-            rows.append("\t".join([*site, *fields, *counts, af]))
-    return "\n".join(rows) + "\n"
+        described = [entry_tsv_text(e) for e in annotation.entries if e.allele == allele.allele]
+        for entry in described or [_NO_ENTRY]:
+            rows.append(f"{site}{facts}{known}{entry}{counts}{af}\n")
+    return "".join(rows)
 
 
-_NO_ENTRY = ("",) * (len(ENTRY_FIELDS) - 1)
+_NO_ENTRY = "\t" * (len(ENTRY_FIELDS) - 2)
 
 
 def _text(value: int | None) -> str:

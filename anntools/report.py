@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from anntools.annotation import RecordAnnotation
+from anntools.annotation import RecordAnnotation, consequence_terms
 from anntools.model import REGIONS
 from anntools.vcf import LineProblem
 
@@ -67,7 +67,7 @@ class Counts:
             self.regions["unannotated"] += 1
             return
         self.regions[annotation.region or "unannotated"] += 1
-        for term in {t for e in entries for t in e.consequence.split("&")}:
+        for term in {t for e in entries for t in consequence_terms(e.consequence)}:
             self.consequences[term] += 1
         for gene in {e.gene for e in entries if e.region != "intergenic"}:
             self.genes[gene] += 1
