@@ -197,7 +197,8 @@ def count_log(data: dict[str, Any]) -> str:
     lines += _section("By chromosome", data["chromosomes"], total)
     lift = data["liftover"]
     lines += [
-        f"Lifted to GRCh38: {lift['lifted']}, unmapped (kept, flagged): {lift['unmapped']}",
+        f"Placed on GRCh38 (lifted where needed): {lift['lifted']}, "
+        f"unmapped (kept, flagged): {lift['unmapped']}",
         "",
     ]
     lines += _problem_section("Skipped lines", data["skipped_lines"])
