@@ -23,8 +23,8 @@ bundle: install ## build the GRCh38 annotation bundle once (fetches the pinned h
 	$(PY) -m anntools.bundle build
 
 lint: install ## ruff and mypy
-	$(VENV)/bin/ruff check anntools scripts tests
-	$(VENV)/bin/ruff format --check anntools scripts tests
+	$(VENV)/bin/ruff check anntools handlers scripts tests
+	$(VENV)/bin/ruff format --check anntools handlers scripts tests
 	$(VENV)/bin/mypy
 
 test: install bundle ## install what is missing, then run linters and the whole test suite

@@ -1,0 +1,1 @@
+"""The GAS service: settings, AWS access, repositories, messages and the queue handlers."""

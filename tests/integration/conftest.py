@@ -1,0 +1,105 @@
+"""The local cloud for integration tests.
+
+The suite starts moto's server on a free loopback port for the session,
+unless GAS_TEST_AWS_ENDPOINT names an emulator that is already running
+(LocalStack, another moto): then the same tests run against that.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from handlers.aws import AwsClients
+from handlers.bootstrap import Stack, bootstrap
+from handlers.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto_server exited with {process.returncode}")
+        try:
+            urllib.request.urlopen(url + "/moto-api/", timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"moto_server did not answer at {url} within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def aws_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    given = os.environ.get("GAS_TEST_AWS_ENDPOINT")
+    if given:
+        yield given.rstrip("/")
+        return
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
+    moto_server = Path(sys.executable).with_name("moto_server")
+    process = subprocess.Popen(
+        [str(moto_server), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def aws_environment(aws_endpoint: str) -> Iterator[None]:
+    """Point boto3 at the emulator with throwaway credentials, for the session."""
+    values = {
+        "AWS_ENDPOINT_URL": aws_endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture
+def settings(aws_environment: None) -> Settings:
+    """A fresh stack name per test, so tests never see each other's resources."""
+    return Settings(stack=f"t{uuid.uuid4().hex[:10]}", free_retention_seconds=2)
+
+
+@pytest.fixture
+def clients(settings: Settings) -> AwsClients:
+    return AwsClients(settings)
+
+
+@pytest.fixture
+def stack(clients: AwsClients) -> Stack:
+    return bootstrap(clients)
