@@ -38,7 +38,8 @@ class Settings:
         ResourceNames(self.stack)  # validates the stack name
         if not 0 <= self.free_retention_seconds <= MAX_SQS_DELAY_SECONDS:
             raise SettingsError(
-                "GAS_FREE_RETENTION_SECONDS must be 0 to 900: SQS caps a queue's delay at 15 minutes"
+                "GAS_FREE_RETENTION_SECONDS must be 0 to 900: "
+                "SQS caps a queue's delay at 15 minutes"
             )
 
     @property
