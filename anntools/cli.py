@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -39,9 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     annotate.add_argument(
         "--progress",
-        choices=("auto", "bar", "none"),
+        choices=("auto", "bar", "json", "none"),
         default="auto",
-        help="progress bar (default: when stderr is a terminal)",
+        help="progress bar (default: when stderr is a terminal); json: one line per chunk "
+        'on stderr, {"records": n, "bytes_read": n, "bytes_total": n}, for a supervising process',
     )
     return parser
 
@@ -73,12 +75,19 @@ def _progress_bar(enabled: bool, total_bytes: int) -> tuple[ProgressCallback | N
     return update, bar
 
 
+def _json_progress(records: int, bytes_read: int, bytes_total: int) -> None:
+    line = {"records": records, "bytes_read": bytes_read, "bytes_total": bytes_total}
+    print(json.dumps(line), file=sys.stderr, flush=True)
+
+
 def annotate_command(args: argparse.Namespace) -> int:
     if not args.input.is_file():
         print(f"anntools: no such file: {args.input}", file=sys.stderr)
         return 2
     show = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
     progress, bar = _progress_bar(show, args.input.stat().st_size)
+    if args.progress == "json":
+        progress = _json_progress
     try:
         result = annotate_file(args.input, args.outdir, _options(args), progress)
     except AnnotationError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -183,3 +184,28 @@ def test_cli_reports_bad_input_without_a_traceback(write_vcf: WriteVcf, tmp_path
     assert "Traceback" not in done.stderr
     assert "no valid variant records" in done.stderr and "line 5" in done.stderr
     assert not list((tmp_path / "out").glob("*.annot.vcf"))
+
+
+def test_cli_json_progress_for_a_supervising_process(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "anntools",
+            "annotate",
+            str(SAMPLES / "free_1.vcf"),
+            "-o",
+            str(tmp_path),
+            "--bundle",
+            "none",
+            "--progress",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    last = json.loads(done.stderr.strip().splitlines()[-1])
+    size = (SAMPLES / "free_1.vcf").stat().st_size
+    assert last == {"records": 1141, "bytes_read": size, "bytes_total": size}
+    assert "1141 variants annotated" in done.stdout
