@@ -33,6 +33,7 @@ class Settings:
     web_url: str = "http://127.0.0.1:8080"
     mail_sender: str = "gas-noreply@example.com"
     job_visibility_seconds: int = 300
+    stripe_api_base: str | None = None  # localstripe's URL on one machine; None: Stripe itself
 
     def __post_init__(self) -> None:
         ResourceNames(self.stack)  # validates the stack name
@@ -70,6 +71,7 @@ class Settings:
             ),
             web_url=env.get("GAS_WEB_URL", defaults.web_url).rstrip("/"),
             mail_sender=env.get("GAS_MAIL_SENDER", defaults.mail_sender),
+            stripe_api_base=env.get("STRIPE_API_BASE") or None,
             job_visibility_seconds=_int(
                 env, "GAS_JOB_VISIBILITY_SECONDS", defaults.job_visibility_seconds
             ),

@@ -12,9 +12,11 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from handlers.bootstrap import Stack, bootstrap
 from handlers.settings import Settings
 
 pytestmark = pytest.mark.integration
+LOCALSTRIPE = Path(__file__).resolve().parents[2] / "scripts" / "localstripe_loopback.py"
 
 
 def _free_port() -> int:
@@ -36,13 +39,27 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"moto_server exited with {process.returncode}")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
         try:
-            urllib.request.urlopen(url + "/moto-api/", timeout=1).close()
+            urllib.request.urlopen(url, timeout=1).close()
             return
+        except urllib.error.HTTPError:
+            return  # it answers, if only to say no
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"moto_server did not answer at {url} within {seconds} s")
+    raise RuntimeError(f"nothing answered at {url} within {seconds} s")
+
+
+@contextmanager
+def _server(command: list[str], url: str, log_path: Path) -> Iterator[str]:
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=log)
+        try:
+            _wait_until_up(url, process)
+            yield url
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")
@@ -52,19 +69,25 @@ def aws_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield given.rstrip("/")
         return
     port = _free_port()
-    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("wb")
-    moto_server = Path(sys.executable).with_name("moto_server")
-    process = subprocess.Popen(
-        [str(moto_server), "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=log
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_up(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+    moto_server = str(Path(sys.executable).with_name("moto_server"))
+    command = [moto_server, "-H", "127.0.0.1", "-p", str(port)]
+    log = tmp_path_factory.mktemp("moto") / "moto.log"
+    with _server(command, f"http://127.0.0.1:{port}/moto-api/", log):
+        yield f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="session")
+def stripe_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """localstripe on a free loopback port (its own launcher would listen on all interfaces)."""
+    given = os.environ.get("GAS_TEST_STRIPE_ENDPOINT")
+    if given:
+        yield given.rstrip("/")
+        return
+    port = _free_port()
+    command = [sys.executable, str(LOCALSTRIPE), str(port)]
+    log = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
+    with _server(command, f"http://127.0.0.1:{port}/v1/plans", log):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="session")

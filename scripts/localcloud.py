@@ -1,0 +1,117 @@
+"""The local cloud: moto's server as AWS and localstripe as Stripe, on loopback only.
+
+Each runs as a background process with a pid file and a log under
+``.gas/`` in the project, so ``gas local down`` can stop what ``up`` started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = PROJECT_ROOT / ".gas"
+AWS_PORT = 4566  # LocalStack's port, so tools made for LocalStack find the emulator
+STRIPE_PORT = 8420
+
+LOCALSTRIPE = Path(__file__).with_name("localstripe_loopback.py")
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    port: int
+    command: list[str]
+
+    @property
+    def pid_file(self) -> Path:
+        return STATE_DIR / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return STATE_DIR / f"{self.name}.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def services() -> list[Service]:
+    bin_dir = Path(sys.executable).parent
+    return [
+        Service(
+            "aws", AWS_PORT, [str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(AWS_PORT)]
+        ),
+        Service("stripe", STRIPE_PORT, [sys.executable, str(LOCALSTRIPE), str(STRIPE_PORT)]),
+    ]
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+def running_pid(service: Service) -> int | None:
+    try:
+        pid = int(service.pid_file.read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
+def start(service: Service, timeout: float = 30) -> str:
+    """Start the service unless it already answers; returns what was done."""
+    if port_open(service.port):
+        return f"{service.name}: already listening on {service.url}"
+    STATE_DIR.mkdir(exist_ok=True)
+    with service.log_file.open("ab") as log:
+        process = subprocess.Popen(
+            service.command,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # Ctrl-C in the terminal is handled by `gas`, not passed on
+        )
+    service.pid_file.write_text(str(process.pid))
+    deadline = time.monotonic() + timeout
+    while not port_open(service.port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{service.name} did not start; see {service.log_file}")
+        time.sleep(0.1)
+    return f"{service.name}: started on {service.url} (pid {process.pid})"
+
+
+def stop(service: Service) -> str:
+    pid = running_pid(service)
+    if pid is None:
+        service.pid_file.unlink(missing_ok=True)
+        return f"{service.name}: not running"
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(50):
+        if running_pid(service) is None:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+    service.pid_file.unlink(missing_ok=True)
+    return f"{service.name}: stopped (pid {pid})"
+
+
+def local_environment() -> dict[str, str]:
+    """What a process needs to talk to the local cloud (throwaway credentials)."""
+    return {
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{AWS_PORT}",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}",
+        "STRIPE_API_KEY": "sk_test_local",
+    }
