@@ -17,8 +17,9 @@ from collections.abc import Callable
 
 from anntools.csq import collector as bits
 from anntools.csq.codons import GeneticCode
+from anntools.csq.collector import Change
 from anntools.csq.gff3 import Cds, Transcript
-from anntools.csq.splice import INSIDE, VAR_REF, Call, Splice
+from anntools.csq.splice import INSIDE, N_SPLICE_REGION_EXON, VAR_REF, Call, Splice
 from anntools.model import Consequence
 
 PAD = 10  # bcftools' N_REF_PAD
@@ -91,7 +92,7 @@ class Frames:
 
     def read_forward(self, offset: int) -> str:
         """Peptide from the codon at CDS ``offset`` to the end, cut after the first stop."""
-        return _until_stop(self.forward[offset % 3][offset // 3 :])
+        return _up_to_stop(self.forward[offset % 3], offset // 3)
 
     def read_reverse(self, offset: int) -> str:
         """Peptide from the triplet at CDS ``offset`` down to offset 0, cut after the first stop."""
@@ -99,7 +100,13 @@ class Frames:
             return ""
         frame = offset % 3
         top = frame + 3 * ((self.core - 3 - frame) // 3)
-        return _until_stop(self.reverse[frame][(top - offset) // 3 :])
+        return _up_to_stop(self.reverse[frame], (top - offset) // 3)
+
+
+def _up_to_stop(peptide: str, start: int) -> str:
+    """``_until_stop(peptide[start:])`` without copying the (possibly long) rest of the frame."""
+    stop = peptide.find("*", start)
+    return peptide[start:] if stop < 0 else peptide[start : stop + 1]
 
 
 def frames_of(tr: Transcript, sref: str, code: GeneticCode) -> Frames:
@@ -126,6 +133,30 @@ def _starts_with_methionine(tr: Transcript, cds: Cds, call: Call) -> bool:
     return is_met
 
 
+def _segment_checks(tr: Transcript, cds: Cds, call: Call) -> tuple[bool, bool, bool, bool]:
+    """(check_start, check_stop, check_region_beg, check_region_end) of one CDS segment.
+
+    They depend on the segment alone, so they are worked out once per
+    transcript and kept in its cache (indexed by the segment's rank).
+    """
+    cached = tr.cache.get("segment_checks")
+    if not isinstance(cached, dict):
+        cached = tr.cache["segment_checks"] = {}
+    checks: tuple[bool, bool, bool, bool] | None = cached.get(cds.icds)
+    if checks is not None:
+        return checks
+    last = tr.ncds - 1
+    check_start = check_stop = False
+    if not tr.trim5:
+        check_start = cds.icds == (0 if tr.forward else last)
+    if not tr.trim3:
+        check_stop = cds.icds == (last if tr.forward else 0)
+    if check_start and not _starts_with_methionine(tr, cds, call):
+        check_start = False  # incomplete CDS: no start to lose
+    checks = cached[cds.icds] = (check_start, check_stop, cds.icds != 0, cds.icds != last)
+    return checks
+
+
 def place_variant(call: Call, tr: Transcript, cds: Cds) -> Node | None:
     """Port of hap_init: splice checks, then the variant's position and bases on the CDS.
 
@@ -133,15 +164,12 @@ def place_variant(call: Call, tr: Transcript, cds: Cds) -> Node | None:
     """
     splice = Splice(call, tr)
     splice.check_acceptor = splice.check_donor = splice.set_refalt = splice.check_utr = True
-    last = tr.ncds - 1
-    if not tr.trim5:
-        splice.check_start = cds.icds == (0 if tr.forward else last)
-    if not tr.trim3:
-        splice.check_stop = cds.icds == (last if tr.forward else 0)
-    if splice.check_start and not _starts_with_methionine(tr, cds, call):
-        splice.check_start = False  # incomplete CDS: no start to lose
-    splice.check_region_beg = cds.icds != 0
-    splice.check_region_end = cds.icds != last
+    (
+        splice.check_start,
+        splice.check_stop,
+        splice.check_region_beg,
+        splice.check_region_end,
+    ) = _segment_checks(tr, cds, call)
     ret = splice.run(cds.beg, cds.end)
     if ret == VAR_REF:
         return None
@@ -176,20 +204,20 @@ def translate_forward(
     """
     if not seq:
         return "?"
-    aa = code.aa
+    table = code.forward
     npad = sbeg % 3
     head = sref[PAD + rbeg - npad : PAD + rbeg] + seq[: 3 - npad]
     out: list[str] = []
     if len(head) == 3:
-        out.append(aa(head))
+        out.append(table.get(head, "X"))
         rest = seq[3 - npad :]
         full = len(rest) - len(rest) % 3
-        out.extend(aa(rest[k : k + 3]) for k in range(0, full, 3))
+        out += [table.get(rest[k : k + 3], "X") for k in range(0, full, 3)]
         head = rest[full:]
     cursor = PAD + rend
     if head:
         need = 3 - len(head)
-        out.append(aa(head + sref[cursor : cursor + need]))
+        out.append(table.get(head + sref[cursor : cursor + need], "X"))
         cursor += need
     if fill is not None and "*" not in out:
         out.append(fill.read_forward(cursor - PAD))
@@ -285,6 +313,12 @@ def _classify(node: Node, tref: str, tseq: str) -> int:
 
 def annotate_cds(call: Call, tr: Transcript, cds: Cds) -> None:
     """Stage the consequences of ``call`` on the CDS segment ``cds`` of ``tr``."""
+    pos = call.pos
+    if call.snv and cds.beg + N_SPLICE_REGION_EXON <= pos <= cds.end - N_SPLICE_REGION_EXON:
+        # no splice, start or stop check can fire this far inside: only the codon matters
+        kind, change = snv_change(tr, cds, pos, call.ref, call.alt, call.fetch, call.code)
+        call.out.push(kind, tr, call.allele, change)
+        return
     node = place_variant(call, tr, cds)
     if node is None:
         return
@@ -331,6 +365,55 @@ def _translate_both(
     return tref, tseq, aa_ref_pos, aa_alt_pos
 
 
+def snv_change(
+    tr: Transcript,
+    cds: Cds,
+    beg: int,
+    ref: str,
+    alt: str,
+    fetch: Callable[[int, int], str],
+    code: GeneticCode,
+) -> tuple[int, Change]:
+    """Consequence bit and change of an SNV at 0-based ``beg`` >= 3 bases inside ``cds``.
+
+    What annotate_cds finds for such an SNV, without the splice checks (none
+    can fire there) or the general translation: exactly one codon changes.
+    """
+    sref = spliced_reference(tr, fetch)
+    sbeg = cds.pos + beg - cds.beg
+    if tr.forward:
+        start = sbeg - sbeg % 3
+        aa_pos = sbeg // 3 + 1
+        table = code.forward
+    else:
+        core = len(sref) - 2 * PAD
+        codon_index = (core - 1 - sbeg) // 3
+        start = core - 3 - 3 * codon_index
+        aa_pos = codon_index + 1
+        table = code.reverse
+    triplet = sref[PAD + start : PAD + start + 3]
+    k = sbeg - start
+    ref_aa = table.get(triplet, "X")
+    alt_aa = table.get(triplet[:k] + alt + triplet[k + 1 :], "X")
+    dna_change = f"{beg + 1}{ref}>{alt}"
+    if ref_aa == alt_aa:
+        return bits.SYNONYMOUS, (f"{aa_pos}{ref_aa}", dna_change)
+    kind = bits.MISSENSE
+    if ref_aa == "*":
+        kind = bits.STOP_LOST
+    elif alt_aa == "*":
+        kind = bits.STOP_GAINED
+    return kind, (f"{aa_pos}{ref_aa}>{aa_pos}{alt_aa}", dna_change)
+
+
+_SNV_TERMS = {
+    bits.SYNONYMOUS: ("synonymous",),
+    bits.MISSENSE: ("missense",),
+    bits.STOP_GAINED: ("stop_gained",),
+    bits.STOP_LOST: ("stop_lost",),
+}
+
+
 def coding_snv(
     tr: Transcript,
     cds: Cds,
@@ -340,33 +423,7 @@ def coding_snv(
     fetch: Callable[[int, int], str],
     code: GeneticCode,
 ) -> Consequence:
-    """Consequence of an SNV at 0-based ``beg`` well inside ``cds`` (>= 3 bases from its ends).
-
-    Equivalent to annotate_cds for such SNVs: one codon changes and nothing
-    else can (no splice region, no first or last codon).
-    """
-    sref = spliced_reference(tr, fetch)
-    sbeg = cds.pos + beg - cds.beg
-    if tr.forward:
-        start = sbeg - sbeg % 3
-        aa_pos = sbeg // 3 + 1
-        translate: Callable[[str], str] = code.aa
-    else:
-        core = len(sref) - 2 * PAD
-        codon_index = (core - 1 - sbeg) // 3
-        start = core - 3 - 3 * codon_index
-        aa_pos = codon_index + 1
-        translate = code.aa_rev
-    triplet = sref[PAD + start : PAD + start + 3]
-    k = sbeg - start
-    ref_aa = translate(triplet)
-    alt_aa = translate(triplet[:k] + alt + triplet[k + 1 :])
+    """The Consequence of an SNV well inside ``cds`` that nothing else touches (see snv_change)."""
+    kind, (aa_change, dna_change) = snv_change(tr, cds, beg, ref, alt, fetch, code)
     strand = "+" if tr.forward else "-"
-    dna_change = f"{beg + 1}{ref}>{alt}"
-    if ref_aa == alt_aa:
-        return Consequence(
-            ("synonymous",), tr.gene, tr.id, tr.biotype, strand, f"{aa_pos}{ref_aa}", dna_change
-        )
-    term = "stop_lost" if ref_aa == "*" else "stop_gained" if alt_aa == "*" else "missense"
-    aa_change = f"{aa_pos}{ref_aa}>{aa_pos}{alt_aa}"
-    return Consequence((term,), tr.gene, tr.id, tr.biotype, strand, aa_change, dna_change)
+    return Consequence(_SNV_TERMS[kind], tr.gene, tr.id, tr.biotype, strand, aa_change, dna_change)

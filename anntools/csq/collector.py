@@ -158,18 +158,11 @@ class Collector:
 
 
 def _render(entry: _Entry) -> Consequence:
-    bits = entry.bits
-    if bits & INCOMPLETE_CDS and bits & ~(START_STOP | INCOMPLETE_CDS | UPSTREAM_STOP):
-        bits &= ~(START_STOP | INCOMPLETE_CDS)
-    if bits & START_STOP and bits & MISSENSE:
-        bits &= ~MISSENSE
+    terms, bits, prints_strand = _printed(entry.bits)
     tr = entry.transcript
-    # bcftools 1.16 and its test EXP strings print no NMD_transcript term: the biotype says NMD
-    terms = [name for bit, name in TERMS if bits & bit]
-    prints_strand = bool(bits & COMPOUND) and not bits & SPLICE_ANY
     aa_change, dna_change = entry.change or ("", "")
     return Consequence(
-        terms=tuple(terms),
+        terms=terms,
         gene=tr.gene,
         transcript=tr.id if bits & PRINTS_TRANSCRIPT else "",
         biotype=tr.biotype,
@@ -177,3 +170,28 @@ def _render(entry: _Entry) -> Consequence:
         aa_change=aa_change,
         dna_change=dna_change,
     )
+
+
+_PRINTED: dict[int, tuple[tuple[str, ...], int, bool]] = {}
+
+
+def _printed(bits: int) -> tuple[tuple[str, ...], int, bool]:
+    """(terms, bits as printed, whether the strand prints) of merged bits; memoised.
+
+    Only a few dozen bit combinations ever occur, and spelling them out is a
+    noticeable share of a call, so each is worked out once.
+    """
+    try:
+        return _PRINTED[bits]
+    except KeyError:
+        pass
+    printed = bits
+    if printed & INCOMPLETE_CDS and printed & ~(START_STOP | INCOMPLETE_CDS | UPSTREAM_STOP):
+        printed &= ~(START_STOP | INCOMPLETE_CDS)
+    if printed & START_STOP and printed & MISSENSE:
+        printed &= ~MISSENSE
+    # bcftools 1.16 and its test EXP strings print no NMD_transcript term: the biotype says NMD
+    terms = tuple(name for bit, name in TERMS if printed & bit)
+    prints_strand = bool(printed & COMPOUND) and not printed & SPLICE_ANY
+    found = _PRINTED[bits] = (terms, printed, prints_strand)
+    return found

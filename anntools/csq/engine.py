@@ -15,8 +15,7 @@ import logging
 import os
 from array import array
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Mapping
-from functools import partial
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from anntools.csq import collector as bits
 from anntools.csq.coding import annotate_cds, coding_snv
@@ -24,13 +23,28 @@ from anntools.csq.codons import STANDARD, VERTEBRATE_MITOCHONDRIAL, GeneticCode,
 from anntools.csq.collector import Collector
 from anntools.csq.fasta import FastaReader
 from anntools.csq.gff3 import Cds, Exon, Transcript, Utr, read_gff3
-from anntools.csq.splice import INSIDE, N_SPLICE_REGION_INTRON, OVERLAP, Call, Splice
+from anntools.csq.splice import (
+    INSIDE,
+    N_SPLICE_REGION_EXON,
+    N_SPLICE_REGION_INTRON,
+    OVERLAP,
+    Call,
+    Splice,
+)
 from anntools.model import Consequence
 
 log = logging.getLogger(__name__)
 
 _BIN_SHIFT = 14  # 16 kb bins
-_QUIET = 11  # an SNV this far from every feature edge sees no splice/start/stop/edge effect
+# How far around a feature edge an SNV's answer may differ from its neighbours' (see
+# _loud_windows): (bases before, bases after) the first base, then the last base.
+# Each is one base wider than the checks reach, as a margin.
+_SPLICED_EXON = (
+    (N_SPLICE_REGION_INTRON + 1, N_SPLICE_REGION_EXON + 1),
+    (N_SPLICE_REGION_EXON + 1, N_SPLICE_REGION_INTRON + 1),
+)
+_CDS = ((2, N_SPLICE_REGION_EXON + 1), (N_SPLICE_REGION_EXON + 1, 2))
+_CONTAINMENT = ((2, 2), (2, 2))  # in or out; lookups reach one base before a feature
 _PAD = N_SPLICE_REGION_INTRON  # exons are looked up with this much flank, as bcftools indexes them
 _MITO_NAMES = {"M", "MT"}
 
@@ -44,6 +58,27 @@ def normalize_chrom(name: str) -> str:
 def default_genetic_codes() -> dict[str, int]:
     """Table per canonical contig name: vertebrate mitochondrial (2) for MT, standard otherwise."""
     return {"MT": VERTEBRATE_MITOCHONDRIAL}
+
+
+def _loud_windows(tr: Transcript) -> Iterator[tuple[int, int]]:
+    """Half-open windows around ``tr``'s feature edges where an SNV's answer varies by position.
+
+    Outside them an SNV is either in or out of each feature, at least 3 bases
+    inside any CDS (no start/stop/splice-region call) and out of every splice
+    window, so one plan serves every position between two windows. Exon edges
+    matter only for transcripts with a CDS (only those get splice checks),
+    hence the wide window there; other edges only switch containment.
+    """
+    features: list[tuple[int, int, tuple[tuple[int, int], tuple[int, int]]]] = [
+        (tr.beg, tr.end, _CONTAINMENT)
+    ]
+    exon_margins = _SPLICED_EXON if tr.cds else _CONTAINMENT
+    features += ((exon.beg, exon.end, exon_margins) for exon in tr.exons)
+    features += ((utr.beg, utr.end, _CONTAINMENT) for utr in tr.utrs)
+    features += ((cds.beg, cds.end, _CDS) for cds in tr.cds)
+    for beg, end, ((before_beg, after_beg), (before_end, after_end)) in features:
+        yield beg - before_beg, beg + after_beg + 1
+        yield end - before_end, end + after_end + 1
 
 
 def _span_order(tr: Transcript) -> tuple[int, int, int]:
@@ -70,8 +105,8 @@ class _SnvPlan:
 class _Contig:
     """The transcripts of one contig, binned for lookup, with its sequence and genetic code.
 
-    For SNVs it also keeps "quiet" stretches: positions more than ``_QUIET``
-    bases from every feature boundary, where an SNV's relation to every
+    For SNVs it also keeps "quiet" stretches: positions outside every loud
+    window around a feature boundary (see _loud_windows), where an SNV's relation to every
     transcript (inside a CDS, UTR, intron...) cannot change, so that part of
     the answer is computed once per stretch and reused.
     """
@@ -134,18 +169,10 @@ class _Contig:
             return plan
 
     def _index_boundaries(self) -> None:
-        """Merged windows of +-_QUIET bases around every feature boundary (half-open)."""
-        edges: list[int] = []
-        for tr in self.transcripts:
-            edges += (tr.beg, tr.end)
-            edges += (edge for exon in tr.exons for edge in (exon.beg, exon.end))
-            edges += (edge for utr in tr.utrs for edge in (utr.beg, utr.end))
-            for cds in tr.cds:
-                edges += (cds.beg, cds.end)
-        edges.sort()
+        """Merged loud windows (half-open) of every transcript, see _loud_windows."""
+        windows = sorted(window for tr in self.transcripts for window in _loud_windows(tr))
         starts, ends = array("q"), array("q")
-        for edge in edges:
-            lo, hi = edge - _QUIET, edge + _QUIET + 1
+        for lo, hi in windows:
             if ends and lo <= ends[-1]:
                 ends[-1] = max(ends[-1], hi)
             else:
@@ -210,7 +237,7 @@ class TranscriptAnnotator:
                     "contig %s has transcripts but no sequence in %s; skipped", key, fasta.path
                 )
                 continue
-            fetch = partial(fasta.fetch, fasta_names[key])
+            fetch = fasta.fetcher(fasta_names[key])
             code = genetic_code(codes.get(key, default_code))
             self._contigs[key] = _Contig(key, trs, fetch, code)
             self._gff_names |= gff_names[key]
@@ -282,7 +309,7 @@ class TranscriptAnnotator:
         if not candidates:
             return []
         out = Collector()
-        call = Call(beg, ref, alt, contig.fetch, contig.code, out)
+        call = Call(beg, ref, alt, contig.fetch, contig.code, out, self._snv_fast_path)
         hit = _test_cds(call, candidates, beg, end)
         hit |= _test_utr(call, candidates, beg, end)
         hit |= _test_splice(call, candidates, beg, end)
@@ -354,10 +381,39 @@ def _test_cds(call: Call, candidates: list[Transcript], beg: int, end: int) -> b
     return bool(hits)
 
 
+def _deep_inside(call: Call, feature_beg: int, feature_end: int) -> bool:
+    """Whether the allele lies so far inside the feature that no edge rule can apply.
+
+    Splice tests then find the variant INSIDE and set no bit (exon and CDS
+    edge rules reach 3 bases in; an indel's trimmed span can start one base
+    before POS). Only for calls with shortcuts, i.e. never for ALT == REF.
+    """
+    if not call.shortcuts:
+        return False
+    if call.snv:
+        return feature_beg + N_SPLICE_REGION_EXON <= call.pos <= feature_end - N_SPLICE_REGION_EXON
+    reach = N_SPLICE_REGION_EXON + 1
+    return feature_beg + reach <= call.pos and call.pos + len(call.ref) + reach - 1 <= feature_end
+
+
+def _inside(call: Call, tr: Transcript, feature_beg: int, feature_end: int, extra: int = 0) -> bool:
+    """Whether the variant lies in a feature tested with no splice/start/stop checks.
+
+    For an SNV that is simply whether the base is in the feature (and nothing
+    gets staged); others need the full Splice test (trimming, insertion
+    flanks, and ``extra`` bits staged as a side effect) unless deep inside.
+    """
+    if call.snv and not extra:
+        return feature_beg <= call.pos <= feature_end
+    if not extra and _deep_inside(call, feature_beg, feature_end):
+        return True
+    return Splice(call, tr, extra).run(feature_beg, feature_end) in (INSIDE, OVERLAP)
+
+
 def _test_utr(call: Call, candidates: list[Transcript], beg: int, end: int) -> bool:
     hit = False
     for utr in _utr_hits(candidates, beg, end):
-        if Splice(call, utr.transcript).run(utr.beg, utr.end) in (INSIDE, OVERLAP):
+        if _inside(call, utr.transcript, utr.beg, utr.end):
             call.out.push(bits.UTR5 if utr.five_prime else bits.UTR3, utr.transcript, call.allele)
             hit = True
     return hit
@@ -369,6 +425,8 @@ def _test_splice(
     """Splice donor/acceptor/region from the exons of coding transcripts near [beg, end]."""
     hit = False
     for exon in _exon_hits(candidates, beg, end):
+        if not extra and _deep_inside(call, exon.beg, exon.end):
+            continue  # a variant this deep inside the exon is no splice variant
         tr = exon.transcript
         splice = Splice(call, tr, extra)
         splice.check_acceptor = splice.check_donor = True
@@ -386,6 +444,6 @@ def _test_transcripts(
     for tr in candidates:
         if tr.beg > end or tr.end < beg:
             continue
-        if Splice(call, tr, extra).run(tr.beg, tr.end) in (INSIDE, OVERLAP):
+        if _inside(call, tr, tr.beg, tr.end, extra):
             kind = bits.INTRON if tr.coding else bits.NON_CODING
             call.out.push(kind | extra, tr, call.allele)

@@ -10,7 +10,9 @@ from __future__ import annotations
 import gzip
 import mmap
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 
@@ -59,6 +61,36 @@ class FastaReader:
         left = "N" * (inner_start - start)
         right = "N" * (end - inner_end)
         return left + self._fetch_inside(name, inner_start, inner_end) + right
+
+    def fetcher(self, name: str) -> Callable[[int, int], str]:
+        """``fetch`` bound to one contig: the same slices, without the per-call name lookups.
+
+        The annotator reads a few short slices per variant, so the lookups
+        ``fetch`` repeats (contig length, index entry) are worth doing once.
+        """
+        if self._in_memory:
+            return partial(self.fetch, name)
+        entry, data = self._index[name], self._mmap
+        assert data is not None
+        length, offset, line_bases, line_width = (
+            entry.length,
+            entry.offset,
+            entry.line_bases,
+            entry.line_width,
+        )
+        has_breaks = line_width != line_bases
+
+        def fetch(start: int, end: int) -> str:
+            if start < 0 or end > length or start >= end:
+                return self.fetch(name, start, end)  # empty, or N-padded: the general case
+            first = offset + (start // line_bases) * line_width + start % line_bases
+            last = offset + (end // line_bases) * line_width + end % line_bases
+            raw = data[first:last]
+            if has_breaks:
+                raw = raw.replace(b"\n", b"").replace(b"\r", b"")
+            return raw.decode("ascii").upper()
+
+        return fetch
 
     def _fetch_inside(self, name: str, start: int, end: int) -> str:
         if self._in_memory:

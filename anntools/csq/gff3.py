@@ -124,6 +124,8 @@ class IntervalList(Generic[T]):
 
     def overlapping(self, beg: int, end: int) -> list[T]:
         """Items whose interval overlaps the closed interval [beg, end], in (beg, -end) order."""
+        if not self.items or self.max_ends[-1] < beg or self.begs[0] > end:
+            return []  # the common miss, answered without a search
         k = bisect_right(self.begs, end) - 1
         max_ends, ends = self.max_ends, self.ends
         found: list[T] = []

@@ -33,10 +33,13 @@ class Call:
     """One ALT allele of one VCF record, with what the checks need to read and write.
 
     ``pos`` is 0-based; ``fetch(beg, end)`` returns reference bases [beg, end)
-    of the record's contig (N outside it).
+    of the record's contig (N outside it). ``shortcuts`` (set only when the
+    caller allows them, and never for ALT == REF) lets the checks skip work
+    whose outcome is known (see engine); ``snv`` further marks a single-base
+    substitution.
     """
 
-    __slots__ = ("allele", "alt", "code", "fetch", "out", "pos", "ref")
+    __slots__ = ("allele", "alt", "code", "fetch", "out", "pos", "ref", "shortcuts", "snv")
 
     def __init__(
         self,
@@ -46,7 +49,10 @@ class Call:
         fetch: Callable[[int, int], str],
         code: GeneticCode,
         out: Collector,
+        shortcuts: bool = False,
     ) -> None:
+        self.shortcuts = shortcuts and ref != alt
+        self.snv = self.shortcuts and len(ref) == 1 and len(alt) == 1
         self.pos = pos
         self.ref = ref
         self.alt = alt

@@ -104,3 +104,58 @@ def test_snv_fast_path_matches_the_general_path() -> None:
                 chrom,
                 pos,
             )
+
+
+def _edges(ann: TranscriptAnnotator) -> list[int]:
+    """0-based first and last bases of every exon and CDS segment the annotator knows."""
+    edges: set[int] = set()
+    for contig in ann._contigs.values():
+        for tr in contig.transcripts:
+            edges.update(edge for exon in tr.exons for edge in (exon.beg, exon.end))
+            edges.update(edge for cds in tr.cds for edge in (cds.beg, cds.end))
+    return sorted(edges)
+
+
+@pytest.mark.parametrize("case", ["ENST00000341065", "ENST00000000000", "ENST00000379416"])
+def test_shortcuts_match_the_general_path_on_real_transcripts(case: str) -> None:
+    # GIVEN a real case annotated with and without the SNV fast path and the splice shortcuts
+    folder = DATA / "csq" / case
+    gff, fasta = folder / f"{case}.gff", folder / f"{case}.fa"
+    fast = TranscriptAnnotator.from_files(gff, fasta)
+    general = TranscriptAnnotator.from_files(gff, fasta, snv_fast_path=False)
+    reader = FastaReader(fasta)
+    (chrom,) = reader.names
+    sequence = reader.fetch(chrom, 0, reader.length(chrom))
+    spans = [tr for contig in fast._contigs.values() for tr in contig.transcripts]
+    lo = max(min(tr.beg for tr in spans) - 20, 0)
+    hi = min(max(tr.end for tr in spans) + 20, len(sequence) - 20)
+    edges = _edges(fast)
+    near_edge = {p for edge in edges for p in range(edge - 12, edge + 13)}
+    # WHEN every SNV of the transcribed region is annotated (every ALT near feature edges)
+    for beg in range(lo, hi):
+        ref = sequence[beg]
+        alts = [b for b in "ACGT" if b != ref]
+        for alt in alts if beg in near_edge else alts[beg % len(alts) :][:1]:
+            args = (chrom, beg + 1, ref, alt)
+            assert fast.annotate(*args) == general.annotate(*args), args
+    # AND small indels and MNPs, mostly at feature edges
+    rng = random.Random(case)
+    for _ in range(3000):
+        beg = (
+            rng.choice(edges) + rng.randint(-12, 12)
+            if rng.random() < 0.7
+            else rng.randrange(lo, hi)
+        )
+        beg = min(max(beg, 1), len(sequence) - 20)
+        size = rng.randint(1, 9)
+        roll = rng.random()
+        if roll < 0.4:
+            ref, alt = sequence[beg : beg + 1 + size], sequence[beg]
+        elif roll < 0.8:
+            ref, alt = sequence[beg], sequence[beg] + "".join(rng.choices("ACGT", k=size))
+        else:
+            ref = sequence[beg : beg + rng.randint(2, 4)]
+            alt = "".join(rng.choices("ACGT", k=rng.randint(1, 5)))
+        args = (chrom, beg + 1, ref, alt)
+        # THEN both paths agree exactly
+        assert fast.annotate(*args) == general.annotate(*args), args
