@@ -1,0 +1,285 @@
+"""The job repository: the annotations table, written only with conditional updates.
+
+Every state change names the state it expects (AWS Powertools' idempotency
+style), so a message delivered twice, or two workers racing, cannot move a job
+backwards: ``ConditionalCheckFailed`` means "someone already did this".
+
+Claiming records the SQS MessageId that carried the claim. SQS hands a
+message to a second receiver only after the first stopped extending its
+visibility (crashed, killed, hung), so a RUNNING job whose ``claim_message_id``
+is the message in hand has been abandoned and may be taken over; a RUNNING job
+claimed through any *other* message is someone else's live work. Each claim
+also gets a fresh ``claim_token``, and progress/complete/fail writes require
+it, so a worker that lost its claim cannot overwrite its successor.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+from handlers.aws import is_error
+from handlers.bootstrap import JOBS_BY_USER_INDEX
+
+
+class JobStatus(StrEnum):
+    PENDING = "PENDING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+
+
+TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED)
+
+# Attributes stored as DynamoDB numbers; every other attribute is a string.
+_NUMBERS = frozenset({"submit_time", "progress", "complete_time", "claimed_at", "attempts"})
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One item of the annotations table; attribute names are DESIGN.md's.
+
+    Times are whole epoch seconds (UTC); progress is a percentage, 0 to 100.
+    """
+
+    job_id: str
+    user_id: str
+    input_file_name: str
+    s3_inputs_bucket: str
+    s3_key_input_file: str
+    submit_time: int
+    job_status: JobStatus = JobStatus.PENDING
+    progress: int = 0
+    s3_results_bucket: str | None = None
+    s3_key_result_file: str | None = None
+    s3_key_log_file: str | None = None
+    s3_key_tsv_file: str | None = None
+    s3_key_summary_file: str | None = None
+    complete_time: int | None = None
+    failure_reason: str | None = None
+    storage_status: str | None = None
+    results_file_archive_id: str | None = None
+    claim_message_id: str | None = None
+    claim_token: str | None = None
+    claimed_at: int | None = None
+    attempts: int = 0
+
+    def to_item(self) -> dict[str, dict[str, str]]:
+        """The DynamoDB item; absent (None) attributes are left out, never stored as null."""
+        item = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                item[f.name] = _attribute(f.name, value)
+        return item
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Mapping[str, str]]) -> Job:
+        known = {f.name for f in fields(cls)}
+        values: dict[str, Any] = {
+            name: _value(name, attribute) for name, attribute in item.items() if name in known
+        }
+        values["job_status"] = JobStatus(values["job_status"])
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultKeys:
+    """Where a finished job's four result files are, in the results bucket."""
+
+    bucket: str
+    vcf: str
+    log: str
+    tsv: str
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """The outcome of :meth:`JobRepository.claim`: ``job`` is the item as it now stands."""
+
+    claimed: bool
+    job: Job | None
+    token: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JobPage:
+    """One page of a user's jobs, newest first; pass ``next_key`` back for the next page."""
+
+    jobs: list[Job]
+    next_key: dict[str, Any] | None = field(default=None)
+
+
+def _attribute(name: str, value: object) -> dict[str, str]:
+    return {"N": str(value)} if name in _NUMBERS else {"S": str(value)}
+
+
+def _value(name: str, attribute: Mapping[str, str]) -> object:
+    return int(attribute["N"]) if name in _NUMBERS else attribute["S"]
+
+
+class JobRepository:
+    """Reads and conditionally writes job items in the ``<stack>-annotations`` table."""
+
+    def __init__(
+        self, dynamodb: Any, table_name: str, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._db = dynamodb
+        self.table_name = table_name
+        self._clock = clock
+
+    def now(self) -> int:
+        return int(self._clock())
+
+    def create(self, job: Job) -> bool:
+        """Write a new job; False (and nothing written) when the job_id already exists."""
+        return self._conditional(
+            self._db.put_item,
+            Item=job.to_item(),
+            ConditionExpression="attribute_not_exists(job_id)",
+        )
+
+    def get(self, job_id: str) -> Job | None:
+        item = self._db.get_item(TableName=self.table_name, Key=_key(job_id), ConsistentRead=True)
+        return Job.from_item(item["Item"]) if "Item" in item else None
+
+    def claim(self, job_id: str, message_id: str, token: str) -> Claim:
+        """PENDING → RUNNING for this message; also takes over a run abandoned by this message.
+
+        A RUNNING job claimed through this same SQS message was abandoned (SQS
+        redelivers only after visibility lapsed): the claim succeeds again and
+        counts one more attempt. Claimed through another message, or finished,
+        the claim fails and the caller reads ``Claim.job`` to see why.
+        """
+        claimed = self._update(
+            job_id,
+            "SET job_status = :running, claim_message_id = :message, claim_token = :token, "
+            "claimed_at = :now, progress = :zero ADD attempts :one",
+            "job_status = :pending OR (job_status = :running AND claim_message_id = :message)",
+            {
+                ":running": JobStatus.RUNNING,
+                ":pending": JobStatus.PENDING,
+                ":message": message_id,
+                ":token": token,
+                ":now": self.now(),
+                ":zero": 0,
+                ":one": 1,
+            },
+        )
+        return Claim(claimed, self.get(job_id), token if claimed else None)
+
+    def update_progress(self, job_id: str, token: str, percent: int) -> bool:
+        """Record progress (0-100) while this claim holds; False once the claim is lost."""
+        return self._update(
+            job_id,
+            "SET progress = :percent",
+            "job_status = :running AND claim_token = :token",
+            {":percent": max(0, min(100, percent)), ":running": JobStatus.RUNNING, ":token": token},
+        )
+
+    def complete(self, job_id: str, token: str, results: ResultKeys) -> bool:
+        """RUNNING → COMPLETED under this claim; True also when the job was already COMPLETED."""
+        changed = self._update(
+            job_id,
+            "SET job_status = :completed, progress = :hundred, complete_time = :now, "
+            "s3_results_bucket = :bucket, s3_key_result_file = :vcf, s3_key_log_file = :log, "
+            "s3_key_tsv_file = :tsv, s3_key_summary_file = :summary, "
+            "storage_status = :available",
+            "job_status = :running AND claim_token = :token",
+            {
+                ":completed": JobStatus.COMPLETED,
+                ":hundred": 100,
+                ":now": self.now(),
+                ":bucket": results.bucket,
+                ":vcf": results.vcf,
+                ":log": results.log,
+                ":tsv": results.tsv,
+                ":summary": results.summary,
+                ":available": "AVAILABLE",
+                ":running": JobStatus.RUNNING,
+                ":token": token,
+            },
+        )
+        return changed or self._status_is(job_id, JobStatus.COMPLETED)
+
+    def fail(
+        self,
+        job_id: str,
+        token: str,
+        reason: str,
+        log: tuple[str, str] | None = None,
+    ) -> bool:
+        """RUNNING → FAILED under this claim, with a reason a user can read.
+
+        ``log`` is (bucket, key) of an uploaded log, if any. True also when
+        the job was already FAILED.
+        """
+        expression = "SET job_status = :failed, failure_reason = :reason, complete_time = :now"
+        values: dict[str, object] = {
+            ":failed": JobStatus.FAILED,
+            ":reason": reason,
+            ":now": self.now(),
+            ":running": JobStatus.RUNNING,
+            ":token": token,
+        }
+        if log is not None:
+            expression += ", s3_results_bucket = :bucket, s3_key_log_file = :log"
+            values[":bucket"], values[":log"] = log
+        changed = self._update(
+            job_id, expression, "job_status = :running AND claim_token = :token", values
+        )
+        return changed or self._status_is(job_id, JobStatus.FAILED)
+
+    def list_for_user(
+        self, user_id: str, limit: int = 20, start_key: dict[str, Any] | None = None
+    ) -> JobPage:
+        """A user's jobs, newest first, through the user_id/submit_time index (never a Scan)."""
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": JOBS_BY_USER_INDEX,
+            "KeyConditionExpression": "user_id = :user",
+            "ExpressionAttributeValues": {":user": {"S": user_id}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if start_key:
+            request["ExclusiveStartKey"] = start_key
+        response = self._db.query(**request)
+        jobs = [Job.from_item(item) for item in response.get("Items", [])]
+        return JobPage(jobs, response.get("LastEvaluatedKey"))
+
+    def _status_is(self, job_id: str, status: JobStatus) -> bool:
+        job = self.get(job_id)
+        return job is not None and job.job_status == status
+
+    def _update(
+        self, job_id: str, expression: str, condition: str, values: Mapping[str, object]
+    ) -> bool:
+        return self._conditional(
+            self._db.update_item,
+            Key=_key(job_id),
+            UpdateExpression=expression,
+            ConditionExpression=f"attribute_exists(job_id) AND ({condition})",
+            ExpressionAttributeValues={
+                name: {"N": str(value)} if isinstance(value, int) else {"S": str(value)}
+                for name, value in values.items()
+            },
+        )
+
+    def _conditional(self, call: Callable[..., Any], **request: Any) -> bool:
+        """Run a conditional write; False when its condition did not hold."""
+        try:
+            call(TableName=self.table_name, **request)
+        except Exception as exc:
+            if is_error(exc, "ConditionalCheckFailedException"):
+                return False
+            raise
+        return True
+
+
+def _key(job_id: str) -> dict[str, dict[str, str]]:
+    return {"job_id": {"S": job_id}}
