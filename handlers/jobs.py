@@ -35,7 +35,9 @@ class JobStatus(StrEnum):
 TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED)
 
 # Attributes stored as DynamoDB numbers; every other attribute is a string.
-_NUMBERS = frozenset({"submit_time", "progress", "complete_time", "claimed_at", "attempts"})
+_NUMBERS = frozenset(
+    {"submit_time", "progress", "complete_time", "claimed_at", "attempts", "notified_time"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,7 @@ class Job:
     claim_token: str | None = None
     claimed_at: int | None = None
     attempts: int = 0
+    notified_time: int | None = None
 
     def to_item(self) -> dict[str, dict[str, str]]:
         """The DynamoDB item; absent (None) attributes are left out, never stored as null."""
@@ -233,6 +236,15 @@ class JobRepository:
             job_id, expression, "job_status = :running AND claim_token = :token", values
         )
         return changed or self._status_is(job_id, JobStatus.FAILED)
+
+    def mark_notified(self, job_id: str) -> bool:
+        """Record that the user was told the job ended; False if that was already recorded."""
+        return self._update(
+            job_id,
+            "SET notified_time = :now",
+            "attribute_not_exists(notified_time)",
+            {":now": self.now()},
+        )
 
     def list_for_user(
         self, user_id: str, limit: int = 20, start_key: dict[str, Any] | None = None

@@ -1,4 +1,4 @@
-"""The users table: for now only each user's plan (the web issue adds profiles)."""
+"""The users table: each user's plan and contact address (the web issue adds profiles)."""
 
 from __future__ import annotations
 
@@ -42,4 +42,23 @@ class UserRepository:
             UpdateExpression="SET #plan = :plan",
             ExpressionAttributeNames={"#plan": "plan"},
             ExpressionAttributeValues={":plan": {"S": plan}},
+        )
+
+    def email(self, user_id: str) -> str | None:
+        """Where to write to the user; None when the user has no address on record."""
+        item = self._db.get_item(
+            TableName=self.table_name, Key={"user_id": {"S": user_id}}, ConsistentRead=True
+        ).get("Item", {})
+        address = item.get("email", {}).get("S")
+        return str(address) if address else None
+
+    def set_email(self, user_id: str, email: str) -> None:
+        """Record a user's address, creating the user's item if needed."""
+        if "@" not in email:
+            raise ValueError(f"not an email address: {email!r}")
+        self._db.update_item(
+            TableName=self.table_name,
+            Key={"user_id": {"S": user_id}},
+            UpdateExpression="SET email = :email",
+            ExpressionAttributeValues={":email": {"S": email}},
         )
