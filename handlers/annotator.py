@@ -36,7 +36,7 @@ from handlers.keys import InputKey, parse_input_key, result_key_names
 from handlers.messages import JobFinished, JobRequested, unwrap
 from handlers.settings import Settings
 from handlers.stack import StackLocator, locator_for
-from handlers.worker import Received, Worker
+from handlers.worker import Received, Worker, configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -274,10 +274,7 @@ class Annotator:
 
 def main() -> None:
     """Run the annotator on the job-requests queue until SIGTERM."""
-    logging.basicConfig(
-        level=os.environ.get("GAS_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging()
     settings = Settings.from_env()
     clients = AwsClients(settings)
     locator = locator_for(clients)

@@ -8,7 +8,6 @@ the two can send one duplicate, never lose the mail.
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +17,7 @@ from handlers.messages import JobFinished, MalformedMessage, unwrap
 from handlers.settings import Settings
 from handlers.stack import locator_for
 from handlers.users import UserRepository
-from handlers.worker import Received, Worker
+from handlers.worker import Received, Worker, configure_logging
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +92,7 @@ class Notifier:
 
 def main() -> None:
     """Run the notifier on the job-results queue until SIGTERM."""
-    logging.basicConfig(
-        level=os.environ.get("GAS_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging()
     settings = Settings.from_env()
     clients = AwsClients(settings)
     names = settings.names

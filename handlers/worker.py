@@ -11,6 +11,7 @@ released at once (visibility 0) for another worker.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -57,6 +58,16 @@ class Received:
 
 
 Handler = Callable[[Received], None]
+
+
+def configure_logging() -> None:
+    """Log lines for a worker process: level from GAS_LOG_LEVEL; the AWS SDK's chatter off."""
+    logging.basicConfig(
+        level=os.environ.get("GAS_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    for noisy in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 class Heartbeat:
@@ -112,6 +123,7 @@ class Worker:
         self.wait_seconds = wait_seconds
         self.max_messages = max_messages
         self.stop = stop or threading.Event()
+        self._busy = False  # handling a message (a signal then waits for it to finish)
 
     def run(self) -> None:
         """Poll until ``stop`` is set (by a test, or by SIGTERM/SIGINT)."""
@@ -131,8 +143,13 @@ class Worker:
             signal.signal(signum, self._on_signal)
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        log.info("job -: signal %s, finishing the current message", signum)
         self.stop.set()
+        if not self._busy:
+            # Idle in a long poll: leave at once rather than wait up to 20 s. A message
+            # SQS hands out in that instant reappears after its visibility timeout.
+            log.info("job -: signal %s while idle, exiting", signum)
+            raise SystemExit(0)
+        log.info("job -: signal %s, finishing the current message", signum)
 
     def poll_once(self) -> int:
         """Receive one batch and handle it; returns how many messages were deleted."""
@@ -157,6 +174,13 @@ class Worker:
 
     def handle(self, message: Received) -> bool:
         """Run the handler on one message; delete it if the handler returned. True if deleted."""
+        self._busy = True
+        try:
+            return self._handle(message)
+        finally:
+            self._busy = False
+
+    def _handle(self, message: Received) -> bool:
         job_id = message.job_id or "-"
         try:
             self.handler(message)

@@ -1,19 +1,35 @@
 """The ``gas`` command: run and operate GAS.
 
-gas local up|down|status     the local cloud (moto as AWS, localstripe as Stripe)
+    gas run                          local cloud + every worker; Ctrl-C stops it all
+    gas local up|down|status         the local cloud (moto as AWS, localstripe as Stripe)
+    gas workers [annotator notifier] run workers in the foreground until Ctrl-C
+    gas submit FILE --user U         upload as a browser does, register, wait for the result
+    gas jobs --user U                a user's jobs, newest first
+
+Every command but ``local`` and ``run`` uses the environment as it is:
+``AWS_ENDPOINT_URL`` set means an emulator, unset means real AWS.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
+import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 from scripts import localcloud
 
+WORKERS = {"annotator": "handlers.annotator", "notifier": "handlers.notifier"}
+STOP_GRACE_SECONDS = 25  # a worker may be in a 20 s long poll when asked to stop
 
-def local_up(_: argparse.Namespace) -> int:
+
+def local_up(_: argparse.Namespace | None = None) -> int:
     for service in localcloud.services():
         print(localcloud.start(service))
     os.environ.update(localcloud.local_environment())
@@ -30,13 +46,10 @@ def local_up(_: argparse.Namespace) -> int:
         f"{len(stack.topic_arns)} topics, buckets, tables, vault and mail sender ready; "
         f"Stripe plan {plan}"
     )
-    print("To use it from a shell:")
-    for key, value in localcloud.local_environment().items():
-        print(f"  export {key}={value}")
     return 0
 
 
-def local_down(_: argparse.Namespace) -> int:
+def local_down(_: argparse.Namespace | None = None) -> int:
     for service in reversed(localcloud.services()):
         print(localcloud.stop(service))
     return 0
@@ -50,30 +63,227 @@ def local_status(_: argparse.Namespace) -> int:
         owner = f"pid {pid}" if pid else "not started by gas"
         print(f"{service.name:<7}{'up' if up else 'down':<6}{service.url}  ({owner})")
         all_up = all_up and up
+    if all_up:
+        print("To use it from a shell:")
+        for key, value in localcloud.local_environment().items():
+            print(f"  export {key}={value}")
     return 0 if all_up else 1
+
+
+def start_workers(names: Sequence[str]) -> list[subprocess.Popen[bytes]]:
+    processes = []
+    for name in names:
+        processes.append(subprocess.Popen([sys.executable, "-m", WORKERS[name]]))
+        print(f"{name}: started (pid {processes[-1].pid})")
+    return processes
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM (finish the current message), then SIGKILL after the grace period."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()  # its message reappears after the visibility timeout
+            process.wait()
+
+
+def wait_for_interrupt(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Until Ctrl-C or SIGTERM, or until a process dies (then say so)."""
+    stop = False
+
+    def on_signal(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    while not stop:
+        for process in processes:
+            if process.poll() is not None:
+                print(f"pid {process.pid} exited with {process.returncode}; stopping")
+                return
+        time.sleep(0.5)
+
+
+def workers(args: argparse.Namespace) -> int:
+    unknown = [name for name in args.names if name not in WORKERS]
+    if unknown:
+        print(
+            f"gas: unknown worker {', '.join(unknown)}; workers: {', '.join(WORKERS)}",
+            file=sys.stderr,
+        )
+        return 2
+    processes = start_workers(args.names or list(WORKERS))
+    wait_for_interrupt(processes)
+    print("stopping workers (each finishes its current message) …")
+    stop_processes(processes)
+    return 0
+
+
+def run(_: argparse.Namespace) -> int:
+    """Everything on this machine, in the foreground; Ctrl-C stops it all."""
+    local_up()
+    processes = start_workers(list(WORKERS))
+    print("\nGAS is running on the local cloud. Submit a file from another shell with:")
+    print("  .venv/bin/gas local status   # prints the environment to export")
+    print("  .venv/bin/gas submit data/samples/free_1.vcf --user demo --email demo@example.org")
+    print("Ctrl-C stops everything.")
+    try:
+        wait_for_interrupt(processes)
+    finally:
+        print("\nstopping …")
+        stop_processes(processes)
+        local_down()
+    return 0
+
+
+def _services() -> Any:
+    from handlers.aws import AwsClients
+    from handlers.jobs import JobRepository
+    from handlers.settings import Settings
+    from handlers.stack import locator_for
+    from handlers.submission import SubmissionService
+    from handlers.users import UserRepository
+
+    settings = Settings.from_env()
+    clients = AwsClients(settings)
+    jobs = JobRepository(clients.dynamodb, settings.names.annotations_table)
+    users = UserRepository(clients.dynamodb, settings.names.users_table)
+    submission = SubmissionService(clients, jobs, users, locator_for(clients))
+    return jobs, users, submission
+
+
+def submit(args: argparse.Namespace) -> int:
+    import requests
+
+    from handlers.submission import SubmissionRefused
+
+    path: Path = args.file
+    if not path.is_file():
+        print(f"gas: no such file: {path}", file=sys.stderr)
+        return 2
+    jobs, users, submission = _services()
+    if args.email:
+        users.set_email(args.user, args.email)
+    try:
+        upload = submission.new_upload(args.user, path.name, users.plan(args.user))
+        with path.open("rb") as handle:
+            response = requests.post(
+                upload.url, data=upload.fields, files={"file": (path.name, handle)}, timeout=300
+            )
+        if response.status_code >= 300:
+            print(
+                f"gas: S3 refused the upload ({response.status_code}): {response.text[:300]}",
+                file=sys.stderr,
+            )
+            return 1
+        job = submission.register(args.user, upload.key)
+    except SubmissionRefused as refused:
+        print(f"gas: {refused}", file=sys.stderr)
+        return 1
+    print(f"job {job.job_id} submitted")
+    return 0 if args.no_wait else wait_for_job(jobs.get, job.job_id, args.timeout)
+
+
+def wait_for_job(get: Callable[[str], Any], job_id: str, timeout: float) -> int:
+    """Show a progress bar until the job ends; exit status 0 only when it COMPLETED."""
+    from tqdm import tqdm
+
+    deadline = time.monotonic() + timeout
+    with tqdm(total=100, unit="%", desc="waiting", file=sys.stderr) as bar:
+        while time.monotonic() < deadline:
+            job = get(job_id)
+            bar.set_description(str(job.job_status).lower())
+            bar.n = job.progress
+            bar.refresh()
+            if job.job_status in ("COMPLETED", "FAILED"):
+                break
+            time.sleep(0.5)
+        else:
+            print(
+                f"gas: job {job_id} still {job.job_status} after {timeout:.0f} s", file=sys.stderr
+            )
+            return 1
+    if job.job_status == "FAILED":
+        print(f"job {job_id} FAILED: {job.failure_reason}")
+        return 1
+    print(f"job {job_id} COMPLETED; results in s3://{job.s3_results_bucket}/:")
+    for key in (
+        job.s3_key_result_file,
+        job.s3_key_log_file,
+        job.s3_key_tsv_file,
+        job.s3_key_summary_file,
+    ):
+        print(f"  {key}")
+    return 0
+
+
+def list_jobs(args: argparse.Namespace) -> int:
+    jobs, _, _ = _services()
+    page = jobs.list_for_user(args.user, limit=args.limit)
+    if not page.jobs:
+        print(f"no jobs for {args.user}")
+        return 0
+    print(f"{'request id':<38}{'submitted (UTC)':<21}{'status':<11}{'progress':>8}  file")
+    for job in page.jobs:
+        when = datetime.fromtimestamp(job.submit_time, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        print(
+            f"{job.job_id:<38}{when:<21}{job.job_status:<11}{job.progress:>7}%  "
+            f"{job.input_file_name}"
+        )
+    if page.next_key:
+        print(f"(more; showing the newest {args.limit})")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gas", description="Run and operate GAS.")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="local cloud and every worker; Ctrl-C stops it all")
     local = commands.add_parser("local", help="the local cloud on this machine")
     actions = local.add_subparsers(dest="action", required=True)
     actions.add_parser("up", help="start moto and localstripe on loopback, create every resource")
     actions.add_parser("down", help="stop what `up` started")
-    actions.add_parser("status", help="which local services answer")
+    actions.add_parser("status", help="which local services answer, and the environment to use")
+    worker_parser = commands.add_parser("workers", help="run workers until Ctrl-C")
+    worker_parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"any of {', '.join(WORKERS)} (default: all)"
+    )
+    submit_parser = commands.add_parser("submit", help="submit a VCF and wait for its result")
+    submit_parser.add_argument("file", type=Path)
+    submit_parser.add_argument("--user", required=True, help="user id")
+    submit_parser.add_argument("--email", help="record this address for the user's mail")
+    submit_parser.add_argument("--no-wait", action="store_true", help="print the job id and exit")
+    submit_parser.add_argument("--timeout", type=float, default=600, help="seconds to wait")
+    jobs_parser = commands.add_parser("jobs", help="a user's jobs, newest first")
+    jobs_parser.add_argument("--user", required=True)
+    jobs_parser.add_argument("--limit", type=int, default=20)
     return parser
 
 
-_HANDLERS = {
-    ("local", "up"): local_up,
-    ("local", "down"): local_down,
-    ("local", "status"): local_status,
+_LOCAL: dict[str, Callable[[argparse.Namespace], int]] = {
+    "up": local_up,
+    "down": local_down,
+    "status": local_status,
+}
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": run,
+    "workers": workers,
+    "submit": submit,
+    "jobs": list_jobs,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return _HANDLERS[(args.command, args.action)](args)
+    if args.command == "local":
+        return _LOCAL[args.action](args)
+    return _COMMANDS[args.command](args)
 
 
 if __name__ == "__main__":

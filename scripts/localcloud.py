@@ -61,10 +61,24 @@ def port_open(port: int) -> bool:
 def running_pid(service: Service) -> int | None:
     try:
         pid = int(service.pid_file.read_text())
-        os.kill(pid, 0)
     except (OSError, ValueError):
         return None
-    return pid
+    return pid if _alive(pid) else None
+
+
+def _alive(pid: int) -> bool:
+    """True while the process runs; reaps it first if it is our own exited child."""
+    try:
+        reaped, _ = os.waitpid(pid, os.WNOHANG)
+        if reaped == pid:
+            return False
+    except ChildProcessError:
+        pass  # started by another `gas` process: signal 0 tells
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
 
 
 def start(service: Service, timeout: float = 30) -> str:

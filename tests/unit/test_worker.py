@@ -96,16 +96,41 @@ def test_run_returns_once_stopped() -> None:
     assert handled == ["a"]
 
 
-def test_sigterm_sets_the_stop_event() -> None:
+def test_sigterm_while_idle_exits_at_once() -> None:
     worker = Worker(FakeSqs(), "q", lambda _: None)
     previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     try:
         worker.install_signal_handlers()
-        signal.raise_signal(signal.SIGTERM)
+        with pytest.raises(SystemExit):
+            signal.raise_signal(signal.SIGTERM)
         assert worker.stop.is_set()
     finally:
         signal.signal(signal.SIGTERM, previous[0])
         signal.signal(signal.SIGINT, previous[1])
+
+
+def test_sigterm_while_busy_finishes_the_message_then_stops() -> None:
+    # GIVEN a worker handling a message when SIGTERM arrives
+    sqs = FakeSqs(["a", "b"])
+    handled: list[str] = []
+
+    def handler(message: Received) -> None:
+        signal.raise_signal(signal.SIGTERM)
+        handled.append(message.body)
+
+    worker = Worker(sqs, "q", handler, wait_seconds=0, max_messages=2)
+    previous = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
+    try:
+        worker.install_signal_handlers()
+        # WHEN it polls THEN the message in hand is finished and deleted, the next released
+        assert worker.poll_once() == 1
+    finally:
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
+    assert handled == ["a"]
+    assert worker.stop.is_set()
+    assert sqs.deleted == ["r-a"]
+    assert sqs.visibility == [("r-b", 0)]
 
 
 def test_heartbeat_extends_visibility_while_the_job_runs() -> None:
