@@ -171,6 +171,7 @@ def submit(args: argparse.Namespace) -> int:
     if args.email:
         users.set_email(args.user, args.email)
     try:
+        started = time.monotonic()
         upload = submission.new_upload(args.user, path.name, users.plan(args.user))
         with path.open("rb") as handle:
             response = requests.post(
@@ -187,10 +188,10 @@ def submit(args: argparse.Namespace) -> int:
         print(f"gas: {refused}", file=sys.stderr)
         return 1
     print(f"job {job.job_id} submitted")
-    return 0 if args.no_wait else wait_for_job(jobs.get, job.job_id, args.timeout)
+    return 0 if args.no_wait else wait_for_job(jobs.get, job.job_id, args.timeout, started)
 
 
-def wait_for_job(get: Callable[[str], Any], job_id: str, timeout: float) -> int:
+def wait_for_job(get: Callable[[str], Any], job_id: str, timeout: float, started: float) -> int:
     """Show a progress bar until the job ends; exit status 0 only when it COMPLETED."""
     from tqdm import tqdm
 
@@ -212,7 +213,11 @@ def wait_for_job(get: Callable[[str], Any], job_id: str, timeout: float) -> int:
     if job.job_status == "FAILED":
         print(f"job {job_id} FAILED: {job.failure_reason}")
         return 1
-    print(f"job {job_id} COMPLETED; results in s3://{job.s3_results_bucket}/:")
+    elapsed = time.monotonic() - started
+    print(
+        f"job {job_id} COMPLETED {elapsed:.1f} s after the upload began; "
+        f"results in s3://{job.s3_results_bucket}/:"
+    )
     for key in (
         job.s3_key_result_file,
         job.s3_key_log_file,
