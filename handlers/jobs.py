@@ -237,6 +237,22 @@ class JobRepository:
         )
         return changed or self._status_is(job_id, JobStatus.FAILED)
 
+    def fail_unfinished(self, job_id: str, reason: str) -> bool:
+        """PENDING or RUNNING → FAILED whoever holds it: for a request that reached the
+        dead-letter queue, when no worker is left to finish the job. False if it had ended."""
+        return self._update(
+            job_id,
+            "SET job_status = :failed, failure_reason = :reason, complete_time = :now",
+            "job_status IN (:pending, :running)",
+            {
+                ":failed": JobStatus.FAILED,
+                ":reason": reason,
+                ":now": self.now(),
+                ":pending": JobStatus.PENDING,
+                ":running": JobStatus.RUNNING,
+            },
+        )
+
     def mark_notified(self, job_id: str) -> bool:
         """Record that the user was told the job ended; False if that was already recorded."""
         return self._update(

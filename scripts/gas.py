@@ -2,7 +2,7 @@
 
     gas run                          local cloud + every worker; Ctrl-C stops it all
     gas local up|down|status         the local cloud (moto as AWS, localstripe as Stripe)
-    gas workers [annotator notifier] run workers in the foreground until Ctrl-C
+    gas workers [NAME ...]           run workers (annotator, notifier, dead-letters) until Ctrl-C
     gas submit FILE --user U         upload as a browser does, register, wait for the result
     gas jobs --user U                a user's jobs, newest first
 
@@ -25,7 +25,11 @@ from typing import Any
 
 from scripts import localcloud
 
-WORKERS = {"annotator": "handlers.annotator", "notifier": "handlers.notifier"}
+WORKERS = {
+    "annotator": "handlers.annotator",
+    "notifier": "handlers.notifier",
+    "dead-letters": "handlers.dead_letters",
+}
 STOP_GRACE_SECONDS = 25  # a worker may be in a 20 s long poll when asked to stop
 
 

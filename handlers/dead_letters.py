@@ -1,0 +1,68 @@
+"""The dead-letter handler: a job request that failed three times must not leave its job
+PENDING or RUNNING forever (a worker killed on every attempt never gets to mark it).
+
+It reads job-requests' dead-letter queue, marks each such job FAILED, announces
+that on job-results (so the user is told), and deletes the message. A body it
+cannot read is kept for a person, hidden for hours so it is not re-read in a loop.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from handlers.annotator import GAVE_UP_REASON
+from handlers.aws import AwsClients
+from handlers.jobs import JobRepository
+from handlers.messages import JobFinished, JobRequested, MalformedMessage, unwrap
+from handlers.settings import Settings
+from handlers.stack import StackLocator, locator_for
+from handlers.worker import Received, Worker, configure_logging
+
+log = logging.getLogger(__name__)
+
+UNREADABLE_HIDE_SECONDS = 12 * 3600  # SQS's maximum visibility timeout
+
+
+class DeadLetters:
+    """Per-message handler for job-requests' dead-letter queue."""
+
+    def __init__(self, clients: AwsClients, jobs: JobRepository, locator: StackLocator) -> None:
+        self.sns = clients.sns
+        self.jobs = jobs
+        self.locator = locator
+
+    def __call__(self, message: Received) -> None:
+        try:
+            request = JobRequested.from_document(unwrap(message.body))
+        except MalformedMessage as exc:
+            log.error("job -: unreadable dead letter %s kept: %s", message.message_id, exc)
+            message.set_visibility(UNREADABLE_HIDE_SECONDS)
+            raise
+        if self.jobs.fail_unfinished(request.job_id, GAVE_UP_REASON):
+            log.error("job %s: request dead-lettered; job marked FAILED", request.job_id)
+            finished = JobFinished(request.job_id, request.user_id, "FAILED")
+            self.sns.publish(
+                TopicArn=self.locator.topic_arn("job-results"), Message=finished.to_json()
+            )
+        else:
+            log.info("job %s: dead-lettered request for a job that had ended", request.job_id)
+
+
+def main() -> None:
+    """Run the dead-letter handler until SIGTERM."""
+    configure_logging()
+    settings = Settings.from_env()
+    clients = AwsClients(settings)
+    locator = locator_for(clients)
+    jobs = JobRepository(clients.dynamodb, settings.names.annotations_table)
+    worker = Worker(
+        clients.sqs,
+        locator.dead_letter_queue_url("job-requests"),
+        DeadLetters(clients, jobs, locator),
+    )
+    worker.install_signal_handlers()
+    worker.run()
+
+
+if __name__ == "__main__":
+    main()
