@@ -31,12 +31,8 @@ test: install bundle ## install what is missing, then run linters and the whole 
 	$(MAKE) --no-print-directory lint
 	$(PY) -m pytest
 
-run: install bundle ## annotate the sample VCFs into ./results (the web service arrives with issue 3)
-	@mkdir -p results
-	@for f in data/samples/*.vcf data/samples/*.vcf.gz; do \
-		$(VENV)/bin/anntools annotate "$$f" -o results --progress none || exit 1; \
-	done
-	@echo "Results are in ./results"
+run: install bundle ## start GAS on this machine: local cloud and every worker; Ctrl-C stops it all
+	$(VENV)/bin/gas run
 
 bench: install bundle ## anntools vs bcftools csq, and the default bundle, on 1,000,000 records each
 	$(PY) scripts/bench.py --records 1000000 --workdir bench-out
