@@ -97,15 +97,15 @@ def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
 
 
 def wait_for_interrupt(processes: list[subprocess.Popen[bytes]]) -> None:
-    """Until Ctrl-C or SIGTERM, or until a process dies (then say so)."""
+    """Until Ctrl-C, SIGTERM or SIGHUP, or until a process dies (then say so)."""
     stop = False
 
     def on_signal(*_: object) -> None:
         nonlocal stop
         stop = True
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # HUP: terminal closed
+        signal.signal(signum, on_signal)
     while not stop:
         for process in processes:
             if process.poll() is not None:
