@@ -2,6 +2,8 @@
 
 Each runs as a background process with a pid file and a log under
 ``.gas/`` in the project, so ``gas local down`` can stop what ``up`` started.
+``GAS_LOCAL_AWS_PORT``, ``GAS_LOCAL_STRIPE_PORT`` and ``GAS_LOCAL_STATE_DIR``
+move them (the tests use free ports).
 """
 
 from __future__ import annotations
@@ -16,9 +18,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-STATE_DIR = PROJECT_ROOT / ".gas"
 AWS_PORT = 4566  # LocalStack's port, so tools made for LocalStack find the emulator
 STRIPE_PORT = 8420
+
+
+def state_dir() -> Path:
+    return Path(os.environ.get("GAS_LOCAL_STATE_DIR", PROJECT_ROOT / ".gas"))
+
+
+def aws_port() -> int:
+    return int(os.environ.get("GAS_LOCAL_AWS_PORT", AWS_PORT))
+
+
+def stripe_port() -> int:
+    return int(os.environ.get("GAS_LOCAL_STRIPE_PORT", STRIPE_PORT))
+
 
 LOCALSTRIPE = Path(__file__).with_name("localstripe_loopback.py")
 
@@ -31,11 +45,11 @@ class Service:
 
     @property
     def pid_file(self) -> Path:
-        return STATE_DIR / f"{self.name}.pid"
+        return state_dir() / f"{self.name}.pid"
 
     @property
     def log_file(self) -> Path:
-        return STATE_DIR / f"{self.name}.log"
+        return state_dir() / f"{self.name}.log"
 
     @property
     def url(self) -> str:
@@ -43,12 +57,11 @@ class Service:
 
 
 def services() -> list[Service]:
-    bin_dir = Path(sys.executable).parent
+    moto_server = str(Path(sys.executable).with_name("moto_server"))
+    aws, stripe = aws_port(), stripe_port()
     return [
-        Service(
-            "aws", AWS_PORT, [str(bin_dir / "moto_server"), "-H", "127.0.0.1", "-p", str(AWS_PORT)]
-        ),
-        Service("stripe", STRIPE_PORT, [sys.executable, str(LOCALSTRIPE), str(STRIPE_PORT)]),
+        Service("aws", aws, [moto_server, "-H", "127.0.0.1", "-p", str(aws)]),
+        Service("stripe", stripe, [sys.executable, str(LOCALSTRIPE), str(stripe)]),
     ]
 
 
@@ -85,7 +98,7 @@ def start(service: Service, timeout: float = 30) -> str:
     """Start the service unless it already answers; returns what was done."""
     if port_open(service.port):
         return f"{service.name}: already listening on {service.url}"
-    STATE_DIR.mkdir(exist_ok=True)
+    state_dir().mkdir(parents=True, exist_ok=True)
     with service.log_file.open("ab") as log:
         process = subprocess.Popen(
             service.command,
@@ -122,10 +135,10 @@ def stop(service: Service) -> str:
 def local_environment() -> dict[str, str]:
     """What a process needs to talk to the local cloud (throwaway credentials)."""
     return {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{AWS_PORT}",
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{aws_port()}",
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "AWS_DEFAULT_REGION": "us-east-1",
-        "STRIPE_API_BASE": f"http://127.0.0.1:{STRIPE_PORT}",
+        "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port()}",
         "STRIPE_API_KEY": "sk_test_local",
     }

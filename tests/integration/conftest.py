@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 LOCALSTRIPE = Path(__file__).resolve().parents[2] / "scripts" / "localstripe_loopback.py"
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -68,7 +68,7 @@ def aws_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if given:
         yield given.rstrip("/")
         return
-    port = _free_port()
+    port = free_port()
     moto_server = str(Path(sys.executable).with_name("moto_server"))
     command = [moto_server, "-H", "127.0.0.1", "-p", str(port)]
     log = tmp_path_factory.mktemp("moto") / "moto.log"
@@ -83,7 +83,7 @@ def stripe_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if given:
         yield given.rstrip("/")
         return
-    port = _free_port()
+    port = free_port()
     command = [sys.executable, str(LOCALSTRIPE), str(port)]
     log = tmp_path_factory.mktemp("localstripe") / "localstripe.log"
     with _server(command, f"http://127.0.0.1:{port}/v1/plans", log):
