@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install bundle lint test run bench clean
+.PHONY: help install bundle lint terraform-check test run deploy bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,16 +23,31 @@ bundle: install ## build the GRCh38 annotation bundle once (fetches the pinned h
 	$(PY) -m anntools.bundle build
 
 lint: install ## ruff and mypy
-	$(VENV)/bin/ruff check anntools handlers scripts tests
-	$(VENV)/bin/ruff format --check anntools handlers scripts tests
+	$(VENV)/bin/ruff check anntools handlers scripts tests web
+	$(VENV)/bin/ruff format --check anntools handlers scripts tests web
 	$(VENV)/bin/mypy
 
-test: install bundle ## install what is missing, then run linters and the whole test suite
+test: install bundle ## install what is missing, then run linters, Terraform checks and every test
 	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory terraform-check
 	$(PY) -m pytest
 
 run: install bundle ## start GAS on this machine: local cloud and every worker; Ctrl-C stops it all
 	$(VENV)/bin/gas run
+
+# checkov pins old boto3/botocore, so it lives in its own virtualenv.
+CHECKOV_VENV ?= .venv-checkov
+
+$(CHECKOV_VENV)/bin/checkov:
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
+
+terraform-check: install $(CHECKOV_VENV)/bin/checkov ## terraform fmt and checkov on terraform/ (offline: no provider)
+	$(VENV)/bin/terraform fmt -check -recursive terraform
+	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact -d terraform --framework terraform
+
+deploy: install ## terraform init + apply in terraform/envs/aws, then write .gas/aws.env from its outputs
+	$(PY) -m scripts.deploy
 
 bench: install bundle ## anntools vs bcftools csq, and the default bundle, on 1,000,000 records each
 	$(PY) scripts/bench.py --records 1000000 --workdir bench-out

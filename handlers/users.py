@@ -1,13 +1,61 @@
-"""The users table: each user's plan and contact address (the web issue adds profiles)."""
+"""The users table: each user's plan, contact address and web account.
+
+An account is the user's item (key ``user_id``, a uuid4) plus a second item
+keyed ``email#<address>`` that names its owner: the table's only key is
+user_id, and a transaction that puts both items on condition that neither
+exists makes an address unique without a scan or a secondary index (a GSI is
+eventually consistent, so it could not refuse a concurrent duplicate).
+``#`` can never appear in a user id (handlers.keys), so the two kinds of
+item cannot collide.
+"""
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from typing import Any, Literal
 
+from handlers.aws import is_error
 from handlers.settings import Settings
 
 Plan = Literal["free", "premium"]
 PLANS: tuple[Plan, ...] = ("free", "premium")
+
+
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 100
+EMAIL_KEY_PREFIX = "email#"
+
+
+class EmailTaken(ValueError):
+    """Another account already uses this email address."""
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A web account; ``member_since`` is whole epoch seconds (UTC)."""
+
+    user_id: str
+    email: str
+    name: str
+    password_hash: str
+    plan: Plan
+    member_since: int
+
+
+def normalize_email(email: str) -> str:
+    """The address as accounts are keyed: trimmed and lower-cased; ValueError if not one."""
+    address = email.strip().lower()
+    local, at, domain = address.rpartition("@")
+    if (
+        not at
+        or not local
+        or "." not in domain
+        or len(address) > MAX_EMAIL_LENGTH
+        or any(c.isspace() for c in address)
+    ):
+        raise ValueError("please enter a valid email address")
+    return address
 
 
 def upload_limit_bytes(settings: Settings, plan: Plan) -> int:
@@ -61,4 +109,97 @@ class UserRepository:
             Key={"user_id": {"S": user_id}},
             UpdateExpression="SET email = :email",
             ExpressionAttributeValues={":email": {"S": email}},
+        )
+
+    # Accounts (the web app) ------------------------------------------------
+
+    def create_user(self, email: str, name: str, password_hash: str, now: int) -> Account:
+        """Create an account on the Free plan; EmailTaken if the address is in use.
+
+        Both items are written in one transaction, each on condition that it
+        does not exist yet, so two concurrent sign-ups with one address
+        cannot both succeed.
+        """
+        address = normalize_email(email)
+        name = name.strip()
+        if not 1 <= len(name) <= MAX_NAME_LENGTH:
+            raise ValueError(f"the name must be 1 to {MAX_NAME_LENGTH} characters")
+        account = Account(str(uuid.uuid4()), address, name, password_hash, "free", now)
+        item = {
+            "user_id": {"S": account.user_id},
+            "email": {"S": address},
+            "name": {"S": name},
+            "password_hash": {"S": password_hash},
+            "plan": {"S": account.plan},
+            "member_since": {"N": str(now)},
+        }
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": {
+                                "user_id": {"S": EMAIL_KEY_PREFIX + address},
+                                "owner_user_id": {"S": account.user_id},
+                            },
+                            "ConditionExpression": "attribute_not_exists(user_id)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": item,
+                            "ConditionExpression": "attribute_not_exists(user_id)",
+                        }
+                    },
+                ]
+            )
+        except Exception as exc:
+            if is_error(exc, "TransactionCanceledException"):
+                raise EmailTaken("an account with this email address already exists") from None
+            raise
+        return account
+
+    def account(self, user_id: str) -> Account | None:
+        """The account with this id; None for unknown ids and users without a web account."""
+        if user_id.startswith(EMAIL_KEY_PREFIX):
+            return None
+        item = self._db.get_item(
+            TableName=self.table_name, Key={"user_id": {"S": user_id}}, ConsistentRead=True
+        ).get("Item")
+        if not item or "password_hash" not in item:
+            return None
+        return Account(
+            user_id=user_id,
+            email=item.get("email", {}).get("S", ""),
+            name=item.get("name", {}).get("S", ""),
+            password_hash=item["password_hash"]["S"],
+            plan="premium" if item.get("plan", {}).get("S") == "premium" else "free",
+            member_since=int(item.get("member_since", {}).get("N", "0")),
+        )
+
+    def account_by_email(self, email: str) -> Account | None:
+        """The account registered with this address (case-insensitive), if any."""
+        try:
+            address = normalize_email(email)
+        except ValueError:
+            return None
+        owner = self._db.get_item(
+            TableName=self.table_name,
+            Key={"user_id": {"S": EMAIL_KEY_PREFIX + address}},
+            ConsistentRead=True,
+        ).get("Item")
+        if not owner:
+            return None
+        return self.account(owner["owner_user_id"]["S"])
+
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        """Replace an account's password hash (e.g. rehashed with stronger parameters)."""
+        self._db.update_item(
+            TableName=self.table_name,
+            Key={"user_id": {"S": user_id}},
+            UpdateExpression="SET password_hash = :hash",
+            ConditionExpression="attribute_exists(password_hash)",
+            ExpressionAttributeValues={":hash": {"S": password_hash}},
         )

@@ -1,6 +1,6 @@
 """The ``gas`` command: run and operate GAS.
 
-    gas run                          local cloud + every worker; Ctrl-C stops it all
+    gas run                          local cloud, every worker and the web app; Ctrl-C stops all
     gas local up|down|status         the local cloud (moto as AWS, localstripe as Stripe)
     gas workers [NAME ...]           run workers (annotator, notifier, dead-letters) until Ctrl-C
     gas submit FILE --user U         upload as a browser does, register, wait for the result
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -129,11 +130,35 @@ def workers(args: argparse.Namespace) -> int:
     return 0
 
 
+def start_web() -> tuple[subprocess.Popen[bytes], str]:
+    """The web app on loopback, with a session secret made for this run."""
+    from urllib.parse import urlsplit
+
+    url = os.environ.setdefault("GAS_WEB_URL", "http://127.0.0.1:8080").rstrip("/")
+    port = urlsplit(url).port or 80
+    env = {
+        **os.environ,
+        "GAS_WEB_PORT": str(port),
+        "GAS_SESSION_SECRET": os.environ.get("GAS_SESSION_SECRET") or secrets.token_hex(32),
+    }
+    process = subprocess.Popen([sys.executable, "-m", "web"], env=env)
+    deadline = time.monotonic() + 30
+    while not localcloud.port_open(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the web app did not start")
+        time.sleep(0.1)
+    print(f"web: started on {url} (pid {process.pid})")
+    return process, url
+
+
 def run(_: argparse.Namespace) -> int:
     """Everything on this machine, in the foreground; Ctrl-C stops it all."""
     local_up()
     processes = start_workers(list(WORKERS))
-    print("\nGAS is running on the local cloud. Submit a file from another shell with:")
+    web, url = start_web()
+    processes.append(web)
+    print(f"\nGAS is running on the local cloud: open {url}")
+    print("Or submit from another shell:")
     print("  .venv/bin/gas local status   # prints the environment to export")
     print("  .venv/bin/gas submit data/samples/free_1.vcf --user demo --email demo@example.org")
     print("Ctrl-C stops everything.")

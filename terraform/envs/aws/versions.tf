@@ -1,0 +1,26 @@
+terraform {
+  required_version = ">= 1.5"
+
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.40, < 7.0"
+    }
+  }
+
+  # State in S3 with a DynamoDB lock table; values in backend.hcl (see backend.hcl.example):
+  #   terraform init -backend-config=backend.hcl
+  backend "s3" {}
+}
+
+provider "aws" {
+  region = var.region
+
+  default_tags {
+    tags = merge(var.tags, {
+      Project   = "gas"
+      Stack     = var.name_prefix
+      ManagedBy = "terraform"
+    })
+  }
+}

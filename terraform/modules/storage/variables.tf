@@ -1,0 +1,72 @@
+variable "name_prefix" {
+  description = "Stack name (GAS_STACK): the buckets are `<name_prefix>-inputs` and `<name_prefix>-results`"
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-32 lowercase letters, digits or '-', starting with a letter."
+  }
+}
+
+variable "cors_allowed_origins" {
+  description = "Origins allowed to POST uploads to the inputs bucket: the web app's URL (GAS_WEB_URL)"
+  type        = list(string)
+}
+
+variable "archive_backend" {
+  description = "Where Free users' results go after the retention delay: `s3-glacier` (a storage class transition) or `vault` (an Amazon Glacier vault)"
+  type        = string
+  default     = "s3-glacier"
+
+  validation {
+    condition     = contains(["s3-glacier", "vault"], var.archive_backend)
+    error_message = "archive_backend must be \"s3-glacier\" or \"vault\"."
+  }
+}
+
+variable "archive_storage_class" {
+  description = "Storage class of archived results with the `s3-glacier` backend"
+  type        = string
+  default     = "GLACIER"
+
+  validation {
+    condition     = contains(["GLACIER", "DEEP_ARCHIVE", "GLACIER_IR"], var.archive_storage_class)
+    error_message = "archive_storage_class must be GLACIER, DEEP_ARCHIVE or GLACIER_IR."
+  }
+}
+
+variable "archive_tag_key" {
+  description = "Object tag key the archiver sets on a result to archive it (`s3-glacier` backend)"
+  type        = string
+  default     = "gas-archive"
+}
+
+variable "archive_tag_value" {
+  description = "Object tag value the archiver sets on a result to archive it (`s3-glacier` backend)"
+  type        = string
+  default     = "free"
+}
+
+variable "inputs_expiration_days" {
+  description = "Days an uploaded input file is kept"
+  type        = number
+  default     = 30
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days an overwritten or deleted object version is kept"
+  type        = number
+  default     = 30
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete non-empty buckets (their objects are lost)"
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags added to every resource"
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,32 @@
+"""Fixtures for the web app's route tests: ``app``, ``client``, ``auth`` (flaskr's trio).
+
+Test modules load them with ``pytest_plugins = ["tests.integration.web_fixtures"]``
+(and import helpers from tests.integration.web_helpers); the emulator fixtures
+(settings, clients, stack) come from this folder's conftest.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from handlers.aws import AwsClients
+from handlers.bootstrap import Stack
+from handlers.settings import Settings
+from tests.integration.web_helpers import SECRET, AuthActions, TestApp
+from web.app import GasBottle, create_app
+from web.security import LoginThrottle
+
+
+@pytest.fixture
+def app(settings: Settings, clients: AwsClients, stack: Stack) -> GasBottle:
+    return create_app(settings, clients, secret=SECRET, throttle=LoginThrottle())
+
+
+@pytest.fixture
+def client(app: GasBottle) -> TestApp:
+    return TestApp(app)
+
+
+@pytest.fixture
+def auth(client: TestApp) -> AuthActions:
+    return AuthActions(client)
