@@ -54,6 +54,14 @@ class AwsClients:
         return self._client("glacier")
 
     @cached_property
+    def cloudwatch(self) -> Any:
+        return self._client("cloudwatch")
+
+    @cached_property
+    def autoscaling(self) -> Any:
+        return self._client("autoscaling")
+
+    @cached_property
     def sts(self) -> Any:
         return self._client("sts")
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from handlers import backlog
 from handlers.names import QUEUES
 from tests.terraform import tfconfig
 from tests.terraform.tfconfig import Evaluator
@@ -149,7 +150,10 @@ def test_backlog_option_is_target_tracking() -> None:
     assert policy["count"] == '${var.annotator_scaling == "backlog" ? 1 : 0}'
     (tracking,) = policy["target_tracking_configuration"]
     (metric,) = tracking["customized_metric_specification"]
-    assert metric["metric_name"] == "BacklogPerInstance"
+    assert metric["metric_name"] == backlog.METRIC
+    assert scaling.defaults()["backlog_metric_namespace"] == backlog.NAMESPACE
+    dimensions = {d["name"] for d in metric["metric_dimension"]}
+    assert dimensions == {"AutoScalingGroupName", "QueueName"}  # as handlers.backlog publishes
     assert scaling.defaults()["annotator_scaling"] == "step"
     # the workers tier publishes the metric, in the one namespace IAM lets it use
     workers = tfconfig.module("workers")
