@@ -16,7 +16,7 @@ it, so a worker that lost its claim cannot overwrite its successor.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -36,8 +36,62 @@ TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED)
 
 # Attributes stored as DynamoDB numbers; every other attribute is a string.
 _NUMBERS = frozenset(
-    {"submit_time", "progress", "complete_time", "claimed_at", "attempts", "notified_time"}
+    {
+        "submit_time",
+        "progress",
+        "complete_time",
+        "claimed_at",
+        "attempts",
+        "notified_time",
+        "archive_time",
+        "restored_time",
+        "restore_mailed_time",
+    }
 )
+
+
+class StorageStatus(StrEnum):
+    """Where a COMPLETED job's archivable results are (DESIGN.md's storage_status)."""
+
+    AVAILABLE = "AVAILABLE"
+    ARCHIVED = "ARCHIVED"
+    RESTORING = "RESTORING"
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveSlots:
+    """The job attributes that describe one archivable result file."""
+
+    key: str  # attribute holding the file's key in the results bucket
+    archive_id: str  # its cold-storage archive id, while ARCHIVED or RESTORING
+    checksum: str  # sha256 (hex) of its bytes, recorded when it was archived
+    retrieval_id: str  # the running retrieval (Glacier job id, S3 restore tier), while RESTORING
+
+
+# What goes to cold storage: the annotated VCF and the TSV (the big files, and the ones the
+# web hides while archived). The count log and summary.json stay, so the page keeps counts.
+ARCHIVED_KINDS: dict[str, ArchiveSlots] = {
+    "vcf": ArchiveSlots(
+        "s3_key_result_file",
+        "results_file_archive_id",
+        "results_file_checksum",
+        "results_file_retrieval_id",
+    ),
+    "tsv": ArchiveSlots(
+        "s3_key_tsv_file", "tsv_file_archive_id", "tsv_file_checksum", "tsv_file_retrieval_id"
+    ),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedFile:
+    """One result file of a job as cold storage holds it."""
+
+    kind: str
+    key: str
+    archive_id: str
+    checksum: str
+    retrieval_id: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +123,39 @@ class Job:
     claimed_at: int | None = None
     attempts: int = 0
     notified_time: int | None = None
+    # Retention (issue 5): see ARCHIVED_KINDS and the archiver, restorer and thawer.
+    results_file_checksum: str | None = None
+    results_file_retrieval_id: str | None = None
+    tsv_file_archive_id: str | None = None
+    tsv_file_checksum: str | None = None
+    tsv_file_retrieval_id: str | None = None
+    archive_time: int | None = None
+    restore_id: str | None = None
+    restored_time: int | None = None
+    restore_mail_message_id: str | None = None
+    restore_mailed_time: int | None = None
+
+    def archivable_files(self) -> dict[str, str]:
+        """Result keys by kind of the files that go to cold storage (those this job has)."""
+        keys = {kind: getattr(self, slots.key) for kind, slots in ARCHIVED_KINDS.items()}
+        return {kind: key for kind, key in keys.items() if key}
+
+    def archived_files(self) -> list[ArchivedFile]:
+        """The files cold storage holds for this job (empty unless ARCHIVED or RESTORING)."""
+        found = []
+        for kind, slots in ARCHIVED_KINDS.items():
+            key, archive_id = getattr(self, slots.key), getattr(self, slots.archive_id)
+            if key and archive_id:
+                found.append(
+                    ArchivedFile(
+                        kind,
+                        key,
+                        archive_id,
+                        getattr(self, slots.checksum) or "",
+                        getattr(self, slots.retrieval_id),
+                    )
+                )
+        return found
 
     def to_item(self) -> dict[str, dict[str, str]]:
         """The DynamoDB item; absent (None) attributes are left out, never stored as null."""
@@ -279,6 +366,112 @@ class JobRepository:
         response = self._db.query(**request)
         jobs = [Job.from_item(item) for item in response.get("Items", [])]
         return JobPage(jobs, response.get("LastEvaluatedKey"))
+
+    def iter_for_user(self, user_id: str, page_size: int = 100) -> Iterator[Job]:
+        """Every job of a user, newest first, paging through the user_id index (never a Scan)."""
+        start_key: dict[str, Any] | None = None
+        while True:
+            page = self.list_for_user(user_id, page_size, start_key)
+            yield from page.jobs
+            if not page.next_key:
+                return
+            start_key = page.next_key
+
+    # Retention (issue 5) ------------------------------------------------------------------
+
+    def mark_archived(self, job_id: str, archived: Mapping[str, tuple[str, str]]) -> bool:
+        """AVAILABLE → ARCHIVED for a COMPLETED job, recording (archive_id, sha256) per kind.
+
+        False (nothing written) when the job is not COMPLETED and AVAILABLE any more:
+        another archiver got there first, or a restore is under way.
+        """
+        sets = ["storage_status = :archived", "archive_time = :now"]
+        values: dict[str, object] = {
+            ":archived": StorageStatus.ARCHIVED,
+            ":now": self.now(),
+            ":completed": JobStatus.COMPLETED,
+            ":available": StorageStatus.AVAILABLE,
+        }
+        for kind, (archive_id, checksum) in archived.items():
+            slots = ARCHIVED_KINDS[kind]
+            sets += [f"{slots.archive_id} = :a_{kind}", f"{slots.checksum} = :c_{kind}"]
+            values[f":a_{kind}"], values[f":c_{kind}"] = archive_id, checksum
+        removed = [slots.retrieval_id for slots in ARCHIVED_KINDS.values()]
+        return self._update(
+            job_id,
+            f"SET {', '.join(sets)} REMOVE {', '.join(removed)}",
+            "job_status = :completed AND "
+            "(storage_status = :available OR attribute_not_exists(storage_status))",
+            values,
+        )
+
+    def mark_restoring(self, job_id: str, restore_id: str, retrievals: Mapping[str, str]) -> bool:
+        """ARCHIVED → RESTORING under ``restore_id``, recording each kind's retrieval id."""
+        sets = ["storage_status = :restoring", "restore_id = :restore"]
+        values: dict[str, object] = {
+            ":restoring": StorageStatus.RESTORING,
+            ":restore": restore_id,
+            ":archived": StorageStatus.ARCHIVED,
+        }
+        for kind, retrieval_id in retrievals.items():
+            sets.append(f"{ARCHIVED_KINDS[kind].retrieval_id} = :r_{kind}")
+            values[f":r_{kind}"] = retrieval_id
+        return self._update(
+            job_id,
+            f"SET {', '.join(sets)} REMOVE restore_mail_message_id, restore_mailed_time",
+            "storage_status = :archived",
+            values,
+        )
+
+    def set_retrieval(self, job_id: str, kind: str, retrieval_id: str) -> bool:
+        """Record a new retrieval for one file of a RESTORING job (the old one failed)."""
+        return self._update(
+            job_id,
+            f"SET {ARCHIVED_KINDS[kind].retrieval_id} = :retrieval",
+            "storage_status = :restoring",
+            {":retrieval": retrieval_id, ":restoring": StorageStatus.RESTORING},
+        )
+
+    def mark_available(self, job_id: str) -> bool:
+        """RESTORING → AVAILABLE, clearing the archive fields (restore_id stays, for the mail)."""
+        removed = [
+            attribute
+            for slots in ARCHIVED_KINDS.values()
+            for attribute in (slots.archive_id, slots.checksum, slots.retrieval_id)
+        ]
+        return self._update(
+            job_id,
+            f"SET storage_status = :available, restored_time = :now REMOVE {', '.join(removed)}",
+            "storage_status = :restoring",
+            {
+                ":available": StorageStatus.AVAILABLE,
+                ":now": self.now(),
+                ":restoring": StorageStatus.RESTORING,
+            },
+        )
+
+    def claim_restore_mail(self, job_id: str, restore_id: str, message_id: str) -> bool:
+        """Take the right to send a restore's mail, on the job that holds it.
+
+        As with claims of jobs, the SQS message in hand may claim again (a redelivery
+        after a failed send); any other message finds it taken. False once sent.
+        """
+        return self._update(
+            job_id,
+            "SET restore_mail_message_id = :message",
+            "restore_id = :restore AND attribute_not_exists(restore_mailed_time) AND "
+            "(attribute_not_exists(restore_mail_message_id) OR restore_mail_message_id = :message)",
+            {":restore": restore_id, ":message": message_id},
+        )
+
+    def mark_restore_mailed(self, job_id: str, restore_id: str) -> bool:
+        """Record that the restore's mail went out."""
+        return self._update(
+            job_id,
+            "SET restore_mailed_time = :now",
+            "restore_id = :restore",
+            {":now": self.now(), ":restore": restore_id},
+        )
 
     def _status_is(self, job_id: str, status: JobStatus) -> bool:
         job = self.get(job_id)

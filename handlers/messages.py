@@ -127,3 +127,128 @@ class JobFinished:
         _check_type(document, (JOB_COMPLETED, JOB_FAILED), cls.VERSION)
         job_id, user_id, status = _string_fields(document, "job_id", "user_id", "status")
         return cls(job_id=job_id, user_id=user_id, status=status)
+
+
+# Retention (issue 5): archive, restore and thaw ------------------------------------------
+
+JOB_ARCHIVE = "job.archive"
+USER_DOWNGRADED = "user.downgraded"
+USER_UPGRADED = "user.upgraded"
+THAW_CHECK = "thaw.check"
+
+
+def unwrap_any(sqs_body: str) -> dict[str, Any]:
+    """The JSON object inside an SQS body, SNS envelope removed, without requiring our
+    ``type``/``version``: for queues that also receive AWS's own notices (the thaw queue
+    gets Glacier job notices and S3 restore events beside our ``thaw.check``)."""
+    document = _json_object(sqs_body, "SQS body")
+    if document.get("Type") == "Notification" and "Message" in document:
+        document = _json_object(document["Message"], "SNS message")
+    return document
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveJob:
+    """Archive one job's results if its owner is (still) on the Free plan (``job.archive`` v1).
+
+    The archiver sends these to its own queue, one per completed job, when it expands a
+    ``user.downgraded`` message.
+    """
+
+    job_id: str
+    user_id: str
+    VERSION = 1
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "type": JOB_ARCHIVE,
+                "version": self.VERSION,
+                "job_id": self.job_id,
+                "user_id": self.user_id,
+            }
+        )
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> ArchiveJob:
+        _check_type(document, (JOB_ARCHIVE,), cls.VERSION)
+        job_id, user_id = _string_fields(document, "job_id", "user_id")
+        return cls(job_id=job_id, user_id=user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class UserDowngraded:
+    """A user went from Premium back to Free (``user.downgraded`` v1), sent to the archive
+    queue so that it is delivered after the Free retention delay."""
+
+    user_id: str
+    VERSION = 1
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"type": USER_DOWNGRADED, "version": self.VERSION, "user_id": self.user_id}
+        )
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> UserDowngraded:
+        _check_type(document, (USER_DOWNGRADED,), cls.VERSION)
+        [user_id] = _string_fields(document, "user_id")
+        return cls(user_id=user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class UserUpgraded:
+    """A user became Premium: restore their archived results (``user.upgraded`` v1).
+
+    ``restore_id`` names this restore; the jobs it restores record it, and the user gets
+    one mail when the last of them is back.
+    """
+
+    user_id: str
+    restore_id: str
+    VERSION = 1
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "type": USER_UPGRADED,
+                "version": self.VERSION,
+                "user_id": self.user_id,
+                "restore_id": self.restore_id,
+            }
+        )
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> UserUpgraded:
+        _check_type(document, (USER_UPGRADED,), cls.VERSION)
+        user_id, restore_id = _string_fields(document, "user_id", "restore_id")
+        return cls(user_id=user_id, restore_id=restore_id)
+
+
+@dataclass(frozen=True, slots=True)
+class ThawCheck:
+    """Look whether a job's retrieval is done and, if so, put its results back
+    (``thaw.check`` v1). ``attempt`` counts the checks so far (0 for the first), for backoff."""
+
+    job_id: str
+    attempt: int = 0
+    VERSION = 1
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "type": THAW_CHECK,
+                "version": self.VERSION,
+                "job_id": self.job_id,
+                "attempt": self.attempt,
+            }
+        )
+
+    @classmethod
+    def from_document(cls, document: dict[str, Any]) -> ThawCheck:
+        _check_type(document, (THAW_CHECK,), cls.VERSION)
+        [job_id] = _string_fields(document, "job_id")
+        attempt = document.get("attempt", 0)
+        if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 0:
+            raise MalformedMessage("thaw.check needs a whole, non-negative 'attempt'")
+        return cls(job_id=job_id, attempt=attempt)
