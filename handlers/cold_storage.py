@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -330,16 +328,11 @@ def cold_storage_for(
     locator: StackLocator,
     backend: str | None = None,
     tier: str | None = None,
-    environ: Mapping[str, str] | None = None,
 ) -> ColdStorage:
-    """The configured backend for this stack.
-
-    Until Settings has them, the backend and tier come from ``GAS_COLD_STORAGE``
-    (``s3-glacier``, the default, or ``vault``) and ``GAS_RESTORE_TIER`` (``Expedited``).
-    """
-    env = os.environ if environ is None else environ
-    backend = backend or env.get("GAS_COLD_STORAGE") or DEFAULT_BACKEND
-    tier = tier or env.get("GAS_RESTORE_TIER") or EXPEDITED
+    """The stack's backend: settings.cold_storage and restore_tier unless given."""
+    settings = clients.settings
+    backend = backend or settings.cold_storage
+    tier = tier or settings.restore_tier
     return cold_storage(
         backend,
         s3=clients.s3,

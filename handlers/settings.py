@@ -15,6 +15,8 @@ from handlers.names import ResourceNames
 
 FREE_UPLOAD_LIMIT_BYTES = 150 * 1024  # 153,600: the Free plan's cap
 MAX_SQS_DELAY_SECONDS = 900
+COLD_STORAGE_BACKENDS = ("s3-glacier", "vault")
+RESTORE_TIERS = ("Expedited", "Standard", "Bulk")
 
 
 class SettingsError(ValueError):
@@ -34,9 +36,21 @@ class Settings:
     mail_sender: str = "gas-noreply@example.com"
     job_visibility_seconds: int = 300
     stripe_api_base: str | None = None  # localstripe's URL on one machine; None: Stripe itself
+    cold_storage: str = "s3-glacier"  # or "vault" (Amazon Glacier vaults closed to new customers)
+    restore_tier: str = "Expedited"  # falls back to Standard when Glacier has no capacity
 
     def __post_init__(self) -> None:
         ResourceNames(self.stack)  # validates the stack name
+        if self.cold_storage not in COLD_STORAGE_BACKENDS:
+            raise SettingsError(
+                f"GAS_COLD_STORAGE must be one of {', '.join(COLD_STORAGE_BACKENDS)}, "
+                f"not {self.cold_storage!r}"
+            )
+        if self.restore_tier not in RESTORE_TIERS:
+            raise SettingsError(
+                f"GAS_RESTORE_TIER must be one of {', '.join(RESTORE_TIERS)}, "
+                f"not {self.restore_tier!r}"
+            )
         if not 0 <= self.free_retention_seconds <= MAX_SQS_DELAY_SECONDS:
             raise SettingsError(
                 "GAS_FREE_RETENTION_SECONDS must be 0 to 900: "
@@ -72,6 +86,8 @@ class Settings:
             web_url=env.get("GAS_WEB_URL", defaults.web_url).rstrip("/"),
             mail_sender=env.get("GAS_MAIL_SENDER", defaults.mail_sender),
             stripe_api_base=env.get("STRIPE_API_BASE") or None,
+            cold_storage=env.get("GAS_COLD_STORAGE") or defaults.cold_storage,
+            restore_tier=env.get("GAS_RESTORE_TIER") or defaults.restore_tier,
             job_visibility_seconds=_int(
                 env, "GAS_JOB_VISIBILITY_SECONDS", defaults.job_visibility_seconds
             ),

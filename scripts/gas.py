@@ -2,7 +2,7 @@
 
     gas run                          local cloud, every worker and the web app; Ctrl-C stops all
     gas local up|down|status         the local cloud (moto as AWS, localstripe as Stripe)
-    gas workers [NAME ...]           run workers (annotator, notifier, dead-letters) until Ctrl-C
+    gas workers [NAME ...]           run workers (default: all of WORKERS) until Ctrl-C
     gas submit FILE --user U         upload as a browser does, register, wait for the result
     gas jobs --user U                a user's jobs, newest first
 
@@ -30,6 +30,9 @@ WORKERS = {
     "annotator": "handlers.annotator",
     "notifier": "handlers.notifier",
     "dead-letters": "handlers.dead_letters",
+    "archiver": "handlers.archiver",
+    "restorer": "handlers.restorer",
+    "thawer": "handlers.thawer",
 }
 STOP_GRACE_SECONDS = 25  # a worker may be in a 20 s long poll when asked to stop
 

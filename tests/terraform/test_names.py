@@ -433,8 +433,6 @@ def test_bootstrap_makes_nothing_the_terraform_does_not_know(recorded: Recording
 
 # --- the instances' settings ------------------------------------------------------
 
-PLANNED_SETTINGS = {"GAS_ARCHIVE_BACKEND"}  # for the archiver, not read by handlers/settings.py yet
-
 
 def test_instance_environment_is_what_settings_reads() -> None:
     aws = tfconfig.env("aws")
@@ -443,7 +441,7 @@ def test_instance_environment_is_what_settings_reads() -> None:
     environment["GAS_WEB_URL"] = SETTINGS.web_url
     assert Settings.from_env(environment) == SETTINGS
     source = (Path(bootstrap_module.__file__).parent / "settings.py").read_text()
-    for name in set(environment) - PLANNED_SETTINGS:
+    for name in environment:
         assert f'"{name}"' in source, name
     web = aws.modules["web"]["secret_parameters"]
     billing = (Path(bootstrap_module.__file__).parent / "billing.py").read_text()
@@ -457,8 +455,15 @@ def test_worker_units_run_the_planned_handler_modules() -> None:
     assert "handlers.annotator" in annotator
     workers = tfconfig.module("workers")
     assert workers.locals["handlers"].startswith(
-        '${concat(["notifier", "archiver", "restorer", "thawer"]'
+        '${concat(["notifier", "dead_letters", "archiver", "restorer", "thawer"]'
     )
     assert workers.modules["instances"]["units"].count("handlers.${handler}") == 1
-    for existing in ("handlers.annotator", "handlers.notifier"):
+    for existing in (
+        "handlers.annotator",
+        "handlers.notifier",
+        "handlers.archiver",
+        "handlers.restorer",
+        "handlers.thawer",
+        "handlers.backlog",
+    ):
         assert importlib.util.find_spec(existing) is not None

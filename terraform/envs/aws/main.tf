@@ -15,7 +15,7 @@ locals {
     GAS_FREE_RETENTION_SECONDS = tostring(var.free_retention_seconds)
     GAS_JOB_VISIBILITY_SECONDS = tostring(var.job_visibility_seconds)
     GAS_MAIL_SENDER            = var.mail_sender
-    GAS_ARCHIVE_BACKEND        = var.archive_backend
+    GAS_COLD_STORAGE           = var.archive_backend
   }
 }
 

@@ -111,6 +111,13 @@ data "aws_iam_policy_document" "web" {
     resources = [var.topic_arns["job-requests"], var.topic_arns["restore"]]
   }
 
+  # Cancelling Premium queues the user's results for archiving after the retention delay.
+  statement {
+    sid       = "DowngradeArchive"
+    actions   = ["sqs:SendMessage", "sqs:GetQueueUrl"]
+    resources = [var.queue_arns["archive"]]
+  }
+
   statement {
     sid       = "EncryptedTopics"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
@@ -185,7 +192,7 @@ data "aws_iam_policy_document" "annotator" {
 }
 
 ################################################################################
-# workers: notifier, archiver, restorer, thawer (and the backlog metric)
+# workers: notifier, dead-letters, archiver, restorer, thawer (and the backlog metric)
 ################################################################################
 
 data "aws_iam_policy_document" "workers" {
@@ -237,13 +244,29 @@ data "aws_iam_policy_document" "workers" {
       var.queue_arns["archive"],
       var.queue_arns["restore"],
       var.queue_arns["thaw"],
+      var.dead_letter_queue_arns["job-requests"],
     ]
   }
 
+  # Delayed thaw checks, and the archiver expanding a downgrade into per-job messages.
   statement {
-    sid       = "DelayedThawChecks"
+    sid       = "QueueOwnWork"
     actions   = ["sqs:SendMessage"]
-    resources = [var.queue_arns["thaw"]]
+    resources = [var.queue_arns["thaw"], var.queue_arns["archive"]]
+  }
+
+  # dead-letters announces job.failed; the archiver requests a restore for a user who
+  # upgraded while it archived.
+  statement {
+    sid       = "Publish"
+    actions   = ["sns:Publish"]
+    resources = [var.topic_arns["job-results"], var.topic_arns["restore"]]
+  }
+
+  statement {
+    sid       = "EncryptedTopics"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.topic_kms_key_arn]
   }
 
   statement {

@@ -1,10 +1,10 @@
-# The small workers tier: notifier, archiver, restorer and thawer (and, when the
+# The small workers tier: notifier, dead-letters, archiver, restorer and thawer (and, when the
 # annotators scale on backlog per instance, the metric publisher) on a group of
 # one, so a failed instance is replaced.
 
 locals {
   handlers = concat(
-    ["notifier", "archiver", "restorer", "thawer"],
+    ["notifier", "dead_letters", "archiver", "restorer", "thawer"],
     var.publish_backlog_metric ? ["backlog"] : [],
   )
 }
