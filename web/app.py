@@ -25,7 +25,7 @@ from handlers.settings import Settings
 from handlers.stack import locator_for
 from handlers.submission import SubmissionService
 from handlers.users import UserRepository
-from web import accounts, annotate, security
+from web import accounts, annotate, results, security
 from web.context import STATIC, WebContext, template_environment
 
 log = logging.getLogger(__name__)
@@ -159,4 +159,5 @@ def create_app(
     accounts.register(app, context)
     annotate.register(app, context)
     annotation_pages.register(app, context)
+    results.register(app, context)
     return app
