@@ -25,6 +25,15 @@ PLANS: tuple[Plan, ...] = ("free", "premium")
 MAX_EMAIL_LENGTH = 254
 MAX_NAME_LENGTH = 100
 EMAIL_KEY_PREFIX = "email#"
+STRIPE_KEY_PREFIX = "stripe#"
+
+
+@dataclass(frozen=True, slots=True)
+class StripeIds:
+    """A user's Stripe customer and current subscription, as recorded (None: none)."""
+
+    customer_id: str | None
+    subscription_id: str | None
 
 
 class EmailTaken(ValueError):
@@ -203,3 +212,107 @@ class UserRepository:
             ConditionExpression="attribute_exists(password_hash)",
             ExpressionAttributeValues={":hash": {"S": password_hash}},
         )
+
+    # Billing (issue 4) -----------------------------------------------------
+    #
+    # The user's item records stripe_customer_id and stripe_subscription_id; a
+    # second item keyed ``stripe#<customer id>`` names the customer's owner, so a
+    # Stripe webhook (which knows only the customer) finds the user without a scan.
+
+    def change_plan(self, user_id: str, plan: Plan) -> bool:
+        """Record ``plan`` unless the user is on it already; True when this call changed it.
+
+        A conditional write: of two concurrent changes to the same plan (the web's
+        subscribe and Stripe's webhook, say) exactly one returns True, so only one
+        of them goes on to publish the restore or archive request.
+        """
+        if plan not in PLANS:
+            raise ValueError(f"plan must be one of {', '.join(PLANS)}, not {plan!r}")
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key={"user_id": {"S": user_id}},
+                UpdateExpression="SET #plan = :plan",
+                ConditionExpression="attribute_not_exists(#plan) OR #plan <> :plan",
+                ExpressionAttributeNames={"#plan": "plan"},
+                ExpressionAttributeValues={":plan": {"S": plan}},
+            )
+        except Exception as exc:
+            if is_error(exc, "ConditionalCheckFailedException"):
+                return False
+            raise
+        return True
+
+    def stripe_ids(self, user_id: str) -> StripeIds:
+        """The user's Stripe customer and current subscription (either may be None)."""
+        item = self._db.get_item(
+            TableName=self.table_name, Key={"user_id": {"S": user_id}}, ConsistentRead=True
+        ).get("Item", {})
+        customer = item.get("stripe_customer_id", {}).get("S")
+        subscription = item.get("stripe_subscription_id", {}).get("S")
+        return StripeIds(customer or None, subscription or None)
+
+    def set_stripe_customer(self, user_id: str, customer_id: str) -> None:
+        """Record the user's Stripe customer and the ``stripe#<customer>`` owner item."""
+        self._db.transact_write_items(
+            TransactItems=[
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": {
+                            "user_id": {"S": STRIPE_KEY_PREFIX + customer_id},
+                            "owner_user_id": {"S": user_id},
+                        },
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"user_id": {"S": user_id}},
+                        "UpdateExpression": "SET stripe_customer_id = :customer",
+                        "ExpressionAttributeValues": {":customer": {"S": customer_id}},
+                    }
+                },
+            ]
+        )
+
+    def set_stripe_subscription(self, user_id: str, subscription_id: str | None) -> None:
+        """Record the user's current Stripe subscription (None: the user has none)."""
+        if subscription_id is None:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key={"user_id": {"S": user_id}},
+                UpdateExpression="REMOVE stripe_subscription_id",
+            )
+            return
+        self._db.update_item(
+            TableName=self.table_name,
+            Key={"user_id": {"S": user_id}},
+            UpdateExpression="SET stripe_subscription_id = :subscription",
+            ExpressionAttributeValues={":subscription": {"S": subscription_id}},
+        )
+
+    def clear_stripe_subscription(self, user_id: str, subscription_id: str) -> bool:
+        """Forget the current subscription if it is ``subscription_id``; True when it was."""
+        try:
+            self._db.update_item(
+                TableName=self.table_name,
+                Key={"user_id": {"S": user_id}},
+                UpdateExpression="REMOVE stripe_subscription_id",
+                ConditionExpression="stripe_subscription_id = :subscription",
+                ExpressionAttributeValues={":subscription": {"S": subscription_id}},
+            )
+        except Exception as exc:
+            if is_error(exc, "ConditionalCheckFailedException"):
+                return False
+            raise
+        return True
+
+    def user_for_stripe_customer(self, customer_id: str) -> str | None:
+        """The user whose Stripe customer this is; None for customers GAS did not create."""
+        owner = self._db.get_item(
+            TableName=self.table_name,
+            Key={"user_id": {"S": STRIPE_KEY_PREFIX + customer_id}},
+            ConsistentRead=True,
+        ).get("Item")
+        return str(owner["owner_user_id"]["S"]) if owner else None

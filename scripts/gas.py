@@ -49,6 +49,7 @@ def local_up(_: argparse.Namespace | None = None) -> int:
     settings = Settings.from_env()
     stack = bootstrap(AwsClients(settings))
     plan = ensure_premium_plan(stripe_client(settings))
+    localcloud.register_stripe_webhook(settings.web_url)
     print(
         f"stack {settings.stack}: {len(stack.queue_urls)} queues, "
         f"{len(stack.topic_arns)} topics, buckets, tables, vault and mail sender ready; "

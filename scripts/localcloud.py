@@ -141,4 +141,27 @@ def local_environment() -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "STRIPE_API_BASE": f"http://127.0.0.1:{stripe_port()}",
         "STRIPE_API_KEY": "sk_test_local",
+        "STRIPE_PUBLISHABLE_KEY": "pk_test_local",
+        "STRIPE_WEBHOOK_SECRET": "whsec_local",  # localstripe signs its webhooks with it
     }
+
+
+def register_stripe_webhook(web_url: str) -> None:
+    """Have localstripe post subscription events to the web app, as Stripe would."""
+    import requests
+
+    environment = local_environment()
+    response = requests.post(
+        f"{environment['STRIPE_API_BASE']}/_config/webhooks/gas",
+        json={
+            "url": f"{web_url}/stripe/webhook",
+            "secret": environment["STRIPE_WEBHOOK_SECRET"],
+            "events": [
+                "customer.subscription.created",
+                "customer.subscription.updated",
+                "customer.subscription.deleted",
+            ],
+        },
+        timeout=10,
+    )
+    response.raise_for_status()

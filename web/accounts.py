@@ -1,4 +1,4 @@
-"""Accounts: home, register, login, logout, profile."""
+"""Accounts: home, register, login, logout, profile (subscriptions: web.billing)."""
 
 from __future__ import annotations
 
@@ -115,12 +115,6 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
     def profile() -> str:
         account = ctx.require_account()
         return ctx.render("accounts/profile.html", profile=account)
-
-    @app.get("/subscribe")
-    @security.login_required
-    def subscribe() -> str:
-        ctx.require_account()
-        return ctx.render("accounts/subscribe.html")
 
 
 def _verify(ctx: WebContext, password_hash: str, password: str) -> bool:

@@ -19,6 +19,7 @@ import bottle
 from argon2 import PasswordHasher
 
 import web.annotations as annotation_pages
+import web.billing as billing_pages
 from handlers.aws import AwsClients
 from handlers.jobs import JobRepository
 from handlers.settings import Settings
@@ -90,7 +91,9 @@ class GasBottle(bottle.Bottle):
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             # Only the annotate page may post a form elsewhere: to the inputs bucket.
             extra = security.security_headers(
-                environ.get(security.FORM_ACTION_KEY, []), self.codec.secure
+                environ.get(security.FORM_ACTION_KEY, []),
+                self.codec.secure,
+                environ.get(security.SOURCES_KEY),  # the subscribe page's Stripe.js
             )
             if not environ.get("PATH_INFO", "").startswith("/static/"):
                 extra.append(("Cache-Control", "no-store"))
@@ -160,4 +163,5 @@ def create_app(
     annotate.register(app, context)
     annotation_pages.register(app, context)
     results.register(app, context)
+    billing_pages.register(app, context)
     return app

@@ -27,6 +27,11 @@ SESSION_SECONDS = 12 * 3600
 CSRF_FIELD = "csrf_token"
 _ENVIRON_KEY = "gas.session"
 FORM_ACTION_KEY = "gas.form_action"
+SOURCES_KEY = "gas.csp_sources"
+# The CSP directives a page may widen beyond 'self' (allow_sources), e.g. for Stripe.js.
+WIDENABLE = ("script-src", "frame-src", "connect-src")
+# Paths that take POSTs from other servers, not from GAS's forms, so carry no CSRF token.
+CSRF_EXEMPT_PATHS = frozenset({"/stripe/webhook"})
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -119,6 +124,10 @@ def csrf_token() -> str:
 def check_csrf() -> None:
     """403 unless a POST carries this session's CSRF token (constant-time comparison)."""
     if bottle.request.method != "POST":
+        return
+    # Stripe's webhook is posted by Stripe, not a browser: it has no session or CSRF
+    # token and is authenticated by its Stripe-Signature header instead (web.billing).
+    if bottle.request.path in CSRF_EXEMPT_PATHS:
         return
     sent = bottle.request.forms.get(CSRF_FIELD) or ""
     expected = csrf_token()
@@ -221,13 +230,39 @@ def allow_form_action(url: str) -> None:
     ]
 
 
-def security_headers(form_action_origins: list[str], secure: bool) -> list[tuple[str, str]]:
-    """Headers for every response: a self-only CSP that may post forms to the inputs bucket."""
+def allow_sources(directive: str, url: str) -> None:
+    """Let this response's page use the origin of ``url`` in one CSP directive (WIDENABLE)."""
+    if directive not in WIDENABLE:
+        raise ValueError(f"{directive} cannot be widened")
+    parts = urlsplit(url)
+    environ = bottle.request.environ
+    sources: dict[str, list[str]] = environ.setdefault(SOURCES_KEY, {})
+    origin = f"{parts.scheme}://{parts.netloc}"
+    if origin not in sources.setdefault(directive, []):
+        sources[directive].append(origin)
+
+
+def security_headers(
+    form_action_origins: list[str],
+    secure: bool,
+    sources: dict[str, list[str]] | None = None,
+) -> list[tuple[str, str]]:
+    """Headers for every response: a self-only CSP that may post forms to the inputs bucket.
+
+    ``sources`` (from allow_sources) adds origins to script-src, frame-src or connect-src
+    for one response: the subscribe page's Stripe.js.
+    """
     form_action = " ".join(["'self'", *form_action_origins])
+    extra = sources or {}
+
+    def directive(name: str) -> str:
+        return " ".join([name, "'self'", *extra.get(name, [])])
+
+    frame = f"{directive('frame-src')}; " if extra.get("frame-src") else ""
     csp = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; "
-        f"form-action {form_action}; frame-ancestors 'none'"
+        f"default-src 'self'; {directive('script-src')}; style-src 'self'; "
+        f"img-src 'self' data:; {directive('connect-src')}; {frame}object-src 'none'; "
+        f"base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
     )
     headers = [
         ("Content-Security-Policy", csp),

@@ -104,6 +104,7 @@ module "web" {
   secret_parameters = {
     STRIPE_API_KEY         = module.secrets.parameter_names["stripe/secret-key"]
     STRIPE_PUBLISHABLE_KEY = module.secrets.parameter_names["stripe/publishable-key"]
+    STRIPE_WEBHOOK_SECRET  = module.secrets.parameter_names["stripe/webhook-secret"]
     GAS_SESSION_SECRET     = module.secrets.parameter_names["session-secret"]
   }
   artifact_bucket      = var.artifact_bucket

@@ -8,6 +8,7 @@ locals {
   parameters = {
     "stripe/secret-key"      = "Stripe secret API key (STRIPE_API_KEY)"
     "stripe/publishable-key" = "Stripe publishable key, sent to browsers by Stripe.js"
+    "stripe/webhook-secret"  = "Signing secret of the Stripe webhook endpoint (STRIPE_WEBHOOK_SECRET)"
     "session-secret"         = "Key signing the web app's session cookies"
   }
 }
