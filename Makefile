@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install bundle lint terraform-check test run deploy bench clean
+.PHONY: help install bundle lint terraform-check test e2e run deploy bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ test: install bundle ## install what is missing, then run linters, Terraform che
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory terraform-check
 	$(PY) -m pytest
+
+e2e: install bundle ## only the browser tests (headless Chromium) on a private local stack
+	$(PY) -m pytest -p no:cacheprovider tests/e2e
 
 run: install bundle ## start GAS on this machine: local cloud and every worker; Ctrl-C stops it all
 	$(VENV)/bin/gas run

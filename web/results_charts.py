@@ -27,7 +27,7 @@ WIDTH = 480  # viewBox units; the SVG scales to its container's width
 ROW = 22  # height of one bar's row
 BAR_HEIGHT = 14
 FONT = 12  # px in viewBox units
-CHAR = 6.8  # rough average width of one character at FONT, for the label column
+CHAR = 6.8  # rough average width of one character at FONT (an empty chart's label column)
 MAX_LABEL_CHARS = 22
 VALUE_ROOM = 64  # right of the bars, for "12,345"
 
@@ -60,6 +60,26 @@ def _percent(part: float, whole: float) -> str:
 
 def _shorten(label: str, limit: int = MAX_LABEL_CHARS) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
+
+
+def _text_width(text: str) -> float:
+    """Rough width of ``text`` at FONT, in viewBox units, erring wide.
+
+    Per character class, after DejaVu Sans (the widest common system-ui face):
+    a flat CHAR per character clipped labels such as "MT-RNR2", whose capitals
+    and digits are wider than the average letter.
+    """
+    width = 0.0
+    for char in text:
+        if char.isupper():
+            width += FONT * 0.75
+        elif char.isdigit():
+            width += FONT * 0.64
+        elif char.isalpha():
+            width += FONT * 0.6
+        else:
+            width += FONT * 0.42
+    return width
 
 
 def _open(chart_id: str, title: str, desc: str, height: float) -> str:
@@ -95,8 +115,8 @@ def svg_bar_chart(
         if rows
         else "No data."
     )
-    label_width = min(MAX_LABEL_CHARS, max((len(label) for label, _ in rows), default=4)) * CHAR
-    left = round(label_width + 8)
+    label_width = max((_text_width(_shorten(label)) for label, _ in rows), default=4 * CHAR)
+    left = round(label_width + 10)
     track = WIDTH - left - VALUE_ROOM
     height = max(1, len(rows)) * ROW + 4
     parts = [_open(chart_id, title, f"{desc} Total: {_number(total)} {unit}.", height)]

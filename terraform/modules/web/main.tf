@@ -92,16 +92,14 @@ module "instances" {
 
   name_prefix = var.name_prefix
   tier        = "web"
+  # gunicorn, chosen over waitress by scripts/bench_web.py (docs/web-server.md):
+  # a worker per core, crashed or hung workers replaced by its master.
   units = [{
     name   = "web"
-    module = "web"
-    args   = ""
+    module = "gunicorn"
+    args   = "--bind 0.0.0.0:${var.port} --workers ${var.workers} --access-logfile - web.wsgi:app"
   }]
-  environment = merge(var.environment, {
-    GAS_WEB_URL  = local.url
-    GAS_WEB_HOST = "0.0.0.0" # behind the ALB; the security group admits only the ALB
-    GAS_WEB_PORT = tostring(var.port)
-  })
+  environment          = merge(var.environment, { GAS_WEB_URL = local.url })
   secret_parameters    = var.secret_parameters
   artifact_bucket      = var.artifact_bucket
   artifact_key         = var.artifact_key

@@ -123,3 +123,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "workers" {
+  description = "gunicorn worker processes per instance (about two per vCPU)"
+  type        = number
+  default     = 4
+}
