@@ -135,7 +135,7 @@ def workers(args: argparse.Namespace) -> int:
 
 
 def start_web() -> tuple[subprocess.Popen[bytes], str]:
-    """The web app on loopback, with a session secret made for this run."""
+    """The web app under gunicorn on loopback, with a session secret made for this run."""
     from urllib.parse import urlsplit
 
     url = os.environ.setdefault("GAS_WEB_URL", "http://127.0.0.1:8080").rstrip("/")
@@ -145,7 +145,20 @@ def start_web() -> tuple[subprocess.Popen[bytes], str]:
         "GAS_WEB_PORT": str(port),
         "GAS_SESSION_SECRET": os.environ.get("GAS_SESSION_SECRET") or secrets.token_hex(32),
     }
-    process = subprocess.Popen([sys.executable, "-m", "web"], env=env)
+    # gunicorn, as on AWS (docs/web-server.md); bound to loopback here.
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--access-logfile",
+        "-",
+        "web.wsgi:app",
+    ]
+    process = subprocess.Popen(command, env=env)
     deadline = time.monotonic() + 30
     while not localcloud.port_open(port):
         if process.poll() is not None or time.monotonic() > deadline:
