@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-stamp
 .PHONY: help install bundle lint terraform-check test e2e run deploy bench clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,7 @@ test: install bundle ## install what is missing, then run linters, Terraform che
 e2e: install bundle ## only the browser tests (headless Chromium) on a private local stack
 	$(PY) -m pytest -p no:cacheprovider tests/e2e
 
-run: install bundle ## start GAS on this machine: local cloud and every worker; Ctrl-C stops it all
+run: install bundle ## start GAS here: local cloud, workers, web app on :8080; Ctrl-C stops it all
 	$(VENV)/bin/gas run
 
 # checkov pins old boto3/botocore, so it lives in its own virtualenv.
