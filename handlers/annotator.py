@@ -34,9 +34,10 @@ from handlers.aws import AwsClients
 from handlers.jobs import TERMINAL, Job, JobRepository, JobStatus, ResultKeys
 from handlers.keys import InputKey, parse_input_key, result_key_names
 from handlers.messages import JobFinished, JobRequested, unwrap
+from handlers.service import run_worker
 from handlers.settings import Settings
-from handlers.stack import StackLocator, locator_for
-from handlers.worker import Received, Worker, configure_logging
+from handlers.stack import StackLocator
+from handlers.worker import Received
 
 log = logging.getLogger(__name__)
 
@@ -274,16 +275,10 @@ class Annotator:
 
 def main() -> None:
     """Run the annotator on the job-requests queue until SIGTERM."""
-    configure_logging()
-    settings = Settings.from_env()
-    clients = AwsClients(settings)
-    locator = locator_for(clients)
-    jobs = JobRepository(clients.dynamodb, settings.names.annotations_table)
-    worker = Worker(
-        clients.sqs, locator.queue_url("job-requests"), Annotator(clients, jobs, locator)
+    run_worker(
+        lambda locator: locator.queue_url("job-requests"),
+        lambda s: Annotator(s.clients, s.jobs, s.locator),
     )
-    worker.install_signal_handlers()
-    worker.run()
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from handlers.aws import AwsClients
 from handlers.cold_storage import ColdStorage, Frozen, cold_storage_for
 from handlers.jobs import ARCHIVED_KINDS, Job, JobRepository, JobStatus, StorageStatus
 from handlers.messages import (
@@ -40,10 +39,10 @@ from handlers.messages import (
     unwrap,
 )
 from handlers.restorer import request_restore
-from handlers.settings import Settings
-from handlers.stack import StackLocator, locator_for
+from handlers.service import run_worker
+from handlers.stack import StackLocator
 from handlers.users import UserRepository
-from handlers.worker import Received, Worker, configure_logging
+from handlers.worker import Received
 
 log = logging.getLogger(__name__)
 
@@ -192,22 +191,17 @@ class Archiver:
 
 def main() -> None:
     """Run the archiver on the archive queue until SIGTERM."""
-    configure_logging()
-    settings = Settings.from_env()
-    clients = AwsClients(settings)
-    locator = locator_for(clients)
-    names = settings.names
-    archiver = Archiver(
-        JobRepository(clients.dynamodb, names.annotations_table),
-        UserRepository(clients.dynamodb, names.users_table),
-        cold_storage_for(clients, locator),
-        clients.sqs,
-        clients.sns,
-        locator,
+    run_worker(
+        lambda locator: locator.queue_url("archive"),
+        lambda s: Archiver(
+            s.jobs,
+            s.users,
+            cold_storage_for(s.clients, s.locator),
+            s.clients.sqs,
+            s.clients.sns,
+            s.locator,
+        ),
     )
-    worker = Worker(clients.sqs, locator.queue_url("archive"), archiver)
-    worker.install_signal_handlers()
-    worker.run()
 
 
 if __name__ == "__main__":

@@ -14,9 +14,9 @@ from handlers.annotator import GAVE_UP_REASON
 from handlers.aws import AwsClients
 from handlers.jobs import JobRepository
 from handlers.messages import JobFinished, JobRequested, MalformedMessage, unwrap
-from handlers.settings import Settings
-from handlers.stack import StackLocator, locator_for
-from handlers.worker import Received, Worker, configure_logging
+from handlers.service import run_worker
+from handlers.stack import StackLocator
+from handlers.worker import Received
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +50,10 @@ class DeadLetters:
 
 def main() -> None:
     """Run the dead-letter handler until SIGTERM."""
-    configure_logging()
-    settings = Settings.from_env()
-    clients = AwsClients(settings)
-    locator = locator_for(clients)
-    jobs = JobRepository(clients.dynamodb, settings.names.annotations_table)
-    worker = Worker(
-        clients.sqs,
-        locator.dead_letter_queue_url("job-requests"),
-        DeadLetters(clients, jobs, locator),
+    run_worker(
+        lambda locator: locator.dead_letter_queue_url("job-requests"),
+        lambda s: DeadLetters(s.clients, s.jobs, s.locator),
     )
-    worker.install_signal_handlers()
-    worker.run()
 
 
 if __name__ == "__main__":

@@ -11,13 +11,12 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.aws import AwsClients
 from handlers.jobs import Job, JobRepository, JobStatus
 from handlers.messages import JobFinished, MalformedMessage, unwrap
+from handlers.service import run_worker
 from handlers.settings import Settings
-from handlers.stack import locator_for
 from handlers.users import UserRepository
-from handlers.worker import Received, Worker, configure_logging
+from handlers.worker import Received
 
 log = logging.getLogger(__name__)
 
@@ -92,19 +91,10 @@ class Notifier:
 
 def main() -> None:
     """Run the notifier on the job-results queue until SIGTERM."""
-    configure_logging()
-    settings = Settings.from_env()
-    clients = AwsClients(settings)
-    names = settings.names
-    notifier = Notifier(
-        clients.ses,
-        JobRepository(clients.dynamodb, names.annotations_table),
-        UserRepository(clients.dynamodb, names.users_table),
-        settings,
+    run_worker(
+        lambda locator: locator.queue_url("job-results"),
+        lambda s: Notifier(s.clients.ses, s.jobs, s.users, s.settings),
     )
-    worker = Worker(clients.sqs, locator_for(clients).queue_url("job-results"), notifier)
-    worker.install_signal_handlers()
-    worker.run()
 
 
 if __name__ == "__main__":

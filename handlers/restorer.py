@@ -20,14 +20,14 @@ import logging
 import uuid
 from typing import Any
 
-from handlers.aws import AwsClients
 from handlers.cold_storage import ColdStorage, cold_storage_for
 from handlers.jobs import Job, JobRepository, StorageStatus
 from handlers.messages import ThawCheck, UserUpgraded, unwrap
-from handlers.settings import MAX_SQS_DELAY_SECONDS, Settings
-from handlers.stack import StackLocator, locator_for
+from handlers.service import run_worker
+from handlers.settings import MAX_SQS_DELAY_SECONDS
+from handlers.stack import StackLocator
 from handlers.users import UserRepository
-from handlers.worker import Received, Worker, configure_logging
+from handlers.worker import Received
 
 log = logging.getLogger(__name__)
 
@@ -136,21 +136,12 @@ class Restorer:
 
 def main() -> None:
     """Run the restorer on the restore queue until SIGTERM."""
-    configure_logging()
-    settings = Settings.from_env()
-    clients = AwsClients(settings)
-    locator = locator_for(clients)
-    names = settings.names
-    restorer = Restorer(
-        JobRepository(clients.dynamodb, names.annotations_table),
-        UserRepository(clients.dynamodb, names.users_table),
-        cold_storage_for(clients, locator),
-        clients.sqs,
-        locator,
+    run_worker(
+        lambda locator: locator.queue_url("restore"),
+        lambda s: Restorer(
+            s.jobs, s.users, cold_storage_for(s.clients, s.locator), s.clients.sqs, s.locator
+        ),
     )
-    worker = Worker(clients.sqs, locator.queue_url("restore"), restorer)
-    worker.install_signal_handlers()
-    worker.run()
 
 
 if __name__ == "__main__":

@@ -32,15 +32,15 @@ import urllib.parse
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.aws import AwsClients
 from handlers.cold_storage import ColdStorage, RetrievalState, cold_storage_for, hot_sha256
 from handlers.jobs import Job, JobRepository, StorageStatus
 from handlers.messages import THAW_CHECK, MalformedMessage, ThawCheck, unwrap_any
 from handlers.restorer import send_thaw_checks
+from handlers.service import run_worker
 from handlers.settings import MAX_SQS_DELAY_SECONDS, Settings
-from handlers.stack import StackLocator, locator_for
+from handlers.stack import StackLocator
 from handlers.users import UserRepository
-from handlers.worker import Received, Worker, configure_logging
+from handlers.worker import Received
 
 log = logging.getLogger(__name__)
 
@@ -249,24 +249,19 @@ class Thawer:
 
 def main() -> None:
     """Run the thawer on the thaw queue until SIGTERM."""
-    configure_logging()
-    settings = Settings.from_env()
-    clients = AwsClients(settings)
-    locator = locator_for(clients)
-    names = settings.names
-    thawer = Thawer(
-        JobRepository(clients.dynamodb, names.annotations_table),
-        UserRepository(clients.dynamodb, names.users_table),
-        cold_storage_for(clients, locator),
-        clients.s3,
-        clients.ses,
-        clients.sqs,
-        locator,
-        settings,
+    run_worker(
+        lambda locator: locator.queue_url("thaw"),
+        lambda s: Thawer(
+            s.jobs,
+            s.users,
+            cold_storage_for(s.clients, s.locator),
+            s.clients.s3,
+            s.clients.ses,
+            s.clients.sqs,
+            s.locator,
+            s.settings,
+        ),
     )
-    worker = Worker(clients.sqs, locator.queue_url("thaw"), thawer)
-    worker.install_signal_handlers()
-    worker.run()
 
 
 if __name__ == "__main__":

@@ -189,19 +189,12 @@ def run(_: argparse.Namespace) -> int:
 
 
 def _services() -> Any:
-    from handlers.aws import AwsClients
-    from handlers.jobs import JobRepository
-    from handlers.settings import Settings
-    from handlers.stack import locator_for
+    from handlers.service import Service
     from handlers.submission import SubmissionService
-    from handlers.users import UserRepository
 
-    settings = Settings.from_env()
-    clients = AwsClients(settings)
-    jobs = JobRepository(clients.dynamodb, settings.names.annotations_table)
-    users = UserRepository(clients.dynamodb, settings.names.users_table)
-    submission = SubmissionService(clients, jobs, users, locator_for(clients))
-    return jobs, users, submission
+    service = Service.from_env()
+    submission = SubmissionService(service.clients, service.jobs, service.users, service.locator)
+    return service.jobs, service.users, submission
 
 
 def submit(args: argparse.Namespace) -> int:
