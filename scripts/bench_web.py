@@ -31,7 +31,6 @@ import random
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +53,7 @@ from handlers.bootstrap import bootstrap
 from handlers.jobs import Job, JobRepository, JobStatus
 from handlers.settings import Settings
 from handlers.users import UserRepository
+from scripts.localcloud import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -88,12 +88,6 @@ class Result:
         ordered = sorted(self.latencies_ms)
         rank = max(1, -(-len(ordered) * p // 100))  # ceil(n * p / 100)
         return ordered[int(rank) - 1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:

@@ -65,6 +65,13 @@ def services() -> list[Service]:
     ]
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now (for servers started by tests and benchmarks)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.2)

@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -65,12 +64,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if here in item.path.parents:
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.slow)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -162,7 +155,11 @@ class Gas:
 def gas(bundle_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gas]:
     """The whole stack, as ``gas run`` starts it, on free loopback ports."""
     log_dir = tmp_path_factory.mktemp("gas-e2e-logs")
-    aws_port, stripe_port, web_port = free_port(), free_port(), free_port()
+    aws_port, stripe_port, web_port = (
+        localcloud.free_port(),
+        localcloud.free_port(),
+        localcloud.free_port(),
+    )
     web_url = f"http://127.0.0.1:{web_port}"
     ports = {"GAS_LOCAL_AWS_PORT": str(aws_port), "GAS_LOCAL_STRIPE_PORT": str(stripe_port)}
     processes = Processes(log_dir)

@@ -8,7 +8,6 @@ unless GAS_TEST_AWS_ENDPOINT names an emulator that is already running
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,15 +23,10 @@ import pytest
 from handlers.aws import AwsClients
 from handlers.bootstrap import Stack, bootstrap
 from handlers.settings import Settings
+from scripts.localcloud import free_port
 
 pytestmark = pytest.mark.integration
 LOCALSTRIPE = Path(__file__).resolve().parents[2] / "scripts" / "localstripe_loopback.py"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:
