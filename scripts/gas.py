@@ -13,6 +13,7 @@ Every command but ``local`` and ``run`` uses the environment as it is:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import signal
@@ -59,8 +60,11 @@ def local_up(_: argparse.Namespace | None = None) -> int:
 
 
 def local_down(_: argparse.Namespace | None = None) -> int:
-    for service in reversed(localcloud.services()):
-        print(localcloud.stop(service))
+    # Stop everything before saying so: a closed terminal or pipe must not leave
+    # a service running because a print failed.
+    done = [localcloud.stop(service) for service in reversed(localcloud.services())]
+    with contextlib.suppress(BrokenPipeError):
+        print("\n".join(done))
     return 0
 
 
@@ -182,7 +186,8 @@ def run(_: argparse.Namespace) -> int:
     try:
         wait_for_interrupt(processes)
     finally:
-        print("\nstopping …")
+        with contextlib.suppress(BrokenPipeError):
+            print("\nstopping …")
         stop_processes(processes)
         local_down()
     return 0
