@@ -46,7 +46,11 @@ _SPLICED_EXON = (
 _CDS = ((2, N_SPLICE_REGION_EXON + 1), (N_SPLICE_REGION_EXON + 1, 2))
 _CONTAINMENT = ((2, 2), (2, 2))  # in or out; lookups reach one base before a feature
 _PAD = N_SPLICE_REGION_INTRON  # exons are looked up with this much flank, as bcftools indexes them
+# An allele other than an SNV shares its quiet stretch's plan when it stays this many bases
+# clear of every loud window: twice the reach of any check (_PAD), as a wide margin.
+QUIET_MARGIN = 2 * _PAD
 _MITO_NAMES = {"M", "MT"}
+_BASES = frozenset("ACGT")
 
 
 def normalize_chrom(name: str) -> str:
@@ -86,8 +90,8 @@ def _span_order(tr: Transcript) -> tuple[int, int, int]:
     return tr.beg, -tr.end, tr.order
 
 
-class _SnvPlan:
-    """What an SNV anywhere in one quiet stretch of a contig hits.
+class Plan:
+    """What a variant anywhere in one quiet stretch of a contig hits.
 
     ``coding`` are the (transcript, CDS) pairs whose codon must be translated;
     ``tail`` the consequences that do not depend on the bases (UTR, intron, ...).
@@ -102,13 +106,15 @@ class _SnvPlan:
         self.tail = tail
 
 
-class _Contig:
+class ContigIndex:
     """The transcripts of one contig, binned for lookup, with its sequence and genetic code.
 
-    For SNVs it also keeps "quiet" stretches: positions outside every loud
-    window around a feature boundary (see _loud_windows), where an SNV's relation to every
-    transcript (inside a CDS, UTR, intron...) cannot change, so that part of
-    the answer is computed once per stretch and reused.
+    It also keeps "quiet" stretches: positions outside every loud window
+    around a feature boundary (see _loud_windows), where a variant's relation
+    to every transcript (inside a CDS, UTR, intron...) cannot change, so that
+    part of the answer is computed once per stretch (a plan) and reused.
+    Stretch ``k`` runs from ``loud_ends[k]`` to ``loud_starts[k + 1]``
+    (0-based, half-open; ``k = -1`` is everything before the first window).
     """
 
     __slots__ = (
@@ -135,7 +141,7 @@ class _Contig:
         self.transcripts = transcripts
         self._loud_starts: array[int] | None = None
         self._loud_ends: array[int] = array("q")
-        self._plans: dict[int, _SnvPlan | None] = {}
+        self._plans: dict[int, Plan | None] = {}
         bins: dict[int, list[Transcript]] = {}
         for tr in sorted(transcripts, key=_span_order):
             for b in range((tr.beg - _PAD) >> _BIN_SHIFT, ((tr.end + _PAD) >> _BIN_SHIFT) + 1):
@@ -153,20 +159,59 @@ class _Contig:
             pool = sorted(merged.values(), key=_span_order)
         return [tr for tr in pool if tr.beg - _PAD <= end and tr.end + _PAD >= beg]
 
-    def snv_plan(self, beg: int) -> _SnvPlan | None:
-        """The cached plan for an SNV at 0-based ``beg``, or None near a feature boundary."""
+    @property
+    def loud_starts(self) -> array[int]:
+        """Sorted starts of the merged loud windows (0-based, half-open with ``loud_ends``)."""
         if self._loud_starts is None:
             self._index_boundaries()
-        starts = self._loud_starts
-        assert starts is not None
+        assert self._loud_starts is not None
+        return self._loud_starts
+
+    @property
+    def loud_ends(self) -> array[int]:
+        self.loud_starts  # noqa: B018 - builds both arrays on first use
+        return self._loud_ends
+
+    def stretch(self, beg: int, end: int) -> int | None:
+        """The quiet stretch holding all of [beg, end) (0-based, half-open), or None."""
+        starts = self.loud_starts
         k = bisect_right(starts, beg) - 1
         if k >= 0 and beg < self._loud_ends[k]:
             return None
+        if k + 1 < len(starts) and end > starts[k + 1]:
+            return None
+        return k
+
+    def plan(self, k: int, beg: int) -> Plan | None:
+        """The plan of quiet stretch ``k``, which holds 0-based ``beg``; None if it has none."""
         try:
             return self._plans[k]
         except KeyError:
             plan = self._plans[k] = self._make_plan(beg)
             return plan
+
+    def snv_plan(self, beg: int) -> Plan | None:
+        """The plan for an SNV at 0-based ``beg``, or None near a feature boundary."""
+        k = self.stretch(beg, beg + 1)
+        return None if k is None else self.plan(k, beg)
+
+    def quiet_plan(self, beg: int, end: int) -> Plan | None:
+        """The plan an allele other than an SNV on [beg, end) (0-based, half-open) shares.
+
+        Only outside coding sequence, and only QUIET_MARGIN bases clear of every
+        loud window: there an indel or MNV is inside or outside each feature
+        exactly as an SNV is, far from any edge rule, so its consequences are the
+        plan's base-independent ones (tests compare it with the general path).
+        """
+        k = self.stretch(beg - QUIET_MARGIN, end + QUIET_MARGIN)
+        if k is None:
+            return None
+        plan = self.plan(k, beg)
+        return plan if plan is not None and not plan.coding else None
+
+    def coding_snv(self, tr: Transcript, cds: Cds, beg: int, ref: str, alt: str) -> Consequence:
+        """The coding consequence of an SNV at 0-based ``beg`` of a plan's (tr, cds) pair."""
+        return coding_snv(tr, cds, beg, ref, alt, self.fetch, self.code)
 
     def _index_boundaries(self) -> None:
         """Merged loud windows (half-open) of every transcript, see _loud_windows."""
@@ -180,7 +225,7 @@ class _Contig:
                 ends.append(hi)
         self._loud_starts, self._loud_ends = starts, ends
 
-    def _make_plan(self, beg: int) -> _SnvPlan | None:
+    def _make_plan(self, beg: int) -> Plan | None:
         """Run the general checks once on a stand-in SNV; keep what is base-independent."""
         end = beg + 1
         candidates = self.candidates(beg, end)
@@ -198,7 +243,7 @@ class _Contig:
             id(e.transcript) in coding_ids for e in out.entries
         ):
             return None  # one transcript hit twice: let the collector merge on the general path
-        return _SnvPlan(coding, tuple(out.render()))
+        return Plan(coding, tuple(out.render()))
 
 
 class TranscriptAnnotator:
@@ -213,11 +258,9 @@ class TranscriptAnnotator:
         fasta: FastaReader,
         genetic_codes: Mapping[str, int] | None = None,
         default_code: int = STANDARD,
-        snv_fast_path: bool = True,
+        fast_paths: bool = True,
     ) -> None:
-        self._snv_fast_path = (
-            snv_fast_path  # False forces the general path (for checking the fast one)
-        )
+        self._fast_paths = fast_paths  # False forces the general path (for checking the fast ones)
         codes = default_genetic_codes()
         codes.update(
             {normalize_chrom(name): table for name, table in (genetic_codes or {}).items()}
@@ -229,7 +272,7 @@ class TranscriptAnnotator:
             key = normalize_chrom(tr.chrom)
             by_contig.setdefault(key, []).append(tr)
             gff_names.setdefault(key, set()).add(tr.chrom)
-        self._contigs: dict[str, _Contig] = {}
+        self._contigs: dict[str, ContigIndex] = {}
         self._gff_names: set[str] = set()
         for key, trs in by_contig.items():
             if key not in fasta_names:
@@ -239,9 +282,9 @@ class TranscriptAnnotator:
                 continue
             fetch = fasta.fetcher(fasta_names[key])
             code = genetic_code(codes.get(key, default_code))
-            self._contigs[key] = _Contig(key, trs, fetch, code)
+            self._contigs[key] = ContigIndex(key, trs, fetch, code)
             self._gff_names |= gff_names[key]
-        self._lookup: dict[str, _Contig | None] = {}
+        self._lookup: dict[str, ContigIndex | None] = {}
 
     @classmethod
     def from_files(
@@ -250,7 +293,7 @@ class TranscriptAnnotator:
         fasta_path: str | os.PathLike[str],
         genetic_codes: Mapping[str, int] | None = None,
         default_code: int = STANDARD,
-        snv_fast_path: bool = True,
+        fast_paths: bool = True,
     ) -> TranscriptAnnotator:
         """Annotator for an Ensembl-style GFF3 and its FASTA (``.fai`` optional, never written).
 
@@ -262,7 +305,7 @@ class TranscriptAnnotator:
             FastaReader(fasta_path),
             genetic_codes,
             default_code,
-            snv_fast_path,
+            fast_paths,
         )
 
     @property
@@ -274,7 +317,11 @@ class TranscriptAnnotator:
         """Whether ``chrom``, in any naming (``chr1``/``1``, ``chrM``/``MT``), has transcripts."""
         return self._contig(chrom) is not None
 
-    def _contig(self, chrom: str) -> _Contig | None:
+    def contig(self, chrom: str) -> ContigIndex | None:
+        """The index of ``chrom`` (any naming), or None when it has no transcripts."""
+        return self._contig(chrom)
+
+    def _contig(self, chrom: str) -> ContigIndex | None:
         try:
             return self._lookup[chrom]
         except KeyError:
@@ -295,21 +342,16 @@ class TranscriptAnnotator:
             return self._annotate_symbolic_insertion(contig, pos - 1, ref.upper(), alt)
         ref, alt = ref.upper(), alt.upper()
         beg = pos - 1
-        if self._snv_fast_path and len(ref) == 1 and len(alt) == 1 and ref != alt and alt in "ACGT":
-            plan = contig.snv_plan(beg)
-            if plan is not None:
-                found = [
-                    coding_snv(tr, cds, beg, ref, alt, contig.fetch, contig.code)
-                    for tr, cds in plan.coding
-                ]
-                found.extend(plan.tail)
+        if self._fast_paths and ref != alt:
+            found = self._planned(contig, beg, ref, alt)
+            if found is not None:
                 return found
         end = beg + len(ref)  # one past the REF, as bcftools extends lookups for insertions
         candidates = contig.candidates(beg, end)
         if not candidates:
             return []
         out = Collector()
-        call = Call(beg, ref, alt, contig.fetch, contig.code, out, self._snv_fast_path)
+        call = Call(beg, ref, alt, contig.fetch, contig.code, out, self._fast_paths)
         hit = _test_cds(call, candidates, beg, end)
         hit |= _test_utr(call, candidates, beg, end)
         hit |= _test_splice(call, candidates, beg, end)
@@ -317,8 +359,29 @@ class TranscriptAnnotator:
             _test_transcripts(call, candidates, beg, end, 0)
         return out.render()
 
+    @staticmethod
+    def _planned(contig: ContigIndex, beg: int, ref: str, alt: str) -> list[Consequence] | None:
+        """The answer from the quiet stretch's plan (upper-case REF != ALT), or None.
+
+        An SNV's coding codons are translated per call; other alleles of plain
+        bases use a plan only outside coding sequence (see ContigIndex.quiet_plan).
+        """
+        if len(ref) == 1 and len(alt) == 1:
+            if alt not in _BASES:
+                return None
+            plan = contig.snv_plan(beg)
+            if plan is None:
+                return None
+            found = [contig.coding_snv(tr, cds, beg, ref, alt) for tr, cds in plan.coding]
+            found.extend(plan.tail)
+            return found
+        if not (_BASES.issuperset(ref) and _BASES.issuperset(alt)):
+            return None
+        plan = contig.quiet_plan(beg, beg + len(ref))
+        return None if plan is None else list(plan.tail)
+
     def _annotate_symbolic_insertion(
-        self, contig: _Contig, beg: int, ref: str, alt: str
+        self, contig: ContigIndex, beg: int, ref: str, alt: str
     ) -> list[Consequence]:
         """bcftools' experimental ``<INS...>`` support: feature_elongation where inserted."""
         if not alt.startswith("<INS"):

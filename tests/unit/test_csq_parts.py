@@ -9,6 +9,7 @@ import pytest
 
 from anntools.csq import TranscriptAnnotator, normalize_chrom
 from anntools.csq.codons import genetic_code, reverse_complement
+from anntools.csq.engine import QUIET_MARGIN
 from anntools.csq.fasta import FastaReader
 from anntools.csq.gff3 import parse_biotype, read_gff3
 
@@ -91,7 +92,7 @@ def test_snv_fast_path_matches_the_general_path() -> None:
     # GIVEN two annotators, one forced onto the general path everywhere
     fast = TranscriptAnnotator.from_files(DATA / "csq_toy.gff3", DATA / "csq_toy.fa")
     general = TranscriptAnnotator.from_files(
-        DATA / "csq_toy.gff3", DATA / "csq_toy.fa", snv_fast_path=False
+        DATA / "csq_toy.gff3", DATA / "csq_toy.fa", fast_paths=False
     )
     reader = FastaReader(DATA / "csq_toy.fa")
     rng = random.Random(3)
@@ -122,7 +123,7 @@ def test_shortcuts_match_the_general_path_on_real_transcripts(case: str) -> None
     folder = DATA / "csq" / case
     gff, fasta = folder / f"{case}.gff", folder / f"{case}.fa"
     fast = TranscriptAnnotator.from_files(gff, fasta)
-    general = TranscriptAnnotator.from_files(gff, fasta, snv_fast_path=False)
+    general = TranscriptAnnotator.from_files(gff, fasta, fast_paths=False)
     reader = FastaReader(fasta)
     (chrom,) = reader.names
     sequence = reader.fetch(chrom, 0, reader.length(chrom))
@@ -159,3 +160,53 @@ def test_shortcuts_match_the_general_path_on_real_transcripts(case: str) -> None
         args = (chrom, beg + 1, ref, alt)
         # THEN both paths agree exactly
         assert fast.annotate(*args) == general.annotate(*args), args
+
+
+def _case_files(folder: Path) -> tuple[Path, Path] | None:
+    gffs = sorted(p for p in folder.iterdir() if p.suffix in (".gff", ".gff3"))
+    fastas = sorted(p for p in folder.iterdir() if p.suffix == ".fa")
+    return (gffs[0], fastas[0]) if len(gffs) == 1 and len(fastas) == 1 else None
+
+
+QUIET_CASES = [
+    folder.name
+    for folder in sorted((DATA / "csq").iterdir())
+    if folder.is_dir() and _case_files(folder) is not None
+]
+
+
+@pytest.mark.parametrize("case", QUIET_CASES)
+def test_indels_in_quiet_stretches_match_the_general_path(case: str) -> None:
+    # GIVEN a real case with and without the quiet-stretch plans
+    gff, fasta = _case_files(DATA / "csq" / case) or (Path(), Path())
+    fast = TranscriptAnnotator.from_files(gff, fasta)
+    general = TranscriptAnnotator.from_files(gff, fasta, fast_paths=False)
+    reader = FastaReader(fasta)
+    rng = random.Random(case)
+    for contig in fast._contigs.values():
+        name = next(n for n in reader.names if normalize_chrom(n) == contig.name)
+        length = reader.length(name)
+        # WHEN indels and MNVs of every size up to 12 start at every position within a few
+        # bases of the margin around each loud window (where the plan starts and stops applying)
+        margin = QUIET_MARGIN + 13
+        starts = [
+            beg
+            for lo, hi in zip(contig.loud_starts, contig.loud_ends, strict=True)
+            for beg in (
+                *range(lo - margin - 3, lo - QUIET_MARGIN + 3),
+                *range(hi + QUIET_MARGIN - 3, hi + margin),
+            )
+        ]
+        if length > 40:
+            starts += [rng.randrange(1, length - 20) for _ in range(300)]  # and anywhere
+        for beg in (b for b in starts if 1 <= b < length - 20):
+            sequence = reader.fetch(name, beg, beg + 14)
+            size = rng.randint(1, 12)
+            for ref, alt in (
+                (sequence[: 1 + size], sequence[0]),
+                (sequence[0], sequence[0] + "".join(rng.choices("ACGT", k=size))),
+                (sequence[:2], "".join(rng.choices("ACGT", k=2))),
+            ):
+                args = (name, beg + 1, ref, alt)
+                # THEN both paths agree exactly
+                assert fast.annotate(*args) == general.annotate(*args), args
