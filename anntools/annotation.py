@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from anntools.model import REGIONS, Consequence, GeneHit
+from anntools.model import Consequence, GeneHit
 
 ENTRY_FIELDS = (
     "Allele",
@@ -48,7 +48,6 @@ _TERM_REGIONS = {
     "non_coding": "noncoding_exon",
     "intron": "intron",
 }
-_REGION_RANK = {region: rank for rank, region in enumerate(REGIONS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,34 +81,13 @@ class Entry:
 
 
 @dataclass(slots=True)
-class AlleleFacts:
-    """Per-ALT facts that do not depend on any annotation source."""
+class Site:
+    """What the gene-level sources say about one record (the record loop adds the rest)."""
 
-    allele: str
-    variant_class: str
-    substitution: str | None  # "Ts", "Tv" or None
-    allele_frequency: float | None
-
-
-@dataclass(slots=True)
-class RecordAnnotation:
-    """Everything the engine adds to one VCF record."""
-
-    alleles: list[AlleleFacts]
     entries: list[Entry] = field(default_factory=list)
-    rsid: str | None = None
-    rsid_source: str | None = None  # "input" or "common"
+    rsid: str | None = None  # from the common set
     grch38: tuple[str, int] | None = None  # lifted (chrom, 1-based pos)
     unmapped: bool = False
-    called: int | None = None
-    het: int | None = None
-    hom_alt: int | None = None
-
-    @property
-    def region(self) -> str | None:
-        """The most specific region over all entries."""
-        regions = [e.region for e in self.entries if e.region in _REGION_RANK]
-        return min(regions, key=_REGION_RANK.__getitem__) if regions else None
 
 
 # The entry builders and formatters are cached: a file repeats the same few
@@ -160,12 +138,14 @@ def _is_coding(term: str) -> bool:
     return term not in _TERM_REGIONS
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
-def entry_info_text(entry: Entry) -> str:
-    """The entry as one INFO list item: fields joined by "|", with characters INFO
-    values may not hold (space, semicolon, equals, comma) replaced."""
-    text = "|".join(entry.fields())
+def info_escape(text: str) -> str:
+    """Text as an INFO list item holds it: space, semicolon, equals and comma replaced."""
     return text.replace(" ", "_").replace(";", ":").replace("=", ":").replace(",", ":")
+
+
+def entry_info_tail(entry: Entry) -> str:
+    """The INFO item after the allele (``|consequence|gene|...``), escaped."""
+    return info_escape("|" + "|".join(entry.fields()[1:]))
 
 
 @lru_cache(maxsize=_CACHE_SIZE)

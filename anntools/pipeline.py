@@ -6,19 +6,13 @@ import itertools
 import os
 import shlex
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from anntools import __version__
-from anntools.annotation import (
-    AlleleFacts,
-    RecordAnnotation,
-    entry_from_consequence,
-    entry_from_hit,
-)
+from anntools.annotation import Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
 from anntools.bundle import Bundle, default_bundle_dir
 from anntools.csq import TranscriptAnnotator
@@ -34,15 +28,15 @@ from anntools.output import (
 )
 from anntools.report import Counts, ProblemLog, RunInfo, count_log, summary, to_json
 from anntools.runner import ChunkWork, relaxed_gc, run_chunks
-from anntools.variant import allele_kind, is_symbolic
 from anntools.vcf import (
-    ChunkParser,
     Header,
+    LineProblem,
     OrderChecker,
     ProgressCallback,
     RawChunk,
-    Record,
     VcfReader,
+    first_valid_chrom,
+    record_loop,
 )
 
 RCRS_FASTA = Path(__file__).parent / "resources" / "rCRS.fa"
@@ -67,8 +61,12 @@ class Result:
     summary: dict[str, Any]
 
 
-class RecordAnnotator:
-    """Annotates records of one input whose assembly is known."""
+class Sources:
+    """What annotates the records of one input whose assembly is known.
+
+    The record loop asks ``sites`` (None without a bundle) for the gene-level
+    part of each record and runs ``transcripts`` itself.
+    """
 
     def __init__(
         self,
@@ -77,108 +75,82 @@ class RecordAnnotator:
         transcripts: TranscriptAnnotator | None,
     ) -> None:
         self.assembly = assembly
-        self.bundle = bundle
         self.transcripts = transcripts
-        self.lifter = Lifter.for_assembly(assembly.assembly) if bundle else None
-        self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA) if bundle else None
+        self.sites = GeneLevelSites(assembly, bundle) if bundle else None
 
     @property
-    def sources(self) -> list[str]:
+    def names(self) -> list[str]:
         names = []
-        if self.bundle:
-            names += [f"bundle {self.bundle.path.name}", "mitochondrial codons (rCRS, code 2)"]
+        if self.sites:
+            names += [
+                f"bundle {self.sites.bundle.path.name}",
+                "mitochondrial codons (rCRS, code 2)",
+            ]
         if self.transcripts:
             names.append("transcripts (GFF3 + FASTA)")
         return names
 
-    def annotate(self, record: Record) -> RecordAnnotation:
-        annotation = RecordAnnotation(alleles=allele_facts(record))
-        genotypes = record.genotypes
-        if genotypes is not None:
-            annotation.called, annotation.het = genotypes.called, genotypes.het
-            annotation.hom_alt = genotypes.hom_alt
-        if record.columns[2].startswith("rs"):
-            annotation.rsid, annotation.rsid_source = record.columns[2], "input"
-        alts = [alt for alt in record.alts if not is_symbolic(alt)]
-        if self.bundle is not None:
-            if is_mitochondrial(record.chrom):
-                self._annotate_mito(record, alts, annotation)
-            else:
-                self._annotate_nuclear(record, alts, annotation)
-        if self.transcripts is not None:
-            entries = annotation.entries
-            for alt in alts:
-                for csq in self.transcripts.annotate(record.chrom, record.pos, record.ref, alt):
-                    entries.append(entry_from_consequence(alt, csq))
-        return annotation
 
-    def _annotate_mito(self, record: Record, alts: list[str], annotation: RecordAnnotation) -> None:
+class GeneLevelSites:
+    """The bundle's view of a record: genes and regions on GRCh38 (lifted), rsIDs, and MT codons."""
+
+    def __init__(self, assembly: AssemblyGuess, bundle: Bundle) -> None:
+        self.assembly = assembly
+        self.bundle = bundle
+        self.lifter = Lifter.for_assembly(assembly.assembly)
+        self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA)
+
+    def __call__(self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool) -> Site:
+        """``alts`` are the record's ALT alleles with bases (no symbolic ones); 1-based ``pos``."""
+        site = Site()
+        if is_mitochondrial(chrom):
+            self._mito(chrom, pos, ref, alts, look_up_rsid, site)
+        else:
+            self._nuclear(chrom, pos, ref, alts, look_up_rsid, site)
+        return site
+
+    def _mito(
+        self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool, site: Site
+    ) -> None:
         """Codon-level consequences from rCRS, plus the bundle's genes for RNA genes and
         the control region. MT is rCRS in every assembly we read: no liftover."""
-        assert self.bundle is not None and self.mito is not None
-        annotation.grch38 = ("chrM", record.pos)
+        site.grch38 = ("chrM", pos)
         coding_genes = set()
         for alt in alts:
-            for csq in self.mito.annotate(record.chrom, record.pos, record.ref, alt):
-                annotation.entries.append(entry_from_consequence(alt, csq))
+            for csq in self.mito.annotate(chrom, pos, ref, alt):
+                site.entries.append(entry_from_consequence(alt, csq))
                 coding_genes.add(csq.gene)
-        hits = self.bundle.gene_hits("chrM", record.pos, record.pos + len(record.ref) - 1)
+        hits = self.bundle.gene_hits("chrM", pos, pos + len(ref) - 1)
         other_genes = [hit for hit in hits if hit.gene not in coding_genes]
         for alt in alts:
-            annotation.entries.extend(entry_from_hit(alt, hit) for hit in other_genes)
-        self._look_up_rsid("chrM", record.pos, record.ref, alts, annotation)
+            site.entries.extend(entry_from_hit(alt, hit) for hit in other_genes)
+        if look_up_rsid:
+            site.rsid = self._rsid("chrM", pos, ref, alts)
 
-    def _annotate_nuclear(
-        self, record: Record, alts: list[str], annotation: RecordAnnotation
+    def _nuclear(
+        self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool, site: Site
     ) -> None:
-        assert self.bundle is not None and self.lifter is not None
         if self.assembly.assembly == RCRS:  # a nuclear record in a file settled as MT-only
-            annotation.unmapped = True
+            site.unmapped = True
             return
-        lifted = self.lifter.lift(record.chrom, record.pos, record.ref, ",".join(alts or ["."]))
+        lifted = self.lifter.lift(chrom, pos, ref, ",".join(alts or ["."]))
         if lifted is None:
-            annotation.unmapped = True
+            site.unmapped = True
             return
-        annotation.grch38 = (lifted.chrom, lifted.pos)
+        site.grch38 = (lifted.chrom, lifted.pos)
         hits = self.bundle.gene_hits(lifted.chrom, lifted.pos, lifted.pos + len(lifted.ref) - 1)
         for alt in alts:
-            annotation.entries.extend(entry_from_hit(alt, hit) for hit in hits)
-        if alts:
-            self._look_up_rsid(
-                lifted.chrom, lifted.pos, lifted.ref, lifted.alt.split(","), annotation
-            )
+            site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
+        if alts and look_up_rsid:
+            site.rsid = self._rsid(lifted.chrom, lifted.pos, lifted.ref, lifted.alt.split(","))
 
-    def _look_up_rsid(
-        self, chrom: str, pos: int, ref: str, alts: list[str], annotation: RecordAnnotation
-    ) -> None:
-        """An exact position + REF + ALT match in the common set, unless the input named one."""
-        if annotation.rsid or self.bundle is None:
-            return
+    def _rsid(self, chrom: str, pos: int, ref: str, alts: list[str]) -> str | None:
+        """An exact position + REF + ALT match in the common set."""
         for alt in alts:
             rsid = self.bundle.rsid(chrom, pos, ref, alt)
             if rsid:
-                annotation.rsid, annotation.rsid_source = rsid, "common"
-                return
-
-
-def allele_facts(record: Record) -> list[AlleleFacts]:
-    facts = []
-    for index, alt in enumerate(record.alts, start=1):
-        variant_class, substitution = allele_kind(record.ref, alt)
-        frequency = _allele_frequency(record, index)
-        facts.append(AlleleFacts(alt, variant_class, substitution, frequency))
-    return facts
-
-
-def _allele_frequency(record: Record, index: int) -> float | None:
-    """INFO AC/AN when present, else computed from the called genotypes."""
-    if record.info_ac is not None and record.info_an and len(record.info_ac) >= index:
-        return record.info_ac[index - 1] / record.info_an
-    genotypes = record.genotypes
-    called_alleles = sum(genotypes.allele_counts) if genotypes is not None else 0
-    if genotypes is not None and called_alleles:
-        return genotypes.allele_counts[index] / called_alleles
-    return None
+                return rsid
+        return None
 
 
 def _load_sources(options: Options) -> tuple[Bundle | None, TranscriptAnnotator | None]:
@@ -212,7 +184,7 @@ def annotate_file(
         vcf_out, tsv_out = PartialFile(files["vcf"]), PartialFile(files["tsv"])
         try:
             run = _Run(reader, options, progress)
-            annotator = run.stream(bundle, transcripts, vcf_out, tsv_out)
+            sources = run.stream(bundle, transcripts, vcf_out, tsv_out)
         except BaseException:
             vcf_out.discard()
             tsv_out.discard()
@@ -223,9 +195,9 @@ def annotate_file(
         input_name=input_path.name,
         vcf_version=reader.header.version,
         samples=len(reader.header.samples),
-        assembly=annotator.assembly.assembly,
-        assembly_reason=annotator.assembly.reason,
-        sources=annotator.sources,
+        assembly=sources.assembly.assembly,
+        assembly_reason=sources.assembly.reason,
+        sources=sources.names,
         engine_version=__version__,
     )
     data = summary(info, run.counts, run.problems)
@@ -250,19 +222,19 @@ class _Run:
         transcripts: TranscriptAnnotator | None,
         vcf_out: PartialFile,
         tsv_out: PartialFile,
-    ) -> RecordAnnotator:
+    ) -> Sources:
         chunks = self.reader.raw_chunks()
         peeked, first_chrom = _peek_first_chrom(chunks, self.reader.header)
         if first_chrom is None:
             self._collect_problems(peeked)
             raise AnnotationError(_nothing_valid_message(self.problems))
-        annotator = RecordAnnotator(self._assembly(first_chrom, bundle), bundle, transcripts)
-        vcf_out.handle.write(vcf_header(self.reader.header, _provenance(annotator)))
-        tsv_out.handle.write(tsv_header())
+        sources = Sources(self._assembly(first_chrom, bundle), bundle, transcripts)
+        vcf_out.write_text(vcf_header(self.reader.header, _provenance(sources)))
+        tsv_out.write_text(tsv_header())
         header = self.reader.header
 
-        def make_work(workdir: Path) -> ChunkWork:
-            return ChunkWork(header, annotator.annotate, workdir)
+        def make_work() -> ChunkWork:
+            return ChunkWork(header, sources.sites, sources.transcripts)
 
         order = OrderChecker()
         workers = self.options.workers or default_workers(self.reader.bytes_total)
@@ -278,7 +250,7 @@ class _Run:
         self.problems.sort()
         if self.counts.records == 0:
             raise AnnotationError(_nothing_valid_message(self.problems))
-        return annotator
+        return sources
 
     def _assembly(self, first_chrom: str, bundle: Bundle | None) -> AssemblyGuess:
         if bundle is None and not self.options.assembly:
@@ -292,10 +264,10 @@ class _Run:
         )
 
     def _collect_problems(self, chunks: list[RawChunk]) -> None:
-        with tempfile.TemporaryDirectory(prefix="anntools-") as tmp:
-            parser = ChunkParser(self.reader.header, Path(tmp))
-            for chunk in chunks:
-                self.problems.add(parser.parse(chunk).problems)
+        loop = record_loop(self.reader.header)
+        for chunk in chunks:
+            _, problems, _ = loop.parse(chunk.lines, chunk.first_line_no)
+            self.problems.add(LineProblem(*problem) for problem in problems)
         self.problems.add(self.reader.stats.problems)
         self.problems.sort()
 
@@ -317,20 +289,18 @@ def _peek_first_chrom(
     from the first record before any worker starts.
     """
     peeked: list[RawChunk] = []
-    with tempfile.TemporaryDirectory(prefix="anntools-") as tmp:
-        parser = ChunkParser(header, Path(tmp))
-        for chunk in chunks:
-            peeked.append(chunk)
-            chrom = parser.first_valid_chrom(chunk)
-            if chrom is not None:
-                return peeked, chrom
+    for chunk in chunks:
+        peeked.append(chunk)
+        chrom = first_valid_chrom(chunk.lines, header.n_columns)
+        if chrom is not None:
+            return peeked, chrom
     return peeked, None
 
 
-def _provenance(annotator: RecordAnnotator) -> list[str]:
+def _provenance(sources: Sources) -> list[str]:
     return [
         f"##anntools_version={__version__}",
-        f"##anntools_assembly={annotator.assembly.assembly}",
+        f"##anntools_assembly={sources.assembly.assembly}",
         "##anntools_command=" + shlex.join(sys.argv),
     ]
 

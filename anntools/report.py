@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from anntools.annotation import RecordAnnotation, consequence_terms
 from anntools.model import REGIONS
 from anntools.vcf import LineProblem
 
@@ -31,7 +30,7 @@ class RunInfo:
 
 @dataclass(slots=True)
 class Counts:
-    """Per-record tallies; ``add`` once per annotated record."""
+    """Tallies over records: regions, consequences and genes count a record once each."""
 
     records: int = 0
     alleles: int = 0
@@ -48,29 +47,13 @@ class Counts:
     chromosomes: Counter[str] = field(default_factory=Counter)
     genes: Counter[str] = field(default_factory=Counter)
 
-    def add(self, chrom: str, annotation: RecordAnnotation) -> None:
-        self.records += 1
-        self.chromosomes[chrom] += 1
-        self._add_alleles(annotation)
-        if annotation.rsid:
-            self.in_dbsnp += 1
-            if annotation.rsid_source == "input":
-                self.rsid_from_input += 1
-            else:
-                self.rsid_from_common += 1
-        if annotation.unmapped:
-            self.unmapped += 1
-        elif annotation.grch38 is not None:
-            self.lifted += 1
-        entries = annotation.entries
-        if not entries:
-            self.regions["unannotated"] += 1
-            return
-        self.regions[annotation.region or "unannotated"] += 1
-        for term in {t for e in entries for t in consequence_terms(e.consequence)}:
-            self.consequences[term] += 1
-        for gene in {e.gene for e in entries if e.region != "intergenic"}:
-            self.genes[gene] += 1
+    @classmethod
+    def from_chunk(cls, counts: dict[str, Any]) -> Counts:
+        """Counts from the record loop's plain dict (see RecordLoop.annotate)."""
+        found = cls()
+        for name, value in counts.items():
+            setattr(found, name, Counter(value) if isinstance(value, dict) else value)
+        return found
 
     def merge(self, other: Counts) -> None:
         """Add another chunk's counts to these."""
@@ -80,15 +63,6 @@ class Counts:
                 mine.update(getattr(other, item.name))
             else:
                 setattr(self, item.name, mine + getattr(other, item.name))
-
-    def _add_alleles(self, annotation: RecordAnnotation) -> None:
-        for allele in annotation.alleles:
-            self.alleles += 1
-            self.classes[allele.variant_class] += 1
-            if allele.substitution == "Ts":
-                self.transitions += 1
-            elif allele.substitution == "Tv":
-                self.transversions += 1
 
     @property
     def ts_tv(self) -> float | None:

@@ -3,35 +3,36 @@
 Each chunk's work is independent (sources are read-only), so chunks can go to
 a pool of forked workers; results come back in file order and the caller
 writes them. At most a few chunks are in flight, so memory stays flat however
-large the input is.
+large the input is. The work on each record is the compiled record loop's.
 """
 
 from __future__ import annotations
 
 import gc
 import multiprocessing
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from anntools.annotation import RecordAnnotation
-from anntools.output import tsv_lines, vcf_line
 from anntools.report import Counts
-from anntools.vcf import ChromRun, ChunkParser, Header, LineProblem, RawChunk, Record
+from anntools.vcf import ChromRun, Header, LineProblem, RawChunk, record_loop
+
+if TYPE_CHECKING:
+    from anntools._recordloop import SiteSource
+    from anntools.csq import TranscriptAnnotator
 
 IN_FLIGHT_PER_WORKER = 2
 
 
 @dataclass(slots=True)
 class ChunkResult:
-    """One chunk annotated: output text, counts, problems, and its chromosome runs."""
+    """One chunk annotated: output text (UTF-8), counts, problems, and its chromosome runs."""
 
-    vcf_text: str
-    tsv_text: str
+    vcf_text: bytes
+    tsv_text: bytes
     counts: Counts
     problems: list[LineProblem]
     runs: list[ChromRun]
@@ -39,30 +40,26 @@ class ChunkResult:
 
 
 class ChunkWork:
-    """Parses, annotates and formats chunks; one per process."""
+    """Annotates and formats chunks with the record loop; one per process."""
 
     def __init__(
-        self, header: Header, annotate: Callable[[Record], RecordAnnotation], workdir: Path
+        self,
+        header: Header,
+        sites: SiteSource | None,
+        transcripts: TranscriptAnnotator | None,
     ) -> None:
-        self._parser = ChunkParser(header, workdir)
-        self._annotate = annotate
+        self._loop = record_loop(header, sites, transcripts)
 
     def __call__(self, chunk: RawChunk) -> ChunkResult:
-        parsed = self._parser.parse(chunk)
-        counts = Counts()
-        vcf_parts, tsv_parts = [], []
-        annotate = self._annotate
-        for record in parsed.records:
-            annotation = annotate(record)
-            counts.add(record.chrom, annotation)
-            vcf_parts.append(vcf_line(record, annotation))
-            tsv_parts.append(tsv_lines(record, annotation))
+        vcf_text, tsv_text, counts, problems, runs = self._loop.annotate(
+            chunk.lines, chunk.first_line_no
+        )
         return ChunkResult(
-            "".join(vcf_parts),
-            "".join(tsv_parts),
-            counts,
-            parsed.problems,
-            parsed.runs,
+            vcf_text,
+            tsv_text,
+            Counts.from_chunk(counts),
+            [LineProblem(*problem) for problem in problems],
+            [ChromRun(*run) for run in runs],
             chunk.bytes_read,
         )
 
@@ -70,9 +67,9 @@ class ChunkWork:
 _worker_work: ChunkWork | None = None
 
 
-def _start_worker(make_work: Callable[[Path], ChunkWork], workdir: Path) -> None:
+def _start_worker(make_work: Callable[[], ChunkWork]) -> None:
     global _worker_work
-    _worker_work = make_work(workdir)
+    _worker_work = make_work()
     gc.freeze()  # the sources are long-lived: keep the collector from rescanning them
 
 
@@ -82,23 +79,22 @@ def _work_in_worker(chunk: RawChunk) -> ChunkResult:
 
 
 def run_chunks(
-    chunks: Iterable[RawChunk], make_work: Callable[[Path], ChunkWork], workers: int
+    chunks: Iterable[RawChunk], make_work: Callable[[], ChunkWork], workers: int
 ) -> Iterator[ChunkResult]:
     """Results in chunk order; ``workers`` <= 1 works in this process."""
-    with tempfile.TemporaryDirectory(prefix="anntools-") as tmp:
-        if workers <= 1:
-            yield from map(make_work(Path(tmp)), chunks)
-        else:
-            yield from _run_in_pool(chunks, make_work, workers, Path(tmp))
+    if workers <= 1:
+        yield from map(make_work(), chunks)
+    else:
+        yield from _run_in_pool(chunks, make_work, workers)
 
 
 def _run_in_pool(
-    chunks: Iterable[RawChunk], make_work: Callable[[Path], ChunkWork], workers: int, tmp: Path
+    chunks: Iterable[RawChunk], make_work: Callable[[], ChunkWork], workers: int
 ) -> Iterator[ChunkResult]:
     # fork: workers inherit the loaded sources instead of unpickling them
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(make_work, tmp)
+        workers, mp_context=context, initializer=_start_worker, initargs=(make_work,)
     ) as pool:
         in_flight: deque[Future[ChunkResult]] = deque()
         for chunk in chunks:

@@ -1,33 +1,34 @@
-"""Streaming VCF input: line checks with line numbers, record parsing by htslib (cyvcf2).
+"""Streaming VCF input: raw lines with line numbers, checked, then parsed by htslib.
 
 Why two layers: htslib parses fields and genotypes fast and correctly, but it
 stops at the first malformed record and cannot say which line it was. So this
 module reads the raw lines itself (plain, gzip or bgzip), keeps line numbers
-and byte progress, sets aside lines that are not valid records with a reason,
-and hands the valid ones to cyvcf2 in bounded chunks. Memory stays flat: at most
-one chunk of lines is held at a time.
+and byte progress, and hands them on in bounded chunks; the record loop
+(anntools.recordloop) sets aside lines that are not valid records, with the
+reason ``line_problem`` gives, and has htslib parse each of the others.
+Memory stays flat: at most one chunk of lines is held at a time.
 
 Coordinates: ``Record.pos`` is VCF's 1-based position.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import gzip
 import os
 import re
-import tempfile
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import IO, Any
-
-import cyvcf2
-import numpy as np
+from typing import IO, TYPE_CHECKING
 
 from anntools.errors import AnnotationError
+from anntools.recordloop import RecordLoop
+
+if TYPE_CHECKING:
+    from anntools._recordloop import ParseRow, SiteSource
+    from anntools.csq import TranscriptAnnotator
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 READ_BLOCK_BYTES = 1024 * 1024
@@ -44,20 +45,6 @@ ProgressCallback = Callable[[int, int, int], None]
 """Called as ``progress(records_done, bytes_read, bytes_total)``."""
 
 
-def _silence_htslib() -> None:
-    """Turn off htslib's stderr chatter (undeclared contigs, dummy INFO types).
-
-    Our own checks report what matters, with line numbers; htslib's warnings
-    would only reach the worker's log as noise. cyvcf2 links htslib statically
-    and exports its symbols, so the switch is reached through its module file.
-    """
-    with contextlib.suppress(OSError, AttributeError):  # no such symbol: keep the noise
-        ctypes.CDLL(cyvcf2.cyvcf2.__file__).hts_set_log_level(0)
-
-
-_silence_htslib()
-
-
 @dataclass(frozen=True, slots=True)
 class Header:
     """The meta lines and the #CHROM line of a VCF."""
@@ -72,13 +59,24 @@ class Header:
     def line_count(self) -> int:
         return len(self.meta_lines) + 1
 
+    @property
+    def n_columns(self) -> int:
+        return len(self.column_line.split("\t"))
+
+    @property
+    def text(self) -> str:
+        """The header as written: meta lines and the #CHROM line, each ending in a newline."""
+        return "\n".join([*self.meta_lines, self.column_line]) + "\n"
+
 
 @dataclass(slots=True)
 class Genotypes:
     """Genotype tallies of one record over its samples.
 
-    ``allele_counts[i]`` counts called copies of allele i (0 = REF) over all
-    samples; ``called`` counts samples with no missing allele.
+    A sample is called when its GT has at least one allele and none is
+    missing; it is het when its alleles differ and hom-alt when they are all
+    the same ALT. ``allele_counts[i]`` counts copies of allele i (0 = REF)
+    over the called samples.
     """
 
     called: int
@@ -252,15 +250,15 @@ class VcfReader:
         Problems go to ``stats.problems`` (in line order once iteration ends).
         """
         order = OrderChecker()
-        with tempfile.TemporaryDirectory(prefix="anntools-") as tmp:
-            parser = ChunkParser(self.header, Path(tmp))
-            for chunk in self.raw_chunks():
-                parsed = parser.parse(chunk)
-                self.stats.problems += parsed.problems + order.merge(parsed.runs)
-                self.stats.records += len(parsed.records)
-                yield from parsed.records
-                if self._progress is not None:
-                    self._progress(self.stats.records, chunk.bytes_read, self.bytes_total)
+        loop = record_loop(self.header)
+        for chunk in self.raw_chunks():
+            rows, problems, runs = loop.parse(chunk.lines, chunk.first_line_no)
+            chrom_runs = [ChromRun(*run) for run in runs]
+            self.stats.problems += [LineProblem(*p) for p in problems] + order.merge(chrom_runs)
+            self.stats.records += len(rows)
+            yield from map(_record, rows)
+            if self._progress is not None:
+                self._progress(self.stats.records, chunk.bytes_read, self.bytes_total)
         self.stats.problems.sort(key=lambda problem: problem.line_no)
 
     def _decode(self, line: bytes) -> str | None:
@@ -333,150 +331,40 @@ class ChromRun:
     max_pos: int
 
 
-@dataclass(slots=True)
-class ParsedChunk:
-    records: list[Record]
-    problems: list[LineProblem]
-    runs: list[ChromRun]
+def record_loop(
+    header: Header,
+    sites: SiteSource | None = None,
+    transcripts: TranscriptAnnotator | None = None,
+) -> RecordLoop:
+    """The compiled record loop for a file with this header (sources: see RecordLoop)."""
+    check_line = partial(line_problem, n_columns=header.n_columns)
+    return RecordLoop(header.text, check_line, sites, transcripts)
 
 
-class ChunkParser:
-    """Turns raw chunks into records: line checks here, fields and genotypes by htslib.
-
-    Holds no state between chunks except caches, so chunks can be parsed in
-    any process; ordering across chunks is checked by OrderChecker.
-    """
-
-    def __init__(self, header: Header, workdir: Path) -> None:
-        self._n_columns = len(header.column_line.split("\t"))
-        self._has_samples = bool(header.samples)
-        self._path = workdir / f"chunk-{os.getpid()}.vcf"
-        self._header_text = "\n".join([*header.meta_lines, header.column_line]) + "\n"
-        self._good_refs: set[str] = set()
-        self._good_alts: set[str] = set()
-
-    def parse(self, chunk: RawChunk) -> ParsedChunk:
-        problems: list[LineProblem] = []
-        candidates: list[tuple[int, str, list[str]]] = []
-        order = _RunTracker(problems)
-        line_no = chunk.first_line_no - 1
-        for raw in chunk.lines:
-            line_no += 1
-            if not raw.strip():
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                problems.append(LineProblem(line_no, "not UTF-8 text"))
-                continue
-            columns = text.split("\t")
-            problem = self._problem(columns)
-            if problem is not None:
-                problems.append(LineProblem(line_no, problem))
-                continue
-            order.add(line_no, columns[0], int(columns[1]))
-            candidates.append((line_no, text, columns))
-        return ParsedChunk(
-            self._parse_fields(candidates, problems), problems, order.finished_runs()
-        )
-
-    def first_valid_chrom(self, chunk: RawChunk) -> str | None:
-        """CHROM of the chunk's first line that passes the line checks."""
-        for raw in chunk.lines:
-            if raw.strip():
-                columns = raw.decode("utf-8", errors="replace").split("\t")
-                if self._problem(columns) is None:
-                    return columns[0]
-        return None
-
-    def _problem(self, columns: list[str]) -> str | None:
-        """Why a split line is not a valid record, or None; known-good alleles are cached."""
-        if len(columns) != self._n_columns:
-            return (
-                f"{len(columns)} tab-separated columns, expected {self._n_columns} "
-                "as in the '#CHROM' line"
-            )
-        if not columns[1].isdigit() or int(columns[1]) < 1:
-            return f"POS {columns[1]!r} is not a positive integer"
-        ref, alts = columns[3], columns[4]
-        if ref not in self._good_refs:
-            if not _BASES.fullmatch(ref):
-                return f"REF {_clip(ref)!r} has characters other than A, C, G, T, N"
-            _remember(self._good_refs, ref)
-        if alts not in self._good_alts:
-            for alt in alts.split(","):
-                if not _valid_alt(alt):
-                    return f"ALT allele {_clip(alt)!r} is not bases, '*', '.', <ID> or a breakend"
-            _remember(self._good_alts, alts)
-        return None
-
-    def _parse_fields(
-        self, candidates: list[tuple[int, str, list[str]]], problems: list[LineProblem]
-    ) -> list[Record]:
-        records: list[Record] = []
-        pending = candidates
-        while pending:
-            done = 0
-            try:
-                for variant in self._htslib(pending):
-                    line_no, _, columns = pending[done]
-                    records.append(_record(line_no, columns, variant, self._has_samples))
-                    done += 1
-                pending = []
-            except Exception as exc:  # htslib refused a line our checks let through
-                problems.append(LineProblem(pending[done][0], f"htslib cannot parse it ({exc})"))
-                pending = pending[done + 1 :]
-        return records
-
-    def _htslib(self, lines: list[tuple[int, str, list[str]]]) -> Iterator[Any]:
-        """cyvcf2 variants for the lines, through a small file htslib can open."""
-        body = "\n".join(text for _, text, _ in lines)
-        self._path.write_text(self._header_text + body + "\n", encoding="utf-8")
-        reader = cyvcf2.VCF(str(self._path), strict_gt=False)
-        try:
-            yield from reader
-        finally:
-            reader.close()
+def line_problem(columns: list[str], n_columns: int) -> str | None:
+    """Why a line split at its tabs is not a valid record, or None."""
+    if len(columns) != n_columns:
+        return f"{len(columns)} tab-separated columns, expected {n_columns} as in the '#CHROM' line"
+    pos = columns[1]
+    if not (pos.isascii() and pos.isdigit()) or int(pos) < 1:
+        return f"POS {pos!r} is not a positive integer"
+    ref, alts = columns[3], columns[4]
+    if not _BASES.fullmatch(ref):
+        return f"REF {_clip(ref)!r} has characters other than A, C, G, T, N"
+    for alt in alts.split(","):
+        if not _valid_alt(alt):
+            return f"ALT allele {_clip(alt)!r} is not bases, '*', '.', <ID> or a breakend"
+    return None
 
 
-_CACHE_LIMIT = 100_000
-
-
-def _remember(cache: set[str], value: str) -> None:
-    if len(cache) >= _CACHE_LIMIT:
-        cache.clear()
-    cache.add(value)
-
-
-class _RunTracker:
-    """Chromosome runs of one chunk, with a warning for each position that goes backwards."""
-
-    def __init__(self, problems: list[LineProblem]) -> None:
-        self.runs: list[ChromRun] = []
-        self._problems = problems
-        self._chrom = ""
-        self._max_pos = 0
-
-    def add(self, line_no: int, chrom: str, pos: int) -> None:
-        if chrom == self._chrom:
-            if pos < self._max_pos:
-                warning = f"unsorted: {chrom}:{pos} comes after {chrom}:{self._max_pos} (kept)"
-                self._problems.append(LineProblem(line_no, warning, skipped=False))
-            else:
-                self._max_pos = pos
-            return
-        self._close_run()
-        self._chrom, self._max_pos = chrom, pos
-        self.runs.append(ChromRun(chrom, line_no, pos, pos))
-
-    def _close_run(self) -> None:
-        if self.runs:
-            last = self.runs[-1]
-            self.runs[-1] = ChromRun(last.chrom, last.first_line_no, last.first_pos, self._max_pos)
-
-    def finished_runs(self) -> list[ChromRun]:
-        self._close_run()
-        return self.runs
+def first_valid_chrom(lines: list[bytes], n_columns: int) -> str | None:
+    """CHROM of the first line that passes the line checks (no htslib)."""
+    for raw in lines:
+        if raw.strip():
+            columns = raw.decode("utf-8", errors="replace").split("\t")
+            if line_problem(columns, n_columns) is None:
+                return columns[0]
+    return None
 
 
 class OrderChecker:
@@ -531,73 +419,17 @@ def _contig_lengths(meta: list[str]) -> dict[str, int]:
     return lengths
 
 
-def _record(line_no: int, columns: list[str], variant: Any, has_samples: bool) -> Record:
-    # CHROM, POS, REF and ALT are the checked text columns htslib has just parsed
-    # the same way; taking them from the list saves four calls into cyvcf2.
-    info = columns[7]
-    ac, an = _info_counts(variant) if "AC=" in info or "AN=" in info else (None, None)
+def _record(row: ParseRow) -> Record:
+    """A Record from the record loop's parse row."""
+    line_no, columns, chrom, pos, ref, alts, info_ac, info_an, genotypes = row
     return Record(
         line_no=line_no,
         columns=columns,
-        chrom=columns[0],
-        pos=int(columns[1]),
-        ref=columns[3],
-        alts=columns[4].split(","),
-        info_ac=ac,
-        info_an=an,
-        genotypes=_genotypes(variant) if has_samples else None,
+        chrom=chrom,
+        pos=pos,
+        ref=ref,
+        alts=alts,
+        info_ac=info_ac,
+        info_an=info_an,
+        genotypes=None if genotypes is None else Genotypes(*genotypes),
     )
-
-
-def _info_counts(variant: Any) -> tuple[list[int] | None, int | None]:
-    """INFO AC and AN as integers; old files declare them as strings or not at all."""
-    info = variant.INFO
-    ac, an = info.get("AC"), info.get("AN")
-    try:
-        ac_list = None if ac is None else [int(x) for x in str(ac).strip("()").split(",") if x]
-        an_int = None if an is None else int(an)
-    except ValueError:
-        return None, None
-    return ac_list, an_int
-
-
-def _genotypes(variant: Any) -> Genotypes | None:
-    """Tallies from htslib's genotypes; cyvcf2 counts called/het/hom-alt in C."""
-    if variant.genotype is None:
-        return None
-    n_alleles = 1 + len(variant.ALT)
-    if len(variant.gt_types) <= _SMALL_COHORT:
-        counts = _allele_counts_small(variant.genotypes, n_alleles)
-    else:
-        counts = _allele_counts_large(variant.genotype.array(), n_alleles)
-    return Genotypes(
-        called=variant.num_called,
-        het=variant.num_het,
-        hom_alt=variant.num_hom_alt,
-        allele_counts=counts,
-    )
-
-
-# Below this many samples, plain lists beat numpy's per-call overhead.
-_SMALL_COHORT = 16
-
-
-def _allele_counts_small(genotypes: list[list[Any]], n_alleles: int) -> list[int]:
-    """Allele counts over fully called samples; each genotype ends with its phase flag."""
-    counts = [0] * n_alleles
-    for genotype in genotypes:
-        alleles = genotype[:-1]
-        if alleles and min(alleles) >= 0:
-            for allele in alleles:
-                if allele < n_alleles:
-                    counts[allele] += 1
-    return counts
-
-
-def _allele_counts_large(array: Any, n_alleles: int) -> list[int]:
-    """The same with numpy (-1 = missing allele, -2 = padding for lower ploidy)."""
-    alleles = array[:, :-1]
-    called_rows = ~(alleles == -1).any(axis=1) & (alleles >= 0).any(axis=1)
-    called = alleles[called_rows]
-    counts = np.bincount(called[called >= 0], minlength=n_alleles)
-    return [int(c) for c in counts[:n_alleles]]

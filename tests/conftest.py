@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pysam
 import pytest
 
 from anntools.bundle import Bundle, BundleError, build_bundle
@@ -17,6 +20,32 @@ SAMPLES = PROJECT_ROOT / "data" / "samples"
 
 
 WriteVcf = Callable[[list[str]], Path]
+
+
+@dataclass(frozen=True)
+class VcfRecord:
+    """One record of an annotated VCF as htslib (pysam) reads it back."""
+
+    chrom: str
+    pos: int
+    id: str | None
+    ref: str
+    alts: tuple[str, ...]
+    info: dict[str, Any]
+
+    def entries(self) -> list[list[str]]:
+        """The ANNTOOLS entries, each split into its fields."""
+        return [entry.split("|") for entry in self.info.get("ANNTOOLS", ())]
+
+
+def read_vcf(path: Path) -> tuple[pysam.VariantHeader, list[VcfRecord]]:
+    """The header and records of a VCF, parsed by htslib: what a downstream tool sees."""
+    with pysam.VariantFile(str(path)) as reader:
+        records = [
+            VcfRecord(r.chrom, r.pos, r.id, r.ref or "", r.alts or (), dict(r.info.items()))
+            for r in reader
+        ]
+        return reader.header.copy(), records
 
 
 @pytest.fixture

@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import cyvcf2
 import pytest
 
 from anntools.pipeline import Options, Result, annotate_file
-from tests.conftest import SAMPLES, WriteVcf
+from tests.conftest import SAMPLES, VcfRecord, WriteVcf, read_vcf
 
 RCRS = Path(__file__).resolve().parents[2] / "anntools" / "resources" / "rCRS.fa"
 SAMPLE_RECORDS = {
@@ -49,16 +48,8 @@ def results(bundle_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
     }
 
 
-def annotated_records(result: Result) -> list[cyvcf2.Variant]:
-    reader = cyvcf2.VCF(str(result.files["vcf"]))
-    records = list(reader)
-    reader.close()
-    return records
-
-
-def entries(record: cyvcf2.Variant) -> list[list[str]]:
-    value = record.INFO.get("ANNTOOLS")
-    return [entry.split("|") for entry in value.split(",")] if value else []
+def annotated_records(result: Result) -> list[VcfRecord]:
+    return read_vcf(result.files["vcf"])[1]
 
 
 @pytest.mark.parametrize("name", sorted(SAMPLE_RECORDS))
@@ -119,14 +110,14 @@ def test_free_1_coding_variants_get_mitochondrial_codon_changes(
 ) -> None:
     checked = 0
     for record in annotated_records(results["free_1.vcf"]):
-        if not cds_start <= record.POS <= cds_end or len(record.REF) != 1:
+        if not cds_start <= record.pos <= cds_end or len(record.ref) != 1:
             continue
-        alt = record.ALT[0]
+        alt = record.alts[0]
         if len(alt) != 1:
             continue
-        [entry] = [e for e in entries(record) if e[2] == gene and e[0] == alt]
-        expected = _expected_protein_change(record.POS, alt, cds_start, cds_end, strand)
-        assert entry[7] == expected, (record.POS, record.REF, alt, entry)
+        [entry] = [e for e in record.entries() if e[2] == gene and e[0] == alt]
+        expected = _expected_protein_change(record.pos, alt, cds_start, cds_end, strand)
+        assert entry[7] == expected, (record.pos, record.ref, alt, entry)
         silent = ">" not in expected and not expected.endswith("*")
         assert ("synonymous" in entry[1].split("&")) == silent, entry
         checked += 1
@@ -159,7 +150,7 @@ def test_premium_2_rsids_are_found_again_after_liftover(bundle_dir: Path, tmp_pa
     # THEN where the file had an rsID, the one filled in is the same (newer dbSNP builds
     # also name some sites the file left blank, and merged a few IDs: those may differ)
     filled = {
-        (r.CHROM, r.POS): r.ID for r in annotated_records(result) if r.ID and r.ID.startswith("rs")
+        (r.chrom, r.pos): r.id for r in annotated_records(result) if r.id and r.id.startswith("rs")
     }
     comparable = [site for site in filled if site in original]
     agree = sum(1 for site in comparable if filled[site] == original[site])
@@ -181,10 +172,10 @@ def test_symbolic_and_multiallelic_records_are_annotated(
     )
     result = annotate_file(path, path.parent / "out", Options(bundle_dir=bundle_dir))
     [record] = annotated_records(result)
-    assert record.INFO.get("VC") == "SNV,symbolic,symbolic"
-    genes = {entry[2] for entry in entries(record) if entry[0] == "A"}
+    assert record.info["VC"] == ("SNV", "symbolic", "symbolic")
+    genes = {entry[2] for entry in record.entries() if entry[0] == "A"}
     assert "SAMD11" in genes  # chr1:944,200 is in SAMD11's 3' end on GRCh38
-    assert not [entry for entry in entries(record) if entry[0] in ("<DEL>", "*")]
+    assert not [entry for entry in record.entries() if entry[0] in ("<DEL>", "*")]
 
 
 def test_unmapped_sites_are_kept_flagged_and_counted(bundle_dir: Path, write_vcf: WriteVcf) -> None:
@@ -202,9 +193,9 @@ def test_unmapped_sites_are_kept_flagged_and_counted(bundle_dir: Path, write_vcf
     result = annotate_file(path, path.parent / "out", Options(bundle_dir=bundle_dir))
     # THEN both records are in the output, the first flagged and counted as unmapped
     unmapped, lifted = annotated_records(result)
-    assert unmapped.INFO.get("UNMAPPED") is True and unmapped.INFO.get("GRCH38") is None
-    assert lifted.INFO.get("UNMAPPED") is None
-    assert lifted.INFO.get("GRCH38") == "chr1:69511"  # hg19 and hg38 agree here
-    assert "OR4F5" in lifted.INFO.get("ANNTOOLS")
+    assert unmapped.info.get("UNMAPPED") is True and "GRCH38" not in unmapped.info
+    assert "UNMAPPED" not in lifted.info
+    assert lifted.info["GRCH38"] == "chr1:69511"  # hg19 and hg38 agree here
+    assert "OR4F5" in {entry[2] for entry in lifted.entries()}
     assert result.summary["liftover"] == {"lifted": 1, "unmapped": 1}
     assert "unmapped (kept, flagged): 1" in result.files["log"].read_text()

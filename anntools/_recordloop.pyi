@@ -1,0 +1,41 @@
+"""Types of the compiled record loop (see _recordloop.pyx; import it from anntools.recordloop)."""
+
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
+
+from anntools.annotation import Entry
+from anntools.csq import TranscriptAnnotator
+
+Problem = tuple[int, str, bool]  # line_no, reason, skipped (False: a warning, record kept)
+Run = tuple[str, int, int, int]  # chrom, first_line_no, first_pos, max_pos
+GenotypeRow = tuple[int, int, int, list[int]]  # called, het, hom_alt, allele counts
+ParseRow = tuple[
+    int, list[str], str, int, str, list[str], list[int] | None, int | None, GenotypeRow | None
+]  # line_no, columns, chrom, pos, ref, alts, info_ac, info_an, genotypes
+
+class SiteLike(Protocol):
+    @property
+    def entries(self) -> Sequence[Entry]: ...
+    @property
+    def rsid(self) -> str | None: ...
+    @property
+    def grch38(self) -> tuple[str, int] | None: ...
+    @property
+    def unmapped(self) -> bool: ...
+
+SiteSource = Callable[[str, int, str, list[str], bool], SiteLike]
+
+class RecordLoop:
+    def __init__(
+        self,
+        header_text: str,
+        check_line: Callable[[list[str]], str | None],
+        sites: SiteSource | None = None,
+        transcripts: TranscriptAnnotator | None = None,
+    ) -> None: ...
+    def annotate(
+        self, lines: list[bytes], first_line_no: int
+    ) -> tuple[bytes, bytes, dict[str, Any], list[Problem], list[Run]]: ...
+    def parse(
+        self, lines: list[bytes], first_line_no: int
+    ) -> tuple[list[ParseRow], list[Problem], list[Run]]: ...
