@@ -181,12 +181,13 @@ cdef class Tally:
 
     cdef dict ids
     cdef list names
+    cdef list encoded  # the names as UTF-8, for output
     cdef long long *counts
     cdef long long *stamps
     cdef Py_ssize_t capacity
 
     def __cinit__(self):
-        self.ids, self.names = {}, []
+        self.ids, self.names, self.encoded = {}, [], []
         self.counts = self.stamps = NULL
         self.capacity = 0
 
@@ -211,6 +212,7 @@ cdef class Tally:
             self.capacity = capacity
         self.ids[name] = i
         self.names.append(name)
+        self.encoded.append(name.encode("utf-8"))
         return i
 
     cdef inline void add(self, int i):
@@ -319,7 +321,7 @@ cdef struct Line:
 cdef str _problem_of_errcode(int errcode):
     reasons = []
     if errcode & BCF_ERR_NCOLS:
-        reasons.append("wrong number of columns")
+        reasons.append("wrong number of columns or of FORMAT fields")
     if errcode & BCF_ERR_LIMITS:
         reasons.append("a value outside htslib's limits")
     if errcode & BCF_ERR_CHAR:
@@ -332,7 +334,7 @@ cdef str _problem_of_errcode(int errcode):
         reasons.append("an undefined INFO or FORMAT field")
     if errcode & BCF_ERR_CTG_UNDEF:
         reasons.append("an undefined contig")
-    return "htslib cannot parse it (" + ("; ".join(reasons) or "malformed record") + ")"
+    return "htslib cannot parse it (" + ("; ".join(reasons) or "a malformed field") + ")"
 
 
 cdef class RecordLoop:
@@ -364,6 +366,10 @@ cdef class RecordLoop:
     cdef dict kinds  # (ref, alt) -> (class id, substitution)
     cdef Buffer vcf
     cdef Buffer tsv
+    # AF texts of recent values (a file repeats a few frequencies), by a hash of the value
+    cdef double af_values[64]
+    cdef char af_texts[64][16]
+    cdef int af_lengths[64]
     # per record, grown as needed
     cdef Span *alts
     cdef int *alt_class
@@ -401,6 +407,9 @@ cdef class RecordLoop:
         self.allele_counts = NULL
         self.slots = NULL
         self.alt_capacity = self.slot_capacity = 0
+        cdef int i
+        for i in range(64):
+            self.af_values[i] = -1.0  # frequencies are never negative
 
     def __init__(self, str header_text, check_line, sites=None, transcripts=None):
         cdef bytes encoded = header_text.encode("utf-8")
@@ -693,6 +702,18 @@ cdef class RecordLoop:
                     self.alt_class[j] = self.class_snv
                     self.alt_substitution[j] = _substitution(r, a)
                     continue
+            if (ref_length == 1) != (alt.length == 1) and _all_bases(
+                line.text + ref_start, ref_length
+            ) and _all_bases(line.text + alt.start, alt.length):
+                # variant.classify of an indel with one single-base side: nothing to trim
+                if (line.text[ref_start] | 0x20) != (line.text[alt.start] | 0x20):
+                    self.alt_class[j] = self.classes.id_of("complex")
+                elif alt.length > ref_length:
+                    self.alt_class[j] = self.classes.id_of("insertion")
+                else:
+                    self.alt_class[j] = self.classes.id_of("deletion")
+                self.alt_substitution[j] = 0
+                continue
             key = (
                 PyBytes_FromStringAndSize(line.text + ref_start, ref_length),
                 PyBytes_FromStringAndSize(line.text + alt.start, alt.length),
@@ -740,7 +761,8 @@ cdef class RecordLoop:
         self._kinds(line, n_alts)
         self._frequencies(line, n_alts, ac, an, has_gt)
         self.n_slots = 0
-        self.keep.clear()
+        if PyList_GET_SIZE(self.keep):
+            self.keep.clear()
         if len(self.cache) >= 1 << 16:  # only between records: slots point into it
             self.cache.clear()
         rsid_from_input = (
@@ -924,7 +946,7 @@ cdef class RecordLoop:
         for i in range(n_alts):
             if i:
                 _add_char(b, b',')
-            _add_bytes(b, self.classes.names[self.alt_class[i]].encode())
+            _add_bytes(b, self.classes.encoded[self.alt_class[i]])
         if grch38 is not None:
             _add(b, b";GRCH38=", 8)
             _add_bytes(b, f"{grch38[0]}:{grch38[1]}".encode("utf-8"))
@@ -945,13 +967,15 @@ cdef class RecordLoop:
         cdef Rendered rendered
         cdef char af[32]
         cdef int af_length
-        placed = "unmapped" if unmapped else (f"{grch38[0]}:{grch38[1]}" if grch38 else "")
-        known = f"{placed}\t{rsid or ''}\t".encode("utf-8")
+        cdef bytes known = b"\t\t"
+        if unmapped or grch38 is not None or rsid:
+            placed = "unmapped" if unmapped else (f"{grch38[0]}:{grch38[1]}" if grch38 else "")
+            known = f"{placed}\t{rsid or ''}\t".encode("utf-8")
         for j in range(n_alts):
             alt = self.alts[j]
             af_length = 0
             if self.alt_has_frequency[j]:
-                af_length = _format_frequency(self.alt_frequency[j], af)
+                af_length = self._frequency_text(self.alt_frequency[j], af)
             rows = 0
             for i in range(self.n_slots + 1):
                 if i < self.n_slots:
@@ -965,7 +989,7 @@ cdef class RecordLoop:
                 _add_char(b, b'\t')
                 _add(b, line.text + alt.start, alt.length)
                 _add_char(b, b'\t')
-                _add_bytes(b, self.classes.names[self.alt_class[j]].encode())
+                _add_bytes(b, self.classes.encoded[self.alt_class[j]])
                 _add_char(b, b'\t')
                 if self.alt_substitution[j]:
                     _add(b, b"Ts" if self.alt_substitution[j] == 1 else b"Tv", 2)
@@ -988,6 +1012,17 @@ cdef class RecordLoop:
                 _add(b, af, af_length)
                 _add_char(b, b'\n')
         return 0
+
+    cdef int _frequency_text(self, double value, char *out):
+        """The AF column, as Python's ``f"{value:.4g}"`` writes it (both round correctly)."""
+        cdef unsigned long long bits
+        memcpy(&bits, &value, sizeof(double))
+        cdef int slot = (bits ^ (bits >> 29) ^ (bits >> 47)) & 63
+        if self.af_values[slot] != value:
+            self.af_lengths[slot] = snprintf(self.af_texts[slot], 16, "%.4g", value)
+            self.af_values[slot] = value
+        memcpy(out, self.af_texts[slot], self.af_lengths[slot])
+        return self.af_lengths[slot]
 
     # ------------------------------------------------------------ counts
 
@@ -1095,6 +1130,14 @@ cdef inline char _upper_n(char c):
 
 cdef str _upper(const char *text, Py_ssize_t length):
     return PyUnicode_DecodeASCII(text, length, "replace").upper()
+
+
+cdef bint _all_bases(const char *text, Py_ssize_t length):
+    cdef Py_ssize_t i
+    for i in range(length):
+        if not IS_BASE[<unsigned char>text[i]]:
+            return False
+    return length > 0
 
 
 cdef bint _all_acgt(const char *text, Py_ssize_t length):
@@ -1211,8 +1254,3 @@ cdef bint _plain_alt(const char *alt, Py_ssize_t length):
         if not IS_BASE[<unsigned char>alt[i]]:
             return False
     return True
-
-
-cdef inline int _format_frequency(double value, char *out):
-    """The AF column, as Python's ``f"{value:.4g}"`` writes it (both round correctly)."""
-    return snprintf(out, 32, "%.4g", value)

@@ -199,25 +199,30 @@ class VcfReader:
                 if cut < 0:
                     continue
                 block, skipping = block[cut + 1 :], False
-            pieces = (pending + block if pending else block).split(b"\n")
+            text = pending + block if pending else block
+            pieces = text.split(b"\n")
             pending = pieces.pop()
-            yield self._clean(pieces)
+            yield self._clean(pieces, b"\r" in text)
             if len(pending) > limit:
                 pending, skipping = b"", True
-                yield self._clean([b"\0" * (limit + 1)])  # stands for the over-long line
+                yield self._clean([b""], False, too_long=0)  # stands for the over-long line
         if pending:
-            yield self._clean([pending])
+            yield self._clean([pending], b"\r" in pending)
 
-    def _clean(self, lines: list[bytes]) -> list[bytes]:
+    def _clean(self, lines: list[bytes], has_cr: bool, too_long: int | None = None) -> list[bytes]:
+        """Lines with CR line ends stripped and over-long ones reported and emptied
+        (``too_long`` is the index of a line already emptied for its length)."""
         first_line_no = self._lines_seen + 1
         self._lines_seen += len(lines)
+        reason = f"line longer than the limit of {self._max_line_bytes:,} bytes"
+        if too_long is not None:
+            self.stats.problems.append(LineProblem(first_line_no + too_long, reason))
         if lines and max(map(len, lines)) > self._max_line_bytes:
             for index, line in enumerate(lines):
                 if len(line) > self._max_line_bytes:
-                    reason = f"line longer than the limit of {self._max_line_bytes:,} bytes"
                     self.stats.problems.append(LineProblem(first_line_no + index, reason))
                     lines[index] = b""
-        if any(line.endswith(b"\r") for line in lines):
+        if has_cr:
             lines = [line.rstrip(b"\r") for line in lines]
         return lines
 

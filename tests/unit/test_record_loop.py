@@ -1,0 +1,238 @@
+"""The compiled record loop: what it reads from each record, how it writes it, and that its
+reuse of the engine's plans gives exactly the engine's own answers."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import pytest
+
+from anntools.annotation import entry_from_consequence
+from anntools.csq import TranscriptAnnotator
+from anntools.csq.fasta import FastaReader
+from anntools.pipeline import Options, annotate_file
+from anntools.variant import is_symbolic
+from anntools.vcf import VcfReader
+from tests.conftest import WriteVcf, read_vcf
+
+CASES = Path(__file__).resolve().parents[1] / "data" / "csq"
+BIG_CASE = CASES / "ENST00000542803"
+NO_BUNDLE = Options(use_bundle=False, assembly="GRCh38")
+
+HEADER = [
+    "##fileformat=VCFv4.2",
+    "##contig=<ID=1,length=1000000>",
+    '##INFO=<ID=AC,Number=A,Type=Integer,Description="Allele count">',
+    '##INFO=<ID=AN,Number=1,Type=Integer,Description="Allele number">',
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+]
+
+
+def tsv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+def annotate_lines(write_vcf: WriteVcf, lines: list[str], options: Options = NO_BUNDLE) -> Path:
+    path = write_vcf(lines)
+    return annotate_file(path, path.parent / "out", options).files["tsv"]
+
+
+# A called sample has at least one allele and none missing; het means its alleles differ,
+# hom-alt that they are one ALT. Allele counts are over called samples.
+GENOTYPES = {
+    "0/0": (True, False, False, {0: 2}),
+    "0/1": (True, True, False, {0: 1, 1: 1}),
+    "1/1": (True, False, True, {1: 2}),
+    "./.": (False, False, False, {}),
+    "0/.": (False, False, False, {}),
+    ".": (False, False, False, {}),
+    "1": (True, False, True, {1: 1}),
+    "2": (True, False, True, {2: 1}),
+    "1|2": (True, True, False, {1: 1, 2: 1}),
+    "0/1/1": (True, True, False, {0: 1, 1: 2}),
+    "1|1": (True, False, True, {1: 2}),
+}
+
+
+def test_genotypes_are_tallied_per_sample_and_allele(write_vcf: WriteVcf) -> None:
+    # GIVEN one record with two ALTs and every kind of genotype
+    samples = list(GENOTYPES)
+    lines = [
+        *HEADER,
+        "\t".join(["#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT"])
+        + "\t"
+        + "\t".join(f"S{i}" for i in range(len(samples))),
+        "\t".join(["1", "100", ".", "A", "G,T", ".", ".", ".", "GT", *samples]),
+    ]
+    # WHEN it is annotated and read back
+    rows = tsv_rows(annotate_lines(write_vcf, lines))
+    with VcfReader(write_vcf(lines)) as reader:
+        [record] = list(reader.records())
+    # THEN the tallies are the hand-computed ones
+    called = [facts for facts in GENOTYPES.values() if facts[0]]
+    counts = [sum(facts[3].get(allele, 0) for facts in called) for allele in range(3)]
+    expected = (len(called), sum(f[1] for f in called), sum(f[2] for f in called))
+    assert expected == (8, 3, 4) and counts == [4, 9, 2]
+    assert [(r["Called"], r["Het"], r["Hom_alt"]) for r in rows] == [("8", "3", "4")] * 2
+    assert [r["AF"] for r in rows] == [f"{9 / 15:.4g}", f"{2 / 15:.4g}"] == ["0.6", "0.1333"]
+    assert record.genotypes is not None
+    assert (record.genotypes.called, record.genotypes.het, record.genotypes.hom_alt) == expected
+    assert record.genotypes.allele_counts == counts
+
+
+@pytest.mark.parametrize(
+    ("info_lines", "info", "expected"),
+    [
+        ([], "AC=1,3;AN=8", ["0.125", "0.375"]),  # INFO AC/AN win over the genotypes
+        (['##INFO=<ID=XC,Number=1,Type=Float,Description="x">'], "AC=.;AN=8", ["0.25", "0.25"]),
+        ([], "AC=1,3;AN=0", ["0.25", "0.25"]),  # AN 0: from the genotypes
+        ([], "AC=1,3", ["0.25", "0.25"]),  # AC without AN: from the genotypes
+    ],
+)
+def test_allele_frequency_comes_from_ac_and_an_else_from_genotypes(
+    write_vcf: WriteVcf, info_lines: list[str], info: str, expected: list[str]
+) -> None:
+    lines = [
+        *HEADER,
+        *info_lines,
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2",
+        f"1\t100\t.\tA\tG,T\t.\t.\t{info}\tGT\t0/1\t0/2",
+    ]
+    assert [r["AF"] for r in tsv_rows(annotate_lines(write_vcf, lines))] == expected
+
+
+def test_allele_counts_declared_as_strings_are_read_and_floats_are_not(
+    write_vcf: WriteVcf,
+) -> None:
+    # GIVEN an old-style header declaring AC as a String, and another declaring it as a Float
+    for kind, expected in (("String", "0.75"), ("Float", "0.5")):
+        lines = [
+            "##fileformat=VCFv4.1",
+            f'##INFO=<ID=AC,Number=A,Type={kind},Description="x">',
+            '##INFO=<ID=AN,Number=1,Type=Integer,Description="x">',
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1",
+            "1\t100\t.\tA\tG\t.\t.\tAC=3;AN=4\tGT\t0/1",
+        ]
+        # THEN a String AC counts, a Float one falls back to the genotypes
+        assert [r["AF"] for r in tsv_rows(annotate_lines(write_vcf, lines))] == [expected]
+
+
+def test_the_missing_allele_has_no_frequency(write_vcf: WriteVcf) -> None:
+    lines = [
+        *HEADER,
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1",
+        "1\t100\t.\tA\t.\t.\t.\tAC=1;AN=2\tGT\t0/0",
+    ]
+    [row] = tsv_rows(annotate_lines(write_vcf, lines))
+    assert (row["Variant_class"], row["AF"], row["Called"]) == ("no_alt", "", "1")
+
+
+def test_frequencies_are_written_as_python_writes_them(write_vcf: WriteVcf) -> None:
+    # GIVEN records whose AC/AN give fractions of every kind (small, large, repeating)
+    rng = random.Random(5)
+    pairs = [(ac, an) for an in (1, 3, 7, 9, 10, 12, 1000, 99999) for ac in (0, 1, an // 3, an)]
+    pairs += [(rng.randrange(1, 10**6), 10**6 + rng.randrange(10**6)) for _ in range(300)]
+    pairs += [(1, 10**7), (7, 3 * 10**6), (2, 2)]
+    body = [f"1\t{100 + i}\t.\tA\tG\t.\t.\tAC={ac};AN={an}" for i, (ac, an) in enumerate(pairs)]
+    lines = [*HEADER, "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO", *body]
+    # THEN every AF reads exactly as f"{ac / an:.4g}"
+    afs = [row["AF"] for row in tsv_rows(annotate_lines(write_vcf, lines))]
+    assert afs == [f"{ac / an:.4g}" for ac, an in pairs]
+
+
+def test_lines_only_python_rules_accept_are_kept(write_vcf: WriteVcf, tmp_path: Path) -> None:
+    # GIVEN a breakend, a record with non-ASCII INFO text, CRLF line ends and bad lines
+    lines = [
+        *HEADER,
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1",
+        "1\t100\t.\tA\tA]1:500]\t.\t.\t.\tGT\t0/1",
+        "1\t101\t.\tA\tG\t.\t.\tNOTE=café\tGT\t0/1",
+        "1\t102\t.\tA\tG\t.\t.\t.\tGT\t0/1:7",
+        "1\t103\t.\tA\tG\t.\t.\t.\tGT\t0/1",
+    ]
+    path = tmp_path / "crlf.vcf"
+    path.write_bytes(
+        ("\r\n".join(lines) + "\r\n").encode() + b"1\t104\t.\tA\tG\t.\t.\t\xff\tGT\t0/1\r\n"
+    )
+    # WHEN it is annotated
+    result = annotate_file(path, tmp_path / "out", NO_BUNDLE)
+    # THEN the valid records are there, the others named with their reasons
+    _, records = read_vcf(result.files["vcf"])
+    assert [r.pos for r in records] == [100, 101, 103]
+    assert records[1].info["NOTE"] == "café"
+    skipped = {p["line"]: p["reason"] for p in result.summary["skipped_lines"]["lines"]}
+    assert skipped == {
+        9: "htslib cannot parse it (wrong number of columns or of FORMAT fields)",
+        11: "not UTF-8 text",
+    }
+    assert "\r" not in result.files["vcf"].read_text()
+
+
+def _case_inputs() -> list[tuple[Path, Path, Path]]:
+    found = []
+    for folder in sorted(p for p in CASES.iterdir() if p.is_dir()):
+        gffs = sorted(p for p in folder.iterdir() if p.suffix in (".gff", ".gff3"))
+        fastas = sorted(folder.glob("*.fa"))
+        if len(gffs) == 1 and len(fastas) == 1:
+            found += [(vcf, gffs[0], fastas[0]) for vcf in sorted(folder.glob("*.vcf"))]
+    return found
+
+
+def _synthetic(path: Path, fasta: Path, count: int, seed: int) -> Path:
+    """Sorted SNVs, MNVs and indels over a case's sequence, many at feature edges."""
+    reader = FastaReader(fasta)
+    (chrom,) = reader.names
+    sequence = reader.fetch(chrom, 0, reader.length(chrom)).upper()
+    rng = random.Random(seed)
+    rows = []
+    for pos in sorted(rng.randrange(2, len(sequence) - 20) for _ in range(count)):
+        ref = sequence[pos - 1 : pos + rng.choice((0, 0, 0, 1, 5))]
+        alt = rng.choice(
+            [
+                rng.choice([b for b in "ACGT" if b != ref[0]]) + ref[1:],
+                ref[0],
+                ref + "".join(rng.choices("ACGT", k=rng.randint(1, 6))),
+                "".join(rng.choices("ACGT", k=len(ref))),
+            ]
+        )
+        rows.append(f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t.\t.\t.")
+    header = [f"##fileformat=VCFv4.2\n##contig=<ID={chrom},length={len(sequence)}>"]
+    path.write_text("\n".join([*header, "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO", *rows]))
+    return path
+
+
+def _assert_engine_answers(vcf: Path, gff: Path, fasta: Path, out: Path) -> int:
+    """Every record's entries are the engine's general-path answers; returns records seen."""
+    options = Options(use_bundle=False, gff3=gff, fasta=fasta)
+    result = annotate_file(vcf, out, options)
+    general = TranscriptAnnotator.from_files(gff, fasta, fast_paths=False)
+    _, records = read_vcf(result.files["vcf"])
+    for record in records:
+        expected = [
+            list(entry_from_consequence(alt, csq).fields())
+            for alt in record.alts
+            if not is_symbolic(alt)
+            for csq in general.annotate(record.chrom, record.pos, record.ref, alt)
+        ]
+        assert record.entries() == expected, (vcf.name, record.pos, record.ref, record.alts)
+    return len(records)
+
+
+@pytest.mark.parametrize(
+    ("vcf", "gff", "fasta"), _case_inputs(), ids=lambda p: f"{p.parent.name}/{p.name}"
+)
+def test_every_case_record_gets_the_engines_own_answer(
+    vcf: Path, gff: Path, fasta: Path, tmp_path: Path
+) -> None:
+    assert _assert_engine_answers(vcf, gff, fasta, tmp_path) > 0
+
+
+def test_plans_reused_across_a_whole_transcript_give_the_engines_answers(tmp_path: Path) -> None:
+    # GIVEN 20,000 random variants over the largest case (most fall in quiet stretches)
+    gff, fasta = BIG_CASE / "ENST00000542803.gff", BIG_CASE / "ENST00000542803.fa"
+    vcf = _synthetic(tmp_path / "random.vcf", fasta, 20_000, seed=11)
+    # THEN each one gets exactly what the engine's general path says
+    assert _assert_engine_answers(vcf, gff, fasta, tmp_path / "out") == 20_000
