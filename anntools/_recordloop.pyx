@@ -387,7 +387,9 @@ cdef class RecordLoop:
     cdef long long records, alleles, in_dbsnp, rsid_from_input, rsid_from_common
     cdef long long lifted, unmapped, transitions, transversions
     cdef Tally regions, terms, classes, genes
-    cdef list chromosomes  # (chrom, count) runs
+    cdef dict chromosomes  # records per chromosome, but for the current run:
+    cdef str run_chrom  # the chromosome of the records counted in run_records
+    cdef long long run_records
     cdef int class_snv, region_unannotated
 
     def __cinit__(self):
@@ -442,7 +444,8 @@ cdef class RecordLoop:
             self.regions.id_of(region)
         self.region_unannotated = N_REGIONS
         self.class_snv = -1  # interned on first use: names count in order of appearance
-        self.chromosomes = []
+        self.chromosomes = {}
+        self.run_chrom, self.run_records = None, 0
         self.serial = 0
         self._reset_counts()
 
@@ -1034,10 +1037,10 @@ cdef class RecordLoop:
         cdef Rendered rendered
         self.serial += 1
         self.records += 1
-        if self.chromosomes and self.chromosomes[len(self.chromosomes) - 1][0] is chrom:
-            self.chromosomes[len(self.chromosomes) - 1][1] += 1
-        else:
-            self.chromosomes.append([chrom, 1])
+        if chrom is not self.run_chrom:
+            self._flush_chromosome()
+            self.run_chrom = chrom
+        self.run_records += 1
         for i in range(n_alts):
             self.alleles += 1
             self.classes.add(self.alt_class[i])
@@ -1068,11 +1071,16 @@ cdef class RecordLoop:
                 self.genes.add_once(rendered.gene_id, self.serial)
         self.regions.add(best)
 
+    cdef void _flush_chromosome(self) except *:
+        if self.run_records:
+            self.chromosomes[self.run_chrom] = (
+                self.chromosomes.get(self.run_chrom, 0) + self.run_records
+            )
+        self.run_chrom, self.run_records = None, 0
+
     cdef dict _take_counts(self):
-        chromosomes = {}
-        for chrom, n in self.chromosomes:
-            chromosomes[chrom] = chromosomes.get(chrom, 0) + n
-        self.chromosomes = []
+        self._flush_chromosome()
+        chromosomes, self.chromosomes = self.chromosomes, {}
         counts = {
             "records": self.records,
             "alleles": self.alleles,
