@@ -304,6 +304,12 @@ class VcfReader:
                 self._line_no,
             )
         samples = columns[9:] if len(columns) > 9 else []
+        repeated = sorted({name for name in samples if samples.count(name) > 1})
+        if repeated:
+            raise AnnotationError(
+                f"sample name {repeated[0]!r} appears more than once in the '#CHROM' line",
+                self._line_no,
+            )
         return Header(
             meta_lines=meta,
             column_line=text,
@@ -343,7 +349,10 @@ def record_loop(
 ) -> RecordLoop:
     """The compiled record loop for a file with this header (sources: see RecordLoop)."""
     check_line = partial(line_problem, n_columns=header.n_columns)
-    return RecordLoop(header.text, check_line, sites, transcripts)
+    try:
+        return RecordLoop(header.text, check_line, sites, transcripts)
+    except ValueError as exc:  # htslib refused a header our own checks let through
+        raise AnnotationError(f"{exc}; check its ## lines") from exc
 
 
 def line_problem(columns: list[str], n_columns: int) -> str | None:

@@ -209,3 +209,9 @@ def test_cli_json_progress_for_a_supervising_process(tmp_path: Path) -> None:
     size = (SAMPLES / "free_1.vcf").stat().st_size
     assert last == {"records": 1141, "bytes_read": size, "bytes_total": size}
     assert "1141 variants annotated" in done.stdout
+
+
+def test_a_sample_named_twice_is_refused_naming_the_header_line(write_vcf: WriteVcf) -> None:
+    lines = [*HEADER[:-1], "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS1"]
+    with pytest.raises(AnnotationError, match=r"line 4: sample name 'S1' appears more than once"):
+        read_all(write_vcf([*lines, "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0"]))
