@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install bundle lint terraform-check test e2e run deploy bench clean
+.PHONY: help install bundle lint terraform-check test e2e run deploy bench load clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -24,8 +24,8 @@ bundle: install ## build the GRCh38 annotation bundle once (fetches the pinned h
 	$(PY) -m anntools.bundle build
 
 lint: install ## ruff and mypy
-	$(VENV)/bin/ruff check anntools handlers scripts tests web
-	$(VENV)/bin/ruff format --check anntools handlers scripts tests web
+	$(VENV)/bin/ruff check anntools handlers loadtest scripts tests web
+	$(VENV)/bin/ruff format --check anntools handlers loadtest scripts tests web
 	$(VENV)/bin/mypy
 
 test: install bundle ## install what is missing, then run linters, Terraform checks and every test
@@ -55,6 +55,9 @@ deploy: install ## terraform init + apply in terraform/envs/aws, then write .gas
 
 bench: install bundle ## anntools vs bcftools csq, and the default bundle, on 1,000,000 records each
 	$(PY) scripts/bench.py --records 1000000 --workdir bench-out
+
+load: install bundle ## Locust and job-request load on a private local stack (under 5 min); report in results/load
+	$(PY) -m scripts.load --out results/load
 
 clean: ## remove results and caches (keeps .venv and the bundle)
 	rm -rf results bench-out .pytest_cache .mypy_cache .ruff_cache

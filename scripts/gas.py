@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from scripts import localcloud
 
@@ -138,8 +138,13 @@ def workers(args: argparse.Namespace) -> int:
     return 0
 
 
-def start_web() -> tuple[subprocess.Popen[bytes], str]:
-    """The web app under gunicorn on loopback, with a session secret made for this run."""
+def start_web(
+    workers: int = 2, log: IO[bytes] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The web app under gunicorn on loopback, with a session secret made for this run.
+
+    ``workers`` gunicorn processes; ``log`` takes its output (default: this terminal).
+    """
     from urllib.parse import urlsplit
 
     url = os.environ.setdefault("GAS_WEB_URL", "http://127.0.0.1:8080").rstrip("/")
@@ -157,12 +162,12 @@ def start_web() -> tuple[subprocess.Popen[bytes], str]:
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",
-        "2",
+        str(workers),
         "--access-logfile",
         "-",
         "web.wsgi:app",
     ]
-    process = subprocess.Popen(command, env=env)
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
     deadline = time.monotonic() + 30
     while not localcloud.port_open(port):
         if process.poll() is not None or time.monotonic() > deadline:

@@ -1,7 +1,8 @@
 # CloudWatch alarms and scaling policies, with the seed's values as defaults.
 #
 # Web: +1 when the load balancer counts more than 200 requests in 60 s (one
-# datapoint); -1 when the targets answer in under 10 ms on average; cooldown 300 s.
+# datapoint); -1 when the targets answer in under 10 ms on average, or get no
+# request at all; cooldown 300 s.
 # Annotators, `step`: +1 when more than 10 job requests are sent in 5 minutes
 # (one datapoint); -1 when fewer than 5 (two datapoints).
 # Annotators, `backlog`: target tracking on backlog per instance (visible job
@@ -52,6 +53,10 @@ resource "aws_cloudwatch_metric_alarm" "web_scale_out" {
   tags = var.tags
 }
 
+# An idle load balancer publishes no TargetResponseTime. No request at all is the
+# lowest latency there is, so missing data breaches and the idle tier scales in;
+# with notBreaching it kept its size for good once the load stopped
+# (loadtest/scaling_replay.py shows both).
 resource "aws_cloudwatch_metric_alarm" "web_scale_in" {
   alarm_name          = "${var.name_prefix}-web-latency-low"
   alarm_description   = "Web: targets answer in under ${var.web_scale_in_response_time_seconds} s on average; remove an instance"
@@ -63,7 +68,7 @@ resource "aws_cloudwatch_metric_alarm" "web_scale_in" {
   datapoints_to_alarm = var.web_scale_in_evaluation_periods
   threshold           = var.web_scale_in_response_time_seconds
   comparison_operator = "LessThanThreshold"
-  treat_missing_data  = "notBreaching"
+  treat_missing_data  = "breaching"
   alarm_actions       = [aws_autoscaling_policy.web_scale_in.arn]
 
   dimensions = {
