@@ -43,7 +43,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import requests
@@ -76,6 +76,16 @@ class Job:
 
 class Refused(RuntimeError):
     """The app did not accept an upload (the message says why)."""
+
+
+class JobSubmitter(Protocol):
+    def submit(self, path: Path) -> str: ...
+
+    def status(self, job_id: str) -> str: ...
+
+
+class DepthReader(Protocol):
+    def read(self) -> tuple[int, int] | None: ...
 
 
 class GasWeb:
@@ -184,14 +194,15 @@ class Generator:
 
     def __init__(
         self,
-        web: GasWeb,
-        queue: QueueDepth,
+        web: JobSubmitter,
+        queue: DepthReader,
         files: Sequence[Path],
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
         say: Callable[[str], None] = print,
     ) -> None:
         self.web, self.queue, self.files = web, queue, itertools.cycle(files)
-        self.clock, self.say = clock, say
+        self.clock, self.sleep, self.say = clock, sleep, say
         self.started = clock()
         self.run = Run()
         self.next_depth = 0.0
@@ -216,11 +227,11 @@ class Generator:
         """Poll running jobs and the queue depth until ``deadline`` (seconds since start)."""
         while self.now() < deadline:
             for job in self.run.open_jobs():
-                status = self.web.status(job.job_id)
+                status = job.status = self.web.status(job.job_id)
                 if status == "RUNNING" and job.running is None:
                     job.running = self.now()
                 if status in FINISHED:
-                    job.status, job.finished = status, self.now()
+                    job.finished = self.now()
                     if job.running is None:  # finished between two polls
                         job.running = job.finished
                     self.say(
@@ -229,7 +240,7 @@ class Generator:
                     )
             if self.now() >= self.next_depth:
                 self.record_depth()
-            time.sleep(POLL_SECONDS)
+            self.sleep(POLL_SECONDS)
 
     def record_depth(self) -> None:
         self.next_depth = self.now() + DEPTH_SECONDS

@@ -42,7 +42,7 @@ from locust import HttpUser, LoadTestShape, between, events, task
 from locust.env import Environment
 from locust.exception import StopUser
 
-from loadtest import targets, webforms
+from loadtest import stages, targets, webforms
 
 PASSWORD = os.environ.get("GAS_LOAD_PASSWORD", "gas load test password")
 ACCOUNT_PREFIX = os.environ.get("GAS_LOAD_ACCOUNT_PREFIX", "loadtest-")
@@ -193,18 +193,11 @@ class GasUser(HttpUser):
         )
 
 
-def parse_stages(text: str) -> list[tuple[int, float]]:
-    """``"10:20,25:30"`` -> [(10, 20.0), (25, 30.0)]: user counts and how long each lasts."""
-    stages = []
-    for part in text.split(","):
-        users, _, seconds = part.strip().partition(":")
-        stages.append((int(users), float(seconds)))
-    if not stages or any(users < 0 or seconds <= 0 for users, seconds in stages):
-        raise ValueError(f"GAS_LOAD_STAGES must look like 10:20,25:30, not {text!r}")
-    return stages
-
-
-STAGES = parse_stages(os.environ["GAS_LOAD_STAGES"]) if os.environ.get("GAS_LOAD_STAGES") else []
+STAGES = (
+    stages.parse_stages(os.environ.get("GAS_LOAD_STAGES", ""))
+    if os.environ.get("GAS_LOAD_STAGES")
+    else []
+)
 
 if STAGES:
 
@@ -214,9 +207,5 @@ if STAGES:
         spawn_rate = float(os.environ.get("GAS_LOAD_SPAWN_RATE", "10"))
 
         def tick(self) -> tuple[int, float] | None:
-            elapsed = self.get_run_time()
-            for users, seconds in STAGES:
-                if elapsed < seconds:
-                    return users, self.spawn_rate
-                elapsed -= seconds
-            return None
+            users = stages.users_at(STAGES, self.get_run_time())
+            return None if users is None else (users, self.spawn_rate)

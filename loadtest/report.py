@@ -70,12 +70,17 @@ class Second:
     sign_ins: int  # sign-in requests so far (from the per-request rows)
 
 
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def _number(text: str) -> float | None:
     return None if text in ("", "N/A") else float(text)
 
 
 def read_history(path: Path) -> list[Second]:
-    rows = list(csv.DictReader(path.open()))
+    rows = read_rows(path)
     sign_ins: dict[str, int] = {}
     seconds: list[Second] = []
     start = float(rows[0]["Timestamp"]) if rows else 0.0
@@ -219,7 +224,7 @@ def read_jobs(path: Path) -> list[JobRecord]:
             _number(row["finished_s"]),
             row["status"],
         )
-        for row in csv.DictReader(path.open())
+        for row in read_rows(path)
     ]
 
 
@@ -457,7 +462,7 @@ def write(folder: Path) -> Summary:
     jobs = read_jobs(folder / "annotator" / "jobs.csv")
     depth = [
         (float(r["t_s"]), int(r["visible"]), int(r["in_flight"]))
-        for r in csv.DictReader((folder / "annotator" / "depth.csv").open())
+        for r in read_rows(folder / "annotator" / "depth.csv")
     ]
     chart_requests(seconds, stages, charts / "web_requests.png")
     chart_latency(seconds, charts / "web_latency.png")

@@ -156,11 +156,12 @@ def synthetic(
 def locust_trace(path: Path, time_scale: float = 1.0, rate_scale: float = 1.0) -> list[float]:
     """Requests per second from Locust's stats history (the Aggregated rows), stretched
     ``time_scale`` times in time and ``rate_scale`` times in rate."""
-    rates = [
-        float(row["Requests/s"])
-        for row in csv.DictReader(path.open())
-        if row["Name"] == "Aggregated"
-    ]
+    with path.open(newline="") as handle:
+        rates = [
+            float(row["Requests/s"])
+            for row in csv.DictReader(handle)
+            if row["Name"] == "Aggregated"
+        ]
     stretched = [rate * rate_scale for rate in rates for _ in range(max(1, round(time_scale)))]
     return stretched
 

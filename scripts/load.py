@@ -32,6 +32,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
 
+from loadtest.stages import parse_stages, total_seconds
 from scripts import gas, localcloud
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -40,10 +41,6 @@ DEFAULT_STAGES = "25:25,50:30,75:30,100:35"
 ACCOUNTS = 10  # shared by the simulated users: 10 accounts, 10 seed jobs
 MAX_PHASE_SECONDS = 120  # the bound for each load test
 UPLOAD_LIMIT_BYTES = 1024 * 1024  # above premium_3.vcf.gz (648 KB)
-
-
-def stage_seconds(stages: str) -> float:
-    return sum(float(part.split(":")[1]) for part in stages.split(","))
 
 
 @contextmanager
@@ -101,7 +98,7 @@ def run_bounded(command: list[str], seconds: float, env: dict[str, str], log: Pa
 
 
 def web_load(out: Path, web_url: str, stages: str, env: dict[str, str]) -> int:
-    seconds = stage_seconds(stages)
+    seconds = total_seconds(parse_stages(stages))
     command = [
         str(Path(sys.executable).with_name("locust")),
         "-f",
@@ -186,7 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if stage_seconds(args.stages) > MAX_PHASE_SECONDS or args.annotator_seconds > MAX_PHASE_SECONDS:
+    if (
+        total_seconds(parse_stages(args.stages)) > MAX_PHASE_SECONDS
+        or args.annotator_seconds > MAX_PHASE_SECONDS
+    ):
         print(f"load: each load test is limited to {MAX_PHASE_SECONDS} s", file=sys.stderr)
         return 2
     started = time.monotonic()
