@@ -56,16 +56,14 @@ TIMEOUT_SECONDS = 30  # a request slower than this counts as failed rather than 
 _account_numbers = itertools.count()
 
 
-@events.test_start.add_listener
+@events.init.add_listener
 def refuse_unnamed_hosts(environment: Environment, **_: Any) -> None:
-    """Stop before the first request if the host is neither loopback nor given by the user."""
+    """Exit before the first request if the host is not one we may send load to."""
     host = environment.host or GasUser.host
     try:
         targets.check(host, targets.allowed_hosts([host]))
     except targets.RefusedTarget as refused:
-        if environment.runner is not None:
-            environment.runner.quit()
-        raise SystemExit(str(refused)) from None
+        raise SystemExit(f"locustfile: {refused}") from None
 
 
 class GasUser(HttpUser):
@@ -88,30 +86,24 @@ class GasUser(HttpUser):
     # --- signing in -----------------------------------------------------------------
 
     def log_in(self) -> bool:
-        form = self.client.get("/login", name="/login", timeout=TIMEOUT_SECONDS)
-        with self.client.post(
-            "/login",
-            data=webforms.login_data(form.text, self.email, PASSWORD),
-            name="/login (POST)",
-            allow_redirects=False,
-            catch_response=True,
-            timeout=TIMEOUT_SECONDS,
-        ) as response:
-            if response.status_code == 303:
-                response.success()
-                return True
-            if response.status_code == 400:  # no such account (yet): not a failure
-                response.success()
-                return False
-            response.failure(f"login answered {response.status_code}")
-            return False
+        page = self.client.get("/login", name="/login", timeout=TIMEOUT_SECONDS).text
+        data = webforms.login_data(page, self.email, PASSWORD)
+        # An account not registered yet is refused with this sentence: not a failure.
+        return self.post_form("/login", data, expected_refusal="do not match an account")
 
     def register(self) -> bool:
-        form = self.client.get("/register", name="/register", timeout=TIMEOUT_SECONDS)
+        page = self.client.get("/register", name="/register", timeout=TIMEOUT_SECONDS).text
+        data = webforms.register_data(page, "Load Test", self.email, PASSWORD)
+        # Another simulated user may have registered the shared account a moment ago.
+        return self.post_form("/register", data, expected_refusal="already exists")
+
+    def post_form(self, path: str, data: dict[str, str], expected_refusal: str) -> bool:
+        """POST a form as a browser does: True on its 303; False on a 400 saying
+        ``expected_refusal`` (counted as a success); any other answer is a failure."""
         with self.client.post(
-            "/register",
-            data=webforms.register_data(form.text, "Load Test", self.email, PASSWORD),
-            name="/register (POST)",
+            path,
+            data=data,
+            name=f"{path} (POST)",
             allow_redirects=False,
             catch_response=True,
             timeout=TIMEOUT_SECONDS,
@@ -119,10 +111,10 @@ class GasUser(HttpUser):
             if response.status_code == 303:
                 response.success()
                 return True
-            if response.status_code == 400 and "already exists" in response.text:
-                response.success()  # another simulated user created it a moment ago
+            if response.status_code == 400 and expected_refusal in response.text:
+                response.success()
                 return False
-            response.failure(f"registration answered {response.status_code}")
+            response.failure(f"{path} answered {response.status_code}")
             return False
 
     # --- a sample job, so that details and log have something to show ----------------

@@ -114,3 +114,14 @@ def test_locust_and_ann_load_on_a_local_stack(
     assert summary.passed
     assert (tmp_path / "charts" / "annotator_job_latency.png").is_file()
     assert "test.vcf" in (tmp_path / "report.md").read_text()
+
+
+def test_locust_refuses_a_host_it_cannot_load_safely() -> None:
+    refused = run(
+        [str(Path(sys.executable).with_name("locust")), "-f", "loadtest/locustfile.py",
+         "--host", "ftp://127.0.0.1:21", "--headless", "-u", "1", "-t", "5s"],
+        dict(os.environ),
+        timeout=30,
+    )  # fmt: skip
+    assert refused.returncode != 0
+    assert "is not an http(s) URL" in refused.stderr + refused.stdout
