@@ -78,6 +78,7 @@ cdef extern from "htslib/vcf.h":
 # ---------------------------------------------------------------- byte tables
 
 cdef bint IS_BASE[256]      # A C G T N, either case: what REF may hold
+cdef bint IS_ACGT[256]      # A C G T, either case
 cdef char UPPER_ACGT[256]   # A C G T (either case) as upper case, anything else 0
 cdef bint IS_SPACE[256]     # what bytes.strip() removes
 cdef bint NOT_IN_SYMBOL[256]  # what <ID> alleles may not hold
@@ -86,6 +87,7 @@ cdef void _fill_tables():
     cdef int c
     for c in range(256):
         IS_BASE[c] = c in b"ACGTNacgtn"
+        IS_ACGT[c] = c in b"ACGTacgt"
         UPPER_ACGT[c] = ord(chr(c).upper()) if c in b"ACGTacgt" else 0
         IS_SPACE[c] = c in b" \t\n\r\x0b\x0c"
         NOT_IN_SYMBOL[c] = c in b"<>,\x1c\x1d\x1e\x1f" or IS_SPACE[c] or c >= 0x80
@@ -318,22 +320,20 @@ cdef struct Line:
     long long pos
 
 
+# What each of htslib's error bits means, in the order a reason lists them.
+_HTSLIB_ERRORS = (
+    (BCF_ERR_NCOLS, "wrong number of columns or of FORMAT fields"),
+    (BCF_ERR_LIMITS, "a value outside htslib's limits"),
+    (BCF_ERR_CHAR, "an invalid character"),
+    (BCF_ERR_CTG_INVALID, "an invalid contig name"),
+    (BCF_ERR_TAG_INVALID, "an invalid INFO or FORMAT field"),
+    (BCF_ERR_TAG_UNDEF, "an undefined INFO or FORMAT field"),
+    (BCF_ERR_CTG_UNDEF, "an undefined contig"),
+)
+
+
 cdef str _problem_of_errcode(int errcode):
-    reasons = []
-    if errcode & BCF_ERR_NCOLS:
-        reasons.append("wrong number of columns or of FORMAT fields")
-    if errcode & BCF_ERR_LIMITS:
-        reasons.append("a value outside htslib's limits")
-    if errcode & BCF_ERR_CHAR:
-        reasons.append("an invalid character")
-    if errcode & BCF_ERR_CTG_INVALID:
-        reasons.append("an invalid contig name")
-    if errcode & BCF_ERR_TAG_INVALID:
-        reasons.append("an invalid INFO or FORMAT field")
-    if errcode & BCF_ERR_TAG_UNDEF:
-        reasons.append("an undefined INFO or FORMAT field")
-    if errcode & BCF_ERR_CTG_UNDEF:
-        reasons.append("an undefined contig")
+    reasons = [text for bit, text in _HTSLIB_ERRORS if errcode & bit]
     return "htslib cannot parse it (" + ("; ".join(reasons) or "a malformed field") + ")"
 
 
@@ -705,9 +705,9 @@ cdef class RecordLoop:
                     self.alt_class[j] = self.class_snv
                     self.alt_substitution[j] = _substitution(r, a)
                     continue
-            if (ref_length == 1) != (alt.length == 1) and _all_bases(
-                line.text + ref_start, ref_length
-            ) and _all_bases(line.text + alt.start, alt.length):
+            if (ref_length == 1) != (alt.length == 1) and _all_in(
+                IS_BASE, line.text + ref_start, ref_length
+            ) and _all_in(IS_BASE, line.text + alt.start, alt.length):
                 # variant.classify of an indel with one single-base side: nothing to trim
                 if (line.text[ref_start] | 0x20) != (line.text[alt.start] | 0x20):
                     self.alt_class[j] = self.classes.id_of("complex")
@@ -875,7 +875,7 @@ cdef class RecordLoop:
             r = UPPER_ACGT[<unsigned char>ref[0]] or _upper_n(ref[0])
             if a and r != a:
                 k = contig.stretch(beg, beg + 1)
-        elif _all_acgt(ref, ref_length) and _all_acgt(allele, alt.length) and not _same_bases(
+        elif _all_in(IS_ACGT, ref, ref_length) and _all_in(IS_ACGT, allele, alt.length) and not _same_bases(
             ref, ref_length, allele, alt.length
         ):
             k = contig.stretch(beg - QUIET_MARGIN, beg + ref_length + QUIET_MARGIN)
@@ -1140,18 +1140,11 @@ cdef str _upper(const char *text, Py_ssize_t length):
     return PyUnicode_DecodeASCII(text, length, "replace").upper()
 
 
-cdef bint _all_bases(const char *text, Py_ssize_t length):
+cdef bint _all_in(const bint *table, const char *text, Py_ssize_t length):
+    """Whether ``text`` is not empty and every byte of it is in ``table``."""
     cdef Py_ssize_t i
     for i in range(length):
-        if not IS_BASE[<unsigned char>text[i]]:
-            return False
-    return length > 0
-
-
-cdef bint _all_acgt(const char *text, Py_ssize_t length):
-    cdef Py_ssize_t i
-    for i in range(length):
-        if not UPPER_ACGT[<unsigned char>text[i]]:
+        if not table[<unsigned char>text[i]]:
             return False
     return length > 0
 
@@ -1229,12 +1222,8 @@ cdef bint _plain_record(Line *line):
             return False
     if not _read_pos(line):
         return False
-    start, end = line.starts[3], line.ends[3]
-    if end == start:
+    if not _all_in(IS_BASE, line.text + line.starts[3], line.ends[3] - line.starts[3]):
         return False
-    for i in range(start, end):
-        if not IS_BASE[<unsigned char>line.text[i]]:
-            return False
     start, end = line.starts[4], line.ends[4]
     while True:
         cut = start
@@ -1256,9 +1245,4 @@ cdef bint _plain_alt(const char *alt, Py_ssize_t length):
             if NOT_IN_SYMBOL[<unsigned char>alt[i]]:
                 return False
         return True
-    if length == 0:
-        return False
-    for i in range(length):
-        if not IS_BASE[<unsigned char>alt[i]]:
-            return False
-    return True
+    return _all_in(IS_BASE, alt, length)
