@@ -25,10 +25,12 @@ Auto Scaling semantics, as documented, with this replay's simplifications
   is clamped to **min** and **max**; a change that the clamp cancels starts no activity
   and no cooldown. *Assumption*: the cooldown is the group's, shared by its simple
   policies (a scale-in waits out a scale-out's cooldown and the reverse).
-- **Instances**: a launched instance is InService and serving ``--launch-seconds``
-  later (default 90: boot, install the release, start the service, pass the health
-  check). *Assumption*: a terminated instance stops taking work at once; an annotator
-  finishes the job it holds (it does on SIGTERM), a web instance's requests drain.
+- **Instances**: a launched instance is InService ``--in-service-seconds`` later
+  (default 60; the launch activity ends then) and serves ``--boot-seconds`` after
+  launch (default 180: boot, install the release, start the service). *Assumption*:
+  scale-in removes instances still launching first, then the newest; a terminated
+  instance stops taking work at once; an annotator finishes the job it holds (it does
+  on SIGTERM), a web instance's requests drain.
 - **Target tracking** (the backlog policy): Auto Scaling makes two alarms on the
   metric: high, value > target for 3 of 3 one-minute datapoints; low, value < 90 % of
   target for 15 of 15. High sets desired capacity to ceil(InService x value / target)
@@ -851,8 +853,18 @@ def _common(parser: argparse.ArgumentParser) -> None:
         metavar="NAMESPACE=SECONDS",
         help="a metric publication delay, e.g. AWS/SQS=300 (default 60 each)",
     )
-    parser.add_argument("--in-service-seconds", type=float, default=IN_SERVICE_SECONDS)
-    parser.add_argument("--boot-seconds", type=float, default=BOOT_SECONDS)
+    parser.add_argument(
+        "--in-service-seconds",
+        type=float,
+        default=IN_SERVICE_SECONDS,
+        help="launch to InService, when a launch activity ends (%(default)s)",
+    )
+    parser.add_argument(
+        "--boot-seconds",
+        type=float,
+        default=BOOT_SECONDS,
+        help="launch to serving: boot, install, start (%(default)s)",
+    )
 
 
 def _shape(parser: argparse.ArgumentParser, unit: str) -> None:

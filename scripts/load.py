@@ -1,6 +1,6 @@
 """``make load``: both load tests against a private local stack, then the report and the replay.
 
-    python -m scripts.load [--out results/load] [--stages 25:25,50:30,75:30,100:35]
+    python -m scripts.load [--out results/load] [--stages 25:20,50:25,100:35,150:40]
 
 1. Starts a local stack of its own on free loopback ports (moto, localstripe, the
    bootstrap), **one** annotator process and the web app under gunicorn with **one**
@@ -9,8 +9,8 @@
    accounts the load tests register may send the Premium samples too.
 2. Runs Locust headless (loadtest/locustfile.py) through a staircase of user counts,
    120 s by default (``--stages``; 2 minutes at most).
-3. Runs loadtest/ann_load.py: every 10 s a batch of job requests cycling through every
-   sample file, at most ``--annotator-seconds`` (default 90, draining included; 2 minutes at most).
+3. Runs loadtest/ann_load.py: every 10 s a batch of 5 job requests cycling through the
+   sample files, at most ``--annotator-seconds`` (default 90, draining included; 2 minutes at most).
 4. Writes the report (loadtest/report.py) and replays the Terraform scaling policies
    with the measured capacities (loadtest/scaling_replay.py), then stops everything.
 
@@ -37,7 +37,7 @@ from scripts import gas, localcloud
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = PROJECT_ROOT / "loadtest" / "locustfile.py"
-DEFAULT_STAGES = "25:25,50:30,75:30,100:35"
+DEFAULT_STAGES = "25:20,50:25,100:35,150:40"
 ACCOUNTS = 10  # shared by the simulated users: 10 accounts, 10 seed jobs
 MAX_PHASE_SECONDS = 120  # the issue's bound for each load test
 UPLOAD_LIMIT_BYTES = 1024 * 1024  # above premium_3.vcf.gz (648 KB)
@@ -136,7 +136,7 @@ def annotator_load(out: Path, web_url: str, queue_url: str, seconds: float, env:
         "--every",
         "10",
         "--batch",
-        "6",
+        "5",  # one fewer than the sample files, so each batch starts with another file
         "--count",
         "200",
         "--duration",
