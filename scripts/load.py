@@ -39,7 +39,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = PROJECT_ROOT / "loadtest" / "locustfile.py"
 DEFAULT_STAGES = "25:20,50:25,100:35,150:40"
 ACCOUNTS = 10  # shared by the simulated users: 10 accounts, 10 seed jobs
-MAX_PHASE_SECONDS = 120  # the bound for each load test
+MAX_PHASE_SECONDS = 120  # each load test is bounded to 2 minutes
 UPLOAD_LIMIT_BYTES = 1024 * 1024  # above premium_3.vcf.gz (648 KB)
 
 
