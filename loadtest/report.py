@@ -15,8 +15,9 @@ How capacity is measured:
   each), so a stage's steady part starts 10 s (Locust's percentile window) after the
   last sign-in in it. Over the steady part the stage's rate is the growth of the
   request count over the time, and its p50/p95/p99 the median of Locust's 10-second
-  percentiles. The sustainable rate is the highest stage rate with a p95 under 200 ms
-  and no failure.
+  percentiles. The sustainable rate is where p95 reaches 200 ms: between the
+  fastest stage under 200 ms (and no failure) and the next one, on the straight line
+  through their p95s; the fastest stage's own rate when the next one failed requests.
 - **Annotator, one process**: with one annotator taking one job at a time, the i-th
   job to finish started when the one before it finished, or when it was sent if the
   annotator was idle; so its service time is ``finished_i - max(finished_i-1,
@@ -404,17 +405,37 @@ class Summary:
 
 
 def web_capacity(stages: Sequence[Stage]) -> dict[str, Any]:
-    good = [s for s in stages if s.sustainable and s.rps is not None]
-    best = max(good, key=lambda s: s.rps or 0, default=None)
     measured = [s for s in stages if s.rps is not None]
+    best = max((s for s in measured if s.sustainable), key=_rate, default=None)
+    above = min((s for s in measured if best and _rate(s) > _rate(best)), key=_rate, default=None)
+    rate = best.rps if best else None
+    if best and above and above.failures == 0:
+        rate = _rate_at_limit(best, above)
     return {
         "processes": 1,
         "p95_limit_ms": P95_LIMIT_MS,
-        "sustainable_rps": best.rps if best else None,
+        "sustainable_rps": rate,
         "at_users": best.users if best else None,
+        "next_users": above.users if best and above and above.failures == 0 else None,
         "limited_by_offered_load": bool(best and measured and best is measured[-1]),
         "stages": [asdict(s) for s in stages],
     }
+
+
+def _rate(stage: Stage) -> float:
+    return stage.rps or 0.0
+
+
+def _rate_at_limit(under: Stage, over: Stage) -> float:
+    """Where p95 reaches the limit between a stage under it and the next stage, over it.
+
+    Linear between the two: latency grows faster than linearly with the rate as
+    requests start to queue, so the straight line crosses the limit first and the
+    rate it gives errs low.
+    """
+    assert under.p95 is not None and over.p95 is not None
+    share = (P95_LIMIT_MS - under.p95) / (over.p95 - under.p95)
+    return round(_rate(under) + share * (_rate(over) - _rate(under)), 1)
 
 
 def _cell(value: float | None, digits: int = 0) -> str:
@@ -440,10 +461,17 @@ def _capacity_sentence(web: dict[str, Any]) -> str:
     if web["sustainable_rps"] is None:
         return "below the lowest stage: none kept its p95 under 200 ms without failures."
     bound = "at least " if web["limited_by_offered_load"] else ""
-    highest = " (the highest load offered, so the limit lies above it)" if bound else ""
+    if bound:
+        where = f"at {web['at_users']} users (the highest load offered, so the limit lies above it)"
+    elif web["next_users"]:
+        where = (
+            f"between the {web['at_users']}- and {web['next_users']}-user stages, "
+            "on the straight line through their p95s (which errs low)"
+        )
+    else:
+        where = f"at {web['at_users']} users"
     return (
-        f"**{bound}{web['sustainable_rps']:.1f} requests/s** with a p95 under 200 ms, "
-        f"at {web['at_users']} users{highest}."
+        f"**{bound}{web['sustainable_rps']:.1f} requests/s** with a p95 under 200 ms, {where}."
     )
 
 

@@ -85,6 +85,24 @@ def test_capacity_is_the_best_stage_under_200_ms(tmp_path: Path) -> None:
     assert passed["limited_by_offered_load"] is True
 
 
+def stage(users: int, rps: float, p95: float, failures: int = 0) -> report.Stage:
+    return report.Stage(users, 0, 60, 10, rps, p95 / 2, p95, p95 * 1.2, p95 / 2, failures)
+
+
+def test_capacity_is_where_p95_crosses_200_ms_between_stages() -> None:
+    # GIVEN stages at 5 req/s (p95 100 ms) and 10 req/s (p95 300 ms), no failures
+    capacity = report.web_capacity([stage(10, 5.0, 100), stage(20, 10.0, 300)])
+    # THEN the rate is where the straight line between them reaches 200 ms
+    assert (capacity["sustainable_rps"], capacity["at_users"], capacity["next_users"]) == (
+        7.5,
+        10,
+        20,
+    )
+    # AND a stage that failed requests is no point to draw that line to
+    failed = report.web_capacity([stage(10, 5.0, 100), stage(20, 10.0, 300, failures=1)])
+    assert (failed["sustainable_rps"], failed["next_users"]) == (5.0, None)
+
+
 def job(job_id: str, file: str, sent: float, finished: float | None) -> report.JobRecord:
     return report.JobRecord(
         job_id,
