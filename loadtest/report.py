@@ -470,9 +470,7 @@ def _capacity_sentence(web: dict[str, Any]) -> str:
         )
     else:
         where = f"at {web['at_users']} users"
-    return (
-        f"**{bound}{web['sustainable_rps']:.1f} requests/s** with a p95 under 200 ms, {where}."
-    )
+    return f"**{bound}{web['sustainable_rps']:.1f} requests/s** with a p95 under 200 ms, {where}."
 
 
 def _file_row(f: FileCapacity) -> str:
