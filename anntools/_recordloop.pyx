@@ -314,9 +314,8 @@ cdef struct Span:
 cdef struct Line:
     const char *text
     Py_ssize_t length
-    Py_ssize_t starts[10]  # columns 0-8 and the rest
-    Py_ssize_t ends[10]
-    Py_ssize_t n_columns
+    Py_ssize_t starts[8]  # CHROM to INFO; the rest is copied as it is
+    Py_ssize_t ends[8]
     long long pos
 
 
@@ -549,7 +548,8 @@ cdef class RecordLoop:
     cdef str _check(self, Line *line, object raw):
         """None if the line is a valid record line (columns split into ``line``), else why."""
         cdef str text
-        if _split(line, self.n_columns) and _plain_record(line):
+        cdef bint split = _split(line, self.n_columns)
+        if split and _plain_record(line):
             return None
         try:
             text = raw.decode("utf-8")
@@ -558,7 +558,7 @@ cdef class RecordLoop:
         reason = self.check_line(text.split("\t"))
         if reason is not None:
             return reason
-        if not _split(line, self.n_columns) or not _read_pos(line):
+        if not split or not _read_pos(line):
             return "POS is not a number htslib can hold"
         return None
 
@@ -822,22 +822,21 @@ cdef class RecordLoop:
     cdef Rendered _rendered(self, object entry):
         """The Rendered form of an annotation.Entry (cached: files repeat a few entries)."""
         cdef Rendered found = self.cache.get(entry)
-        cdef int rank
+        cdef int i
         if found is not None:
             return found
         found = Rendered()
         found.info_tail = entry_info_tail(entry).encode("utf-8")
         found.tsv_tail = entry_tsv_text(entry).encode("utf-8")
-        rank = REGION_RANK.get(entry.region, -1)
-        found.region_rank = rank
+        found.region_rank = REGION_RANK.get(entry.region, -1)
         found.gene_id = self.genes.id_of(entry.gene)
         found.counts_gene = entry.region != "intergenic"
         terms = consequence_terms(entry.consequence)
         if len(terms) > MAX_TERMS:
             raise ValueError(f"more than {MAX_TERMS} consequence terms in one entry")
         found.n_terms = len(terms)
-        for rank, term in enumerate(terms):
-            found.terms[rank] = self.terms.id_of(term)
+        for i, term in enumerate(terms):
+            found.terms[i] = self.terms.id_of(term)
         self.cache[entry] = found
         return found
 
@@ -891,8 +890,7 @@ cdef class RecordLoop:
         for csq in self.transcripts.annotate(
             chrom, line.pos, _decode(ref, ref_length), _decode(allele, alt.length)
         ):
-            entry = entry_from_consequence(_decode(allele, alt.length), csq)
-            self._push(self._rendered(entry), allele, alt.length)
+            self._push(self._rendered_consequence(csq), allele, alt.length)
 
     cdef StretchPlan _plan(self, ContigView contig, Py_ssize_t k, long long beg):
         cdef StretchPlan plan = contig.plans[k + 1]
@@ -1177,21 +1175,18 @@ cdef bint _blank(Line *line):
 
 
 cdef bint _split(Line *line, Py_ssize_t n_columns):
-    """Find the tabs: the first nine columns and the rest; True if the count is right."""
+    """Find the tabs of CHROM to INFO and count the columns; True if the count is right."""
     cdef Py_ssize_t start = 0, column = 0
     cdef const char *tab
     while True:
         tab = <const char *>memchr(line.text + start, b'\t', line.length - start)
-        if column < 9:
+        if column < 8:
             line.starts[column] = start
             line.ends[column] = (tab - line.text) if tab != NULL else line.length
         column += 1
         if tab == NULL:
             break
         start = tab - line.text + 1
-    line.n_columns = column
-    if column < 9:
-        line.starts[9] = line.ends[9] = line.length
     return column == n_columns and column >= 8
 
 

@@ -90,8 +90,9 @@ class Site:
     unmapped: bool = False
 
 
-# The entry builders and formatters are cached: a file repeats the same few
-# (allele, gene hit) and (allele, consequence) pairs many times over.
+# The entry builders are cached: a file repeats the same few (allele, gene hit) and
+# (allele, consequence) pairs many times over. The record loop keeps each entry's
+# formatted text itself, so the formatters below run once per distinct entry.
 _CACHE_SIZE = 1 << 16
 
 
@@ -148,12 +149,10 @@ def entry_info_tail(entry: Entry) -> str:
     return info_escape("|" + "|".join(entry.fields()[1:]))
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
 def entry_tsv_text(entry: Entry) -> str:
     """The entry's TSV columns after the allele, tab-joined."""
     return "\t".join(entry.fields()[1:])
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
 def consequence_terms(consequence: str) -> tuple[str, ...]:
     return tuple(consequence.split("&"))

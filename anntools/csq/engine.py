@@ -315,13 +315,10 @@ class TranscriptAnnotator:
 
     def has_chromosome(self, chrom: str) -> bool:
         """Whether ``chrom``, in any naming (``chr1``/``1``, ``chrM``/``MT``), has transcripts."""
-        return self._contig(chrom) is not None
+        return self.contig(chrom) is not None
 
     def contig(self, chrom: str) -> ContigIndex | None:
         """The index of ``chrom`` (any naming), or None when it has no transcripts."""
-        return self._contig(chrom)
-
-    def _contig(self, chrom: str) -> ContigIndex | None:
         try:
             return self._lookup[chrom]
         except KeyError:
@@ -335,7 +332,7 @@ class TranscriptAnnotator:
         Missing (``.``), spanning-deletion (``*``) and symbolic alleles other than
         ``<INS...>`` give []. Alleles need not be left-normalised.
         """
-        contig = self._contig(chrom)
+        contig = self.contig(chrom)
         if contig is None or not alt or not ref or alt[0] in ".*" or alt[1:2] == "*":
             return []
         if alt[0] == "<":

@@ -81,7 +81,7 @@ class _Edit:
 
 
 def _coding_sequence(annotator: TranscriptAnnotator, tr: Transcript) -> str | None:
-    contig = annotator._contig(tr.chrom)
+    contig = annotator.contig(tr.chrom)
     if contig is None:
         return None
     cached = tr.cache.get("hap_cds")
@@ -180,7 +180,7 @@ def _transcripts(
 ) -> dict[str, Transcript]:
     found: dict[str, Transcript] = {}
     for record in records:
-        contig = annotator._contig(record.chrom)
+        contig = annotator.contig(record.chrom)
         if contig is None:
             continue
         beg = record.pos - 1
@@ -234,7 +234,7 @@ def annotate_haplotypes(
         # (record, transcript id) -> replacement of the local coding call
         replaced: dict[tuple[int, str], HaplotypeCall] = {}
         for tr in transcripts.values():
-            contig = annotator._contig(tr.chrom)
+            contig = annotator.contig(tr.chrom)
             cds_seq = _coding_sequence(annotator, tr)
             if contig is None or cds_seq is None:
                 continue
