@@ -22,7 +22,7 @@ from enum import StrEnum
 from typing import Any
 
 from gas.core.aws import is_error
-from gas.local.bootstrap import JOBS_BY_USER_INDEX
+from gas.core.topology import JOBS_BY_USER_INDEX
 
 
 class JobStatus(StrEnum):

@@ -1,8 +1,8 @@
 """Create every resource of a stack in an emulator (moto, LocalStack), idempotently.
 
-On AWS, Terraform creates the same resources with the same names and
-attributes; this module is for the local cloud and the tests. Running it
-twice changes nothing.
+Everything it makes is declared in gas/core/topology.py; on AWS, Terraform creates the
+same resources with the same names and attributes. This module is for the local cloud and
+the tests only: nothing that runs in production imports it. Running it twice changes nothing.
 """
 
 from __future__ import annotations
@@ -13,12 +13,16 @@ from typing import Any
 
 from gas.core.aws import AwsClients, is_error
 from gas.core.settings import Settings
-from gas.core.topology import QUEUES, SUBSCRIPTIONS, TOPICS, ResourceNames
-
-LONG_POLL_SECONDS = 20
-MAX_RECEIVES_BEFORE_DLQ = 3
-DLQ_RETENTION_SECONDS = 14 * 24 * 3600
-JOBS_BY_USER_INDEX = "user_id-submit_time-index"
+from gas.core.topology import (
+    DLQ_RETENTION_SECONDS,
+    MAX_RECEIVES_BEFORE_DLQ,
+    QUEUES,
+    SUBSCRIPTIONS,
+    TOPICS,
+    ResourceNames,
+    queue_attributes,
+    table_schemas,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,20 +32,6 @@ class Stack:
     topic_arns: dict[str, str]
     queue_urls: dict[str, str]
     dead_letter_queue_urls: dict[str, str]
-
-
-def queue_attributes(settings: Settings, queue: str) -> dict[str, str]:
-    """Attributes of a work queue (Terraform declares the same)."""
-    attributes = {
-        "ReceiveMessageWaitTimeSeconds": str(LONG_POLL_SECONDS),
-        "VisibilityTimeout": str(
-            settings.job_visibility_seconds if queue == "job-requests" else 60
-        ),
-        "MessageRetentionPeriod": str(4 * 24 * 3600),
-    }
-    if queue == "archive":
-        attributes["DelaySeconds"] = str(settings.free_retention_seconds)
-    return attributes
 
 
 def bootstrap(clients: AwsClients) -> Stack:
@@ -108,36 +98,8 @@ def _buckets(clients: AwsClients, names: ResourceNames, settings: Settings) -> N
 
 
 def _tables(clients: AwsClients, names: ResourceNames) -> None:
-    _create_table(
-        clients,
-        names.annotations_table,
-        {
-            "AttributeDefinitions": [
-                {"AttributeName": "job_id", "AttributeType": "S"},
-                {"AttributeName": "user_id", "AttributeType": "S"},
-                {"AttributeName": "submit_time", "AttributeType": "N"},
-            ],
-            "KeySchema": [{"AttributeName": "job_id", "KeyType": "HASH"}],
-            "GlobalSecondaryIndexes": [
-                {
-                    "IndexName": JOBS_BY_USER_INDEX,
-                    "KeySchema": [
-                        {"AttributeName": "user_id", "KeyType": "HASH"},
-                        {"AttributeName": "submit_time", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-        },
-    )
-    _create_table(
-        clients,
-        names.users_table,
-        {
-            "AttributeDefinitions": [{"AttributeName": "user_id", "AttributeType": "S"}],
-            "KeySchema": [{"AttributeName": "user_id", "KeyType": "HASH"}],
-        },
-    )
+    for table, schema in table_schemas(names).items():
+        _create_table(clients, table, schema)
 
 
 def _create_table(clients: AwsClients, name: str, schema: dict[str, Any]) -> None:

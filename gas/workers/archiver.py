@@ -38,6 +38,7 @@ from gas.core.messages import (
     unwrap,
 )
 from gas.core.stack import StackLocator
+from gas.core.topology import DEFAULT_VISIBILITY_SECONDS
 from gas.core.users import UserRepository
 from gas.services.cold_storage import ColdStorage, Frozen, cold_storage_for
 from gas.workers.poll import Received
@@ -47,7 +48,7 @@ from gas.workers.runner import run_worker
 log = logging.getLogger(__name__)
 
 SQS_BATCH = 10
-VISIBILITY_SECONDS = 60  # the archive queue's (gas.local.bootstrap), kept while working
+VISIBILITY_SECONDS = DEFAULT_VISIBILITY_SECONDS  # the archive queue's, kept while working
 
 
 def request_downgrade_archive(sqs: Any, locator: StackLocator, user_id: str) -> None:

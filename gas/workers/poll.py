@@ -20,7 +20,7 @@ from types import FrameType
 from typing import Any
 
 from gas.core.messages import peek_job_id
-from gas.local.bootstrap import LONG_POLL_SECONDS, MAX_RECEIVES_BEFORE_DLQ
+from gas.core.topology import LONG_POLL_SECONDS, MAX_RECEIVES_BEFORE_DLQ
 
 log = logging.getLogger(__name__)
 

@@ -24,6 +24,7 @@ from gas.core.jobs import Job, JobRepository, StorageStatus
 from gas.core.messages import ThawCheck, UserUpgraded, unwrap
 from gas.core.settings import MAX_SQS_DELAY_SECONDS
 from gas.core.stack import StackLocator
+from gas.core.topology import DEFAULT_VISIBILITY_SECONDS
 from gas.core.users import UserRepository
 from gas.services.cold_storage import ColdStorage, cold_storage_for
 from gas.workers.poll import Received
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 FIRST_CHECK_SECONDS = 300  # Expedited retrievals take 1-5 minutes
 SQS_BATCH = 10
-VISIBILITY_SECONDS = 60  # the restore queue's (gas.local.bootstrap), kept while working
+VISIBILITY_SECONDS = DEFAULT_VISIBILITY_SECONDS  # the restore queue's, kept while working
 
 
 def request_restore(sns: Any, locator: StackLocator, user_id: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from gas.core.aws import AwsClients
-from gas.core.topology import QUEUES
-from gas.local.bootstrap import JOBS_BY_USER_INDEX, Stack, bootstrap
+from gas.core.topology import JOBS_BY_USER_INDEX, QUEUES
+from gas.local.bootstrap import Stack, bootstrap
 
 
 def test_every_named_resource_exists(clients: AwsClients, stack: Stack) -> None:

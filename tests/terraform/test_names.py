@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from gas.core import topology
 from gas.core.settings import MAX_SQS_DELAY_SECONDS, Settings
 from gas.core.topology import _STACK, QUEUES, SUBSCRIPTIONS, TOPICS, ResourceNames
 from gas.local import bootstrap as bootstrap_module
@@ -229,10 +230,10 @@ def test_tables_names_keys_and_index(recorded: RecordingClients) -> None:
         created[call["TableName"]] = shape
     assert declared == created
     assert set(created) == {NAMES.annotations_table, NAMES.users_table}
-    assert bootstrap_module.JOBS_BY_USER_INDEX == "user_id-submit_time-index"
+    assert topology.JOBS_BY_USER_INDEX == "user_id-submit_time-index"
     assert (
         tfconfig.module("data").outputs["jobs_by_user_index_name"]["value"]
-        == bootstrap_module.JOBS_BY_USER_INDEX
+        == topology.JOBS_BY_USER_INDEX
     )
 
 
@@ -303,7 +304,7 @@ def test_queue_attributes(recorded: RecordingClients, queue_name: str) -> None:
     }
     assert {k: str(v) for k, v in declared.items()} == expected
     assert expected == {
-        **bootstrap_module.queue_attributes(SETTINGS, queue_name),
+        **topology.queue_attributes(SETTINGS, queue_name),
         "DelaySeconds": expected["DelaySeconds"],
     }
     # redrive: to this queue's own DLQ after the bootstrap's number of receives
@@ -324,7 +325,7 @@ def test_dead_letter_queue_retention(recorded: RecordingClients) -> None:
         assert attributes == {
             "MessageRetentionPeriod": str(evaluate(dlq["message_retention_seconds"]))
         }
-    assert evaluate(dlq["message_retention_seconds"]) == bootstrap_module.DLQ_RETENTION_SECONDS
+    assert evaluate(dlq["message_retention_seconds"]) == topology.DLQ_RETENTION_SECONDS
 
 
 def test_retention_and_visibility_are_the_settings_variables() -> None:
