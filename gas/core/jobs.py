@@ -33,6 +33,8 @@ class JobStatus(StrEnum):
 
 
 TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED)
+# Why a job failed when its worker died (or gave up) on every attempt.
+GAVE_UP_REASON = "The annotation service failed repeatedly on this job; please submit it again."
 
 # Attributes stored as DynamoDB numbers; every other attribute is a string.
 _NUMBERS = frozenset(

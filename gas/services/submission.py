@@ -15,7 +15,7 @@ from typing import Any
 from gas.core.aws import AwsClients, is_error
 from gas.core.jobs import Job, JobRepository, JobStatus
 from gas.core.keys import BadKey, InputKey, check_user_id, new_input_key, parse_input_key
-from gas.core.messages import JobRequested
+from gas.core.publisher import request_annotation
 from gas.core.settings import Settings
 from gas.core.stack import StackLocator
 from gas.core.users import Plan, UserRepository, upload_limit_bytes
@@ -149,8 +149,5 @@ class SubmissionService:
         )
 
     def _request_annotation(self, job: Job) -> None:
-        message = JobRequested(job_id=job.job_id, user_id=job.user_id)
-        self._sns.publish(
-            TopicArn=self.locator.topic_arn("job-requests"), Message=message.to_json()
-        )
+        request_annotation(self._sns, self.locator, job.job_id, job.user_id)
         log.info("job %s: annotation requested", job.job_id)

@@ -25,12 +25,11 @@ from typing import Any
 import bottle
 
 from gas.core import billing
+from gas.core.publisher import request_downgrade_archive, request_restore
 from gas.core.stack import locator_for
 from gas.core.users import Account
 from gas.web import security
 from gas.web.context import WebContext
-from gas.workers.archiver import request_downgrade_archive
-from gas.workers.restorer import request_restore
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gas.core.aws import AwsClients
-from gas.core.jobs import TERMINAL, Job, JobRepository, JobStatus, ResultKeys
+from gas.core.jobs import GAVE_UP_REASON, TERMINAL, Job, JobRepository, JobStatus, ResultKeys
 from gas.core.keys import InputKey, parse_input_key, result_key_names
-from gas.core.messages import JobFinished, JobRequested, unwrap
+from gas.core.messages import JobRequested, unwrap
+from gas.core.publisher import announce_job_finished
 from gas.core.settings import Settings
 from gas.core.stack import StackLocator
 from gas.workers.poll import Received
@@ -42,7 +43,6 @@ from gas.workers.runner import run_worker
 log = logging.getLogger(__name__)
 
 BAD_INPUT_EXIT_CODE = 1  # anntools: the input cannot be annotated; the reason is on stderr
-GAVE_UP_REASON = "The annotation service failed repeatedly on this job; please submit it again."
 
 
 class AnnotatorCrashed(RuntimeError):
@@ -269,8 +269,9 @@ class Annotator:
             log.exception("job %s: could not mark the job FAILED", job.job_id)
 
     def _publish_outcome(self, job: Job, status: JobStatus | None = None) -> None:
-        message = JobFinished(job.job_id, job.user_id, status or job.job_status)
-        self._sns.publish(TopicArn=self.locator.topic_arn("job-results"), Message=message.to_json())
+        announce_job_finished(
+            self._sns, self.locator, job.job_id, job.user_id, status or job.job_status
+        )
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ and the job becomes ARCHIVED with each file's archive id and sha256; upgraded me
 nothing happens. Premium users' results are never archived. The count log and the summary
 stay in the results bucket, so the job's page still shows its counts and log.
 
-A downgrade (Premium → Free) is :func:`request_downgrade_archive`: the web sends one
+A downgrade (Premium → Free) is gas.core.publisher's ``request_downgrade_archive``: one
 ``user.downgraded`` to the archive queue, whose default delay holds it for the same
 retention; then, if the user is still Free, the archiver expands it through the user_id
 index into one ``job.archive`` message (no further delay) per completed, available job.
@@ -37,29 +37,17 @@ from gas.core.messages import (
     UserDowngraded,
     unwrap,
 )
+from gas.core.publisher import queue_archive_jobs, request_restore
 from gas.core.stack import StackLocator
 from gas.core.topology import DEFAULT_VISIBILITY_SECONDS
 from gas.core.users import UserRepository
 from gas.services.cold_storage import ColdStorage, Frozen, cold_storage_for
 from gas.workers.poll import Received
-from gas.workers.restorer import request_restore
 from gas.workers.runner import run_worker
 
 log = logging.getLogger(__name__)
 
-SQS_BATCH = 10
 VISIBILITY_SECONDS = DEFAULT_VISIBILITY_SECONDS  # the archive queue's, kept while working
-
-
-def request_downgrade_archive(sqs: Any, locator: StackLocator, user_id: str) -> None:
-    """For the web's cancel (Premium → Free), after it recorded the Free plan.
-
-    Sends ``user.downgraded`` to the archive queue; the queue's delay (the Free retention)
-    holds it, then the archiver archives the user's results if they are still Free.
-    """
-    sqs.send_message(
-        QueueUrl=locator.queue_url("archive"), MessageBody=UserDowngraded(user_id).to_json()
-    )
 
 
 class Archiver:
@@ -141,24 +129,15 @@ class Archiver:
         if self.users.plan(user_id) != "free":
             log.info("job -: user %s is Premium again; downgrade ignored", user_id)
             return 0
-        bodies = [
-            ArchiveJob(job.job_id, user_id).to_json()
+        job_ids = [
+            job.job_id
             for job in self.jobs.iter_for_user(user_id)
             if job.job_status == JobStatus.COMPLETED
             and job.storage_status in (None, StorageStatus.AVAILABLE)
         ]
-        url = self.locator.queue_url("archive")
-        for start in range(0, len(bodies), SQS_BATCH):
-            entries = [
-                # DelaySeconds 0: the downgrade message already waited out the retention.
-                {"Id": str(index), "MessageBody": body, "DelaySeconds": 0}
-                for index, body in enumerate(bodies[start : start + SQS_BATCH])
-            ]
-            response = self.sqs.send_message_batch(QueueUrl=url, Entries=entries)
-            if response.get("Failed"):
-                raise RuntimeError(f"could not queue archive messages: {response['Failed']}")
-        log.info("job -: user %s downgraded; %s jobs queued for archiving", user_id, len(bodies))
-        return len(bodies)
+        queue_archive_jobs(self.sqs, self.locator, user_id, job_ids)
+        log.info("job -: user %s downgraded; %s jobs queued for archiving", user_id, len(job_ids))
+        return len(job_ids)
 
     def _freeze(self, job: Job) -> dict[str, Frozen] | None:
         bucket = str(job.s3_results_bucket)

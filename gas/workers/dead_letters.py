@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 
 from gas.core.aws import AwsClients
-from gas.core.jobs import JobRepository
-from gas.core.messages import JobFinished, JobRequested, MalformedMessage, unwrap
+from gas.core.jobs import GAVE_UP_REASON, JobRepository, JobStatus
+from gas.core.messages import JobRequested, MalformedMessage, unwrap
+from gas.core.publisher import announce_job_finished
 from gas.core.stack import StackLocator
-from gas.workers.annotator import GAVE_UP_REASON
 from gas.workers.poll import Received
 from gas.workers.runner import run_worker
 
@@ -40,9 +40,8 @@ class DeadLetters:
             raise
         if self.jobs.fail_unfinished(request.job_id, GAVE_UP_REASON):
             log.error("job %s: request dead-lettered; job marked FAILED", request.job_id)
-            finished = JobFinished(request.job_id, request.user_id, "FAILED")
-            self.sns.publish(
-                TopicArn=self.locator.topic_arn("job-results"), Message=finished.to_json()
+            announce_job_finished(
+                self.sns, self.locator, request.job_id, request.user_id, JobStatus.FAILED
             )
         else:
             log.info("job %s: dead-lettered request for a job that had ended", request.job_id)

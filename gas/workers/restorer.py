@@ -1,6 +1,6 @@
 """The restorer: a user became Premium, so their archived results come back (restore queue).
 
-The web calls :func:`request_restore` on subscribe, after it recorded the Premium plan; that
+On subscribe, once the Premium plan is recorded, gas.core.publisher's ``request_restore``
 publishes ``user.upgraded`` (with a fresh restore_id) to the restore topic. Here, for each
 of the user's jobs found through the user_id index (all pages; never a Scan) that is
 ARCHIVED, a retrieval is started for each archived file (Expedited, Standard when AWS has no
@@ -17,12 +17,11 @@ the checks of the jobs this restore already marks (duplicate checks are harmless
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from gas.core.jobs import Job, JobRepository, StorageStatus
 from gas.core.messages import ThawCheck, UserUpgraded, unwrap
-from gas.core.settings import MAX_SQS_DELAY_SECONDS
+from gas.core.publisher import send_thaw_checks
 from gas.core.stack import StackLocator
 from gas.core.topology import DEFAULT_VISIBILITY_SECONDS
 from gas.core.users import UserRepository
@@ -33,33 +32,7 @@ from gas.workers.runner import run_worker
 log = logging.getLogger(__name__)
 
 FIRST_CHECK_SECONDS = 300  # Expedited retrievals take 1-5 minutes
-SQS_BATCH = 10
 VISIBILITY_SECONDS = DEFAULT_VISIBILITY_SECONDS  # the restore queue's, kept while working
-
-
-def request_restore(sns: Any, locator: StackLocator, user_id: str) -> str:
-    """For the web's subscribe (Free → Premium), after it recorded the Premium plan.
-
-    Publishes ``user.upgraded`` to the restore topic; returns the new restore's id.
-    """
-    restore_id = str(uuid.uuid4())
-    sns.publish(
-        TopicArn=locator.topic_arn("restore"), Message=UserUpgraded(user_id, restore_id).to_json()
-    )
-    return restore_id
-
-
-def send_thaw_checks(sqs: Any, queue_url: str, checks: list[ThawCheck], delay_seconds: int) -> None:
-    """Queue checks on the thaw queue, each held back ``delay_seconds`` (SQS caps it at 900)."""
-    delay = max(0, min(MAX_SQS_DELAY_SECONDS, delay_seconds))
-    for start in range(0, len(checks), SQS_BATCH):
-        entries = [
-            {"Id": str(index), "MessageBody": check.to_json(), "DelaySeconds": delay}
-            for index, check in enumerate(checks[start : start + SQS_BATCH])
-        ]
-        response = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
-        if response.get("Failed"):
-            raise RuntimeError(f"could not queue thaw checks: {response['Failed']}")
 
 
 class Restorer:
@@ -102,7 +75,7 @@ class Restorer:
         ]
         send_thaw_checks(
             self.sqs,
-            self.locator.queue_url("thaw"),
+            self.locator,
             [ThawCheck(job_id) for job_id in restoring],
             self.first_check_seconds,
         )

@@ -34,12 +34,12 @@ from typing import Any
 
 from gas.core.jobs import Job, JobRepository, StorageStatus
 from gas.core.messages import THAW_CHECK, MalformedMessage, ThawCheck, unwrap_any
+from gas.core.publisher import send_thaw_checks
 from gas.core.settings import MAX_SQS_DELAY_SECONDS, Settings
 from gas.core.stack import StackLocator
 from gas.core.users import UserRepository
 from gas.services.cold_storage import ColdStorage, RetrievalState, cold_storage_for, hot_sha256
 from gas.workers.poll import Received
-from gas.workers.restorer import send_thaw_checks
 from gas.workers.runner import run_worker
 
 log = logging.getLogger(__name__)
@@ -159,7 +159,7 @@ class Thawer:
                 delay = backoff_delay(wake.attempt, self.backoff_seconds, self.max_backoff_seconds)
                 send_thaw_checks(
                     self.sqs,
-                    self.locator.queue_url("thaw"),
+                    self.locator,
                     [ThawCheck(job.job_id, wake.attempt + 1)],
                     delay,
                 )

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from gas.core.aws import AwsClients
-from gas.core.jobs import JobStatus
+from gas.core.jobs import GAVE_UP_REASON, JobStatus
 from gas.core.keys import RESULT_SUFFIXES
 from gas.local.bootstrap import Stack
-from gas.workers.annotator import GAVE_UP_REASON, Annotator
+from gas.workers.annotator import Annotator
 from gas.workers.poll import Received, Worker
 from tests.integration.services import (
     FREE_SAMPLE,

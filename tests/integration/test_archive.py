@@ -9,9 +9,9 @@ import pytest
 
 from gas.core.aws import AwsClients
 from gas.core.jobs import Job, JobStatus, StorageStatus
+from gas.core.publisher import request_downgrade_archive
 from gas.local.bootstrap import Stack
 from gas.services.cold_storage import Frozen
-from gas.workers.archiver import request_downgrade_archive
 from tests.integration.retention import (
     BACKENDS,
     Retention,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 
 from gas.core.aws import AwsClients
-from gas.core.jobs import JobStatus
+from gas.core.jobs import GAVE_UP_REASON, JobStatus
 from gas.core.messages import JobRequested
 from gas.local.bootstrap import Stack
-from gas.workers.annotator import GAVE_UP_REASON
 from gas.workers.dead_letters import DeadLetters
 from gas.workers.poll import Worker
 from tests.integration.services import Services, receive_documents, services, submit

@@ -13,9 +13,9 @@ from botocore.exceptions import ClientError
 from gas.core.aws import AwsClients
 from gas.core.jobs import StorageStatus
 from gas.core.messages import ThawCheck, UserUpgraded
+from gas.core.publisher import request_restore
 from gas.local.bootstrap import Stack
 from gas.services.cold_storage import STANDARD, ColdStorage, cold_storage
-from gas.workers.restorer import request_restore
 from gas.workers.thawer import Wake
 from tests.integration.retention import (
     BACKENDS,

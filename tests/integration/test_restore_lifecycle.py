@@ -10,10 +10,10 @@ import pytest
 
 from gas.core.aws import AwsClients
 from gas.core.jobs import JobStatus, StorageStatus
+from gas.core.publisher import request_restore
 from gas.local.bootstrap import Stack
 from gas.workers.annotator import Annotator
 from gas.workers.poll import Worker
-from gas.workers.restorer import request_restore
 from tests.integration.retention import BACKENDS, poll_until, read_result, retention, sent_mail
 from tests.integration.services import submit
 
