@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from anntools.cli import main
 from anntools.errors import AnnotationError
 from anntools.pipeline import Options, annotate_file
 from anntools.vcf import CHUNK_RECORDS
@@ -115,3 +116,23 @@ def test_gff_without_fasta_is_refused(write_vcf: WriteVcf, tmp_path: Path) -> No
     path = write_vcf([*HEADER, *random_records(3)])
     with pytest.raises(AnnotationError, match="both --gff and --fasta"):
         annotate_file(path, tmp_path / "out", Options(gff3=GFF, use_bundle=False))
+
+
+def test_outputs_name_files_without_the_folders_of_the_host(
+    write_vcf: WriteVcf, tmp_path: Path
+) -> None:
+    # GIVEN an input, an output folder and sources all given by absolute paths
+    path = write_vcf([*HEADER, *random_records(20)])
+    out = tmp_path / "worker-tmp" / "out"
+    argv = ["annotate", str(path), "-o", str(out), "--bundle", "none", "--progress", "none"]
+    # WHEN the command line annotates it
+    assert main([*argv, "--gff", str(GFF), "--fasta", str(FASTA), "--workers", "1"]) == 0
+    # THEN no result names a folder of this machine, and the VCF records a command to rerun
+    for result in out.iterdir():
+        text = result.read_text()
+        for folder in (tmp_path, CASE, PROJECT_ROOT):
+            assert str(folder) not in text, result.name
+    command = "anntools annotate input.vcf --bundle none --gff ENST00000227471.gff"
+    assert f"##anntools_command={command} --fasta ENST00000227471.fa\n" in (
+        (out / "input.annot.vcf").read_text()
+    )
