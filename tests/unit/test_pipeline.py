@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pysam
 import pytest
 
 from anntools.cli import main
@@ -136,3 +137,41 @@ def test_outputs_name_files_without_the_folders_of_the_host(
     assert f"##anntools_command={command} --fasta ENST00000227471.fa\n" in (
         (out / "input.annot.vcf").read_text()
     )
+
+
+def test_a_vcf_v3_input_is_written_as_vcf_v4(write_vcf: WriteVcf, tmp_path: Path) -> None:
+    # GIVEN a VCFv3.3 file: old-style declarations, QUAL -1 for unknown, FILTER 0 for passed
+    sequence = reference()
+    snv = {
+        pos: f"{sequence[pos - 1]}\t{'C' if sequence[pos - 1] == 'A' else 'A'}"
+        for pos in (100, 200)
+    }
+    path = write_vcf(
+        [
+            "##fileformat=VCFv3.3",
+            '##INFO=DP,1,Integer,"Total Depth, all samples"',
+            '##INFO=AL,-1,String,"Alleles seen"',
+            '##FILTER=q10,"Quality below 10"',
+            '##FORMAT=GT,1,String,"Genotype"',
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1",
+            f"11\t100\t.\t{snv[100]}\t-1\t0\tDP=7\tGT\t0/1",
+            f"11\t200\trs1\t{snv[200]}\t30\tq10\tDP=2;AL=x,y\tGT\t1/1",
+        ]
+    )
+    # WHEN it is annotated
+    result = annotate_file(path, tmp_path / "out", OPTIONS)
+    # THEN htslib reads a VCFv4.2 file whose declarations and records mean what the input said
+    header, _ = read_vcf(result.files["vcf"])
+    assert header.version == "VCFv4.2"
+    assert (header.info["DP"].type, header.info["DP"].description) == (
+        "Integer",
+        "Total Depth, all samples",
+    )
+    assert header.info["AL"].number == "."
+    assert header.filters["q10"].description == "Quality below 10"
+    assert header.formats["GT"].type == "String"
+    with pysam.VariantFile(str(result.files["vcf"])) as reader:
+        records = [(r.qual, list(r.filter), r.info["DP"]) for r in reader]
+    assert records == [(None, ["PASS"], 7), (30.0, ["q10"], 2)]
+    # and the summary still names the version the input was written in
+    assert result.summary["input"]["vcf_version"] == "VCFv3.3"
