@@ -357,6 +357,7 @@ cdef class RecordLoop:
     cdef int n_text
     cdef int n_samples
     cdef Py_ssize_t n_columns
+    cdef bint v3_columns  # a VCFv3.3 input: QUAL and FILTER are rewritten as VCFv4 (see output.py)
     cdef object check_line
     cdef object sites
     cdef object transcripts
@@ -432,6 +433,7 @@ cdef class RecordLoop:
         self.n_samples = bcf_hdr_nsamples(self.hdr)
         column_line = header_text.rstrip("\n").rpartition("\n")[2]
         self.n_columns = len(column_line.split("\t"))
+        self.v3_columns = header_text.startswith("##fileformat=VCFv3")
         self.check_line = check_line
         self.sites = sites
         self.transcripts = transcripts
@@ -930,7 +932,10 @@ cdef class RecordLoop:
             _add_bytes(b, common_rsid.encode("utf-8"))
         else:
             _add(b, line.text + line.starts[2], id_length)
-        _add(b, line.text + line.ends[2], line.starts[7] - line.ends[2])
+        if self.v3_columns:
+            self._write_v4_qual_filter(line)
+        else:
+            _add(b, line.text + line.ends[2], line.starts[7] - line.ends[2])
         if not (info_length == 0 or (info_length == 1 and info[0] == b'.')):
             _add(b, info, info_length)
             _add_char(b, b';')
@@ -955,6 +960,23 @@ cdef class RecordLoop:
             _add(b, b";UNMAPPED", 9)
         _add(b, line.text + line.ends[7], line.length - line.ends[7])
         _add_char(b, b'\n')
+        return 0
+
+    cdef int _write_v4_qual_filter(self, Line *line) except -1:
+        """REF to FILTER of a VCFv3.3 line as VCFv4 writes them: QUAL -1 (unknown) becomes
+        '.', FILTER 0 (passed) becomes PASS; the output header says VCFv4."""
+        cdef Buffer *b = &self.vcf
+        _add(b, line.text + line.ends[2], line.starts[5] - line.ends[2])
+        if line.ends[5] - line.starts[5] == 2 and memcmp(line.text + line.starts[5], b"-1", 2) == 0:
+            _add_char(b, b'.')
+        else:
+            _add(b, line.text + line.starts[5], line.ends[5] - line.starts[5])
+        _add_char(b, b'\t')
+        if line.ends[6] - line.starts[6] == 1 and line.text[line.starts[6]] == b'0':
+            _add(b, b"PASS", 4)
+        else:
+            _add(b, line.text + line.starts[6], line.ends[6] - line.starts[6])
+        _add_char(b, b'\t')
         return 0
 
     cdef int _write_tsv(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import os
 import shlex
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,7 +228,8 @@ class _Run:
             self._collect_problems(peeked)
             raise AnnotationError(_nothing_valid_message(self.problems))
         sources = Sources(self._assembly(first_chrom, bundle), bundle, transcripts)
-        vcf_out.write_text(vcf_header(self.reader.header, _provenance(sources)))
+        provenance = _provenance(sources, command_line(self.reader.path.name, self.options))
+        vcf_out.write_text(vcf_header(self.reader.header, provenance))
         tsv_out.write_text(tsv_header())
         header = self.reader.header
 
@@ -297,12 +297,32 @@ def _peek_first_chrom(
     return peeked, None
 
 
-def _provenance(sources: Sources) -> list[str]:
+def _provenance(sources: Sources, command: str) -> list[str]:
     return [
         f"##anntools_version={__version__}",
         f"##anntools_assembly={sources.assembly.assembly}",
-        "##anntools_command=" + shlex.join(sys.argv),
+        f"##anntools_command={command}",
     ]
+
+
+def command_line(input_name: str, options: Options) -> str:
+    """The command that gives these results, its files named without their folders.
+
+    Written into the output from the options, not from sys.argv: the folders
+    a run used (a worker's temporary ones) mean nothing to the reader and
+    reveal the host's layout. Workers and progress do not change the results.
+    """
+    argv = ["anntools", "annotate", input_name]
+    if options.assembly:
+        argv += ["--assembly", options.assembly]
+    if not options.use_bundle:
+        argv += ["--bundle", "none"]
+    elif options.bundle_dir:
+        argv += ["--bundle", options.bundle_dir.name]
+    for flag, path in (("--gff", options.gff3), ("--fasta", options.fasta)):
+        if path:
+            argv += [flag, path.name]
+    return shlex.join(argv)
 
 
 def _nothing_valid_message(problems: ProblemLog) -> str:
