@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -118,10 +119,12 @@ def annotate_command(args: argparse.Namespace) -> int:
     try:
         result = annotate_file(args.input, args.outdir, _options(args), progress)
     except LimitExceeded as exc:
-        if args.progress == "json":
-            print(json.dumps({"limit": exc.limit, "value": exc.value}), file=sys.stderr)
-        print(f"anntools: {args.input.name}: {exc}", file=sys.stderr)
-        return LIMIT_EXIT
+        return _limit_passed(args, exc)
+    except MemoryError:
+        limit = _memory_limit()
+        if limit is None:  # a real shortage, not a limit: the traceback is wanted
+            raise
+        return _limit_passed(args, limit)
     except AnnotationError as exc:
         print(f"anntools: {args.input.name}: {exc}", file=sys.stderr)
         return BAD_INPUT_EXIT
@@ -136,6 +139,23 @@ def annotate_command(args: argparse.Namespace) -> int:
     for path in result.files.values():
         print(f"  {path}")
     return 0
+
+
+def _limit_passed(args: argparse.Namespace, exc: LimitExceeded) -> int:
+    if args.progress == "json":
+        print(json.dumps({"limit": exc.limit, "value": exc.value}), file=sys.stderr)
+    print(f"anntools: {args.input.name}: {exc}", file=sys.stderr)
+    return LIMIT_EXIT
+
+
+def _memory_limit() -> LimitExceeded | None:
+    """Running out of memory under an address-space limit (RLIMIT_AS) is passing a limit."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return LimitExceeded(
+        "memory", soft, f"the annotation needs more than {soft:,} bytes of memory (the limit)"
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
