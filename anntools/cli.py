@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from anntools import __version__
-from anntools.errors import AnnotationError
+from anntools.errors import AnnotationError, LimitExceeded
 from anntools.pipeline import Options, annotate_file
 from anntools.vcf import ProgressCallback
+
+BAD_INPUT_EXIT = 1  # the input cannot be annotated; the reason is on stderr
+USAGE_EXIT = 2
+LIMIT_EXIT = 3  # the input passed --max-bytes or --max-records; the reason is on stderr
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,9 +48,30 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "bar", "json", "none"),
         default="auto",
         help="progress bar (default: when stderr is a terminal); json: one line per chunk "
-        'on stderr, {"records": n, "bytes_read": n, "bytes_total": n}, for a supervising process',
+        'on stderr, {"records": n, "bytes_read": n, "bytes_total": n}, for a supervising process; '
+        'a limit passed adds {"limit": "max_bytes" or "max_records", "value": n}',
+    )
+    annotate.add_argument(
+        "--max-bytes",
+        type=_positive,
+        help="stop (exit 3) once the input, decompressed, passes this many bytes",
+    )
+    annotate.add_argument(
+        "--max-records",
+        type=_positive,
+        help="stop (exit 3) once the input has more than this many valid records",
     )
     return parser
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, not {text!r}")
+    return value
 
 
 def _options(args: argparse.Namespace) -> Options:
@@ -57,6 +83,8 @@ def _options(args: argparse.Namespace) -> Options:
         bundle_dir=Path(args.bundle) if use_bundle and args.bundle else None,
         use_bundle=use_bundle,
         workers=args.workers,
+        max_bytes=args.max_bytes,
+        max_records=args.max_records,
     )
 
 
@@ -83,16 +111,23 @@ def _json_progress(records: int, bytes_read: int, bytes_total: int) -> None:
 def annotate_command(args: argparse.Namespace) -> int:
     if not args.input.is_file():
         print(f"anntools: no such file: {args.input}", file=sys.stderr)
-        return 2
+        return USAGE_EXIT
     show = args.progress == "bar" or (args.progress == "auto" and sys.stderr.isatty())
     progress, bar = _progress_bar(show, args.input.stat().st_size)
     if args.progress == "json":
         progress = _json_progress
     try:
         result = annotate_file(args.input, args.outdir, _options(args), progress)
+    except LimitExceeded as exc:
+        return _limit_passed(args, exc)
+    except MemoryError:
+        limit = _memory_limit()
+        if limit is None:  # a real shortage, not a limit: the traceback is wanted
+            raise
+        return _limit_passed(args, limit)
     except AnnotationError as exc:
         print(f"anntools: {args.input.name}: {exc}", file=sys.stderr)
-        return 1
+        return BAD_INPUT_EXIT
     finally:
         if bar is not None:
             bar.close()  # type: ignore[attr-defined]
@@ -106,8 +141,25 @@ def annotate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _limit_passed(args: argparse.Namespace, exc: LimitExceeded) -> int:
+    if args.progress == "json":
+        print(json.dumps({"limit": exc.limit, "value": exc.value}), file=sys.stderr)
+    print(f"anntools: {args.input.name}: {exc}", file=sys.stderr)
+    return LIMIT_EXIT
+
+
+def _memory_limit() -> LimitExceeded | None:
+    """Running out of memory under an address-space limit (RLIMIT_AS) is passing a limit."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return None
+    return LimitExceeded(
+        "memory", soft, f"the annotation needs more than {soft:,} bytes of memory (the limit)"
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "annotate":
         return annotate_command(args)
-    return 2
+    return USAGE_EXIT

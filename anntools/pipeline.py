@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import shlex
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ from anntools.annotation import Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
 from anntools.bundle import Bundle, default_bundle_dir
 from anntools.csq import TranscriptAnnotator
-from anntools.errors import AnnotationError
+from anntools.errors import AnnotationError, LimitExceeded
 from anntools.lift import Lifter
 from anntools.mito import mito_annotator
 from anntools.output import (
@@ -28,7 +27,6 @@ from anntools.output import (
 from anntools.report import Counts, ProblemLog, RunInfo, count_log, summary, to_json
 from anntools.runner import ChunkWork, relaxed_gc, run_chunks
 from anntools.vcf import (
-    Header,
     LineProblem,
     OrderChecker,
     ProgressCallback,
@@ -52,6 +50,8 @@ class Options:
     bundle_dir: Path | None = None
     use_bundle: bool = True
     workers: int | None = None  # None: decided by input size and cores
+    max_bytes: int | None = None  # of decompressed input; None: no limit
+    max_records: int | None = None  # valid records; None: no limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +179,7 @@ def annotate_file(
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {kind: out_dir / name for kind, name in result_names(input_path.name).items()}
     bundle, transcripts = _load_sources(options)
-    with VcfReader(input_path) as reader, relaxed_gc():
+    with VcfReader(input_path, max_bytes=options.max_bytes) as reader, relaxed_gc():
         vcf_out, tsv_out = PartialFile(files["vcf"]), PartialFile(files["tsv"])
         try:
             run = _Run(reader, options, progress)
@@ -223,9 +223,9 @@ class _Run:
         tsv_out: PartialFile,
     ) -> Sources:
         chunks = self.reader.raw_chunks()
-        peeked, first_chrom = _peek_first_chrom(chunks, self.reader.header)
-        if first_chrom is None:
-            self._collect_problems(peeked)
+        first, first_chrom = self._first_record_chunk(chunks)
+        if first is None or first_chrom is None:
+            self._finish_problems()
             raise AnnotationError(_nothing_valid_message(self.problems))
         sources = Sources(self._assembly(first_chrom, bundle), bundle, transcripts)
         provenance = _provenance(sources, command_line(self.reader.path.name, self.options))
@@ -238,16 +238,16 @@ class _Run:
 
         order = OrderChecker()
         workers = self.options.workers or default_workers(self.reader.bytes_total)
-        for result in run_chunks(itertools.chain(peeked, chunks), make_work, workers):
+        for result in run_chunks(_chain(first, chunks), make_work, workers):
             vcf_out.handle.write(result.vcf_text)
             tsv_out.handle.write(result.tsv_text)
             self.counts.merge(result.counts)
+            self._check_records()
             self.problems.add(result.problems)
             self.problems.add(order.merge(result.runs))
             if self.progress is not None:
                 self.progress(self.counts.records, result.bytes_read, self.reader.bytes_total)
-        self.problems.add(self.reader.stats.problems)  # over-long lines, found while reading
-        self.problems.sort()
+        self._finish_problems()
         if self.counts.records == 0:
             raise AnnotationError(_nothing_valid_message(self.problems))
         return sources
@@ -263,12 +263,35 @@ class _Run:
             override=self.options.assembly,
         )
 
-    def _collect_problems(self, chunks: list[RawChunk]) -> None:
-        loop = record_loop(self.reader.header)
+    def _check_records(self) -> None:
+        limit = self.options.max_records
+        if limit is not None and self.counts.records > limit:
+            raise LimitExceeded(
+                "max_records",
+                limit,
+                f"the input has more than {limit:,} variant records (the limit)",
+            )
+
+    def _first_record_chunk(self, chunks: Iterator[RawChunk]) -> tuple[RawChunk | None, str | None]:
+        """The first chunk that holds a valid record line, and that line's CHROM.
+
+        Only the line checks run here (no htslib): the assembly must be settled
+        from the first record before any worker starts. The chunks before it
+        hold no record: their problems are counted and the chunks dropped, so
+        lines before the first record (blank or not) cost no memory.
+        """
+        loop = None
         for chunk in chunks:
+            chrom = first_valid_chrom(chunk.lines, self.reader.header.n_columns)
+            if chrom is not None:
+                return chunk, chrom
+            loop = loop or record_loop(self.reader.header)
             _, problems, _ = loop.parse(chunk.lines, chunk.first_line_no)
             self.problems.add(LineProblem(*problem) for problem in problems)
-        self.problems.add(self.reader.stats.problems)
+        return None, None
+
+    def _finish_problems(self) -> None:
+        self.problems.add(self.reader.stats.problems)  # over-long lines, found while reading
         self.problems.sort()
 
 
@@ -280,21 +303,9 @@ def default_workers(input_bytes: int) -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _peek_first_chrom(
-    chunks: Iterator[RawChunk], header: Header
-) -> tuple[list[RawChunk], str | None]:
-    """Read chunks until one holds a valid record line; returns them and its CHROM.
-
-    Only the line checks run here (no htslib): the assembly must be settled
-    from the first record before any worker starts.
-    """
-    peeked: list[RawChunk] = []
-    for chunk in chunks:
-        peeked.append(chunk)
-        chrom = first_valid_chrom(chunk.lines, header.n_columns)
-        if chrom is not None:
-            return peeked, chrom
-    return peeked, None
+def _chain(first: RawChunk, rest: Iterator[RawChunk]) -> Iterator[RawChunk]:
+    yield first
+    yield from rest
 
 
 def _provenance(sources: Sources, command: str) -> list[str]:

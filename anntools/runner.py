@@ -8,8 +8,12 @@ large the input is. The work on each record is the compiled record loop's.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
+import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
     from anntools.csq import TranscriptAnnotator
 
 IN_FLIGHT_PER_WORKER = 2
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 @dataclass(slots=True)
@@ -67,8 +72,27 @@ class ChunkWork:
 _worker_work: ChunkWork | None = None
 
 
+def die_with_parent(parent_pid: int) -> None:
+    """Have the kernel kill this process when its parent ends (Linux; elsewhere nothing).
+
+    Without it a pool worker, or anntools under a service worker, outlives a
+    parent killed with SIGKILL and goes on using a core and memory for nothing.
+    A parent that ended before the request was made is caught by its pid.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent_pid:
+        os._exit(1)
+
+
 def _start_worker(make_work: Callable[[], ChunkWork]) -> None:
     global _worker_work
+    parent = multiprocessing.parent_process()
+    if parent is not None and parent.pid is not None:
+        die_with_parent(parent.pid)
     _worker_work = make_work()
     gc.freeze()  # the sources are long-lived: keep the collector from rescanning them
 
