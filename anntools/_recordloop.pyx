@@ -36,7 +36,7 @@ from anntools.annotation import (
     entry_tsv_text,
     info_escape,
 )
-from anntools.csq.engine import QUIET_MARGIN as _QUIET_MARGIN
+from anntools.csq.engine import QUIET_MARGIN as _QUIET_MARGIN, RefMismatch
 from anntools.model import REGIONS
 from anntools.variant import allele_kind
 
@@ -474,22 +474,24 @@ cdef class RecordLoop:
 
     # ------------------------------------------------------------ public
 
-    def annotate(self, list lines, Py_ssize_t first_line_no):
+    def annotate(self, list lines, Py_ssize_t first_line_no, dict overrides=None):
         """(vcf bytes, tsv bytes, counts dict, problems, runs) of one chunk of lines.
 
         ``lines[i]`` is line ``first_line_no + i`` of the file, without its newline.
         Problems are (line_no, reason, skipped); runs (chrom, first_line_no, first_pos, max_pos).
+        ``overrides`` maps a line number to {ALT number (1-based): Consequences}: the
+        transcript calls of those alleles (haplotype-aware calling decides them).
         """
-        return self._run(lines, first_line_no, True)
+        return self._run(lines, first_line_no, True, overrides)
 
     def parse(self, list lines, Py_ssize_t first_line_no):
         """(records, problems, runs) of one chunk; a record is (line_no, columns, chrom, pos,
         ref, alts, info_ac, info_an, genotypes), genotypes (called, het, hom_alt, counts)."""
-        return self._run(lines, first_line_no, False)
+        return self._run(lines, first_line_no, False, None)
 
     # ------------------------------------------------------------ the loop itself
 
-    cdef tuple _run(self, list lines, Py_ssize_t first_line_no, bint annotate):
+    cdef tuple _run(self, list lines, Py_ssize_t first_line_no, bint annotate, dict overrides):
         cdef Py_ssize_t i, n = PyList_GET_SIZE(lines)
         cdef object raw
         cdef Line line
@@ -534,7 +536,11 @@ cdef class RecordLoop:
                     problems.append((line_no, _problem_of_errcode(self.rec.errcode), True))
                     continue
                 if annotate:
-                    self._annotate(&line, run_chrom)
+                    reason = self._annotate(
+                        &line, run_chrom, overrides.get(line_no) if overrides else None
+                    )
+                    if reason is not None:
+                        problems.append((line_no, reason, False))
                 else:
                     records.append(self._record(&line, raw, line_no, run_chrom))
         finally:
@@ -753,11 +759,14 @@ cdef class RecordLoop:
 
     # ------------------------------------------------------------ annotation
 
-    cdef void _annotate(self, Line *line, str chrom) except *:
+    cdef str _annotate(self, Line *line, str chrom, dict calls):
+        """Annotates and writes one record; returns why its transcript calls were left out
+        (a REF that is not the reference's), or None. ``calls``: see ``annotate``."""
         cdef int n_alts = self._alleles(line), j
         cdef long long tallies[3]
         cdef bint has_gt = self._genotypes(n_alts + 1, tallies)
         cdef object ac, an, site, rsid = None
+        cdef str reason = None
         cdef bint rsid_from_input, unmapped = False
         cdef object grch38 = None
         ac, an = self._counts_from_info(line)
@@ -785,14 +794,32 @@ cdef class RecordLoop:
                 self._push(self._rendered(entry), PyBytes_AS_STRING(allele), len(allele))
             rsid, grch38, unmapped = site.rsid, site.grch38, site.unmapped
         if self.transcripts is not None:
-            for j in range(n_alts):
-                if not self._symbolic(line, j):
-                    self._consequences(line, chrom, j)
+            reason = self._transcript_calls(line, chrom, n_alts, calls)
         if rsid_from_input:
             rsid = _decode(line.text + line.starts[2], line.ends[2] - line.starts[2])
         self._write_vcf(line, n_alts, rsid if not rsid_from_input else None, grch38, unmapped)
         self._write_tsv(line, n_alts, rsid, grch38, unmapped, has_gt, tallies)
         self._count(chrom, n_alts, rsid, rsid_from_input, grch38, unmapped)
+        return reason
+
+    cdef str _transcript_calls(self, Line *line, str chrom, int n_alts, dict calls):
+        """Pushes the transcript calls of every ALT; on a REF mismatch pushes none, says why."""
+        cdef int j, mark = self.n_slots
+        cdef Span alt
+        try:
+            for j in range(n_alts):
+                alt = self.alts[j]
+                if self._symbolic(line, j):
+                    if alt.length > 1 and line.text[alt.start] == b'<':  # <INS...>: the engine's
+                        self._push_all(self._general(line, chrom, j), line.text + alt.start, alt.length)
+                elif calls is not None and j + 1 in calls:
+                    self._push_all(calls[j + 1], line.text + alt.start, alt.length)
+                else:
+                    self._consequences(line, chrom, j)
+        except RefMismatch as exc:
+            self.n_slots = mark
+            return exc.reason
+        return None
 
     cdef bint _symbolic(self, Line *line, int j):
         """variant.is_symbolic: *, ., <ID>, breakends."""
@@ -831,7 +858,8 @@ cdef class RecordLoop:
         found.region_rank = REGION_RANK.get(entry.region, -1)
         found.gene_id = self.genes.id_of(entry.gene)
         found.counts_gene = entry.region != "intergenic"
-        terms = consequence_terms(entry.consequence)
+        # "@POS" (see the record at POS, haplotype-aware calling) names no term to count
+        terms = [term for term in consequence_terms(entry.consequence) if term[:1] != "@"]
         if len(terms) > MAX_TERMS:
             raise ValueError(f"more than {MAX_TERMS} consequence terms in one entry")
         found.n_terms = len(terms)
@@ -887,10 +915,22 @@ cdef class RecordLoop:
             for rendered in plan.tail:
                 self._push(rendered, allele, alt.length)
             return
-        for csq in self.transcripts.annotate(
-            chrom, line.pos, _decode(ref, ref_length), _decode(allele, alt.length)
-        ):
-            self._push(self._rendered_consequence(csq), allele, alt.length)
+        self._push_all(self._general(line, chrom, j), allele, alt.length)
+
+    cdef list _general(self, Line *line, str chrom, int j):
+        """The engine's general path for ALT j."""
+        cdef Span alt = self.alts[j]
+        return self.transcripts.annotate(
+            chrom,
+            line.pos,
+            _decode(line.text + line.starts[3], line.ends[3] - line.starts[3]),
+            _decode(line.text + alt.start, alt.length),
+        )
+
+    cdef int _push_all(self, list found, const char *allele, Py_ssize_t length) except -1:
+        for csq in found:
+            self._push(self._rendered_consequence(csq), allele, length)
+        return 0
 
     cdef StretchPlan _plan(self, ContigView contig, Py_ssize_t k, long long beg):
         cdef StretchPlan plan = contig.plans[k + 1]

@@ -16,6 +16,8 @@ from anntools.annotation import Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
 from anntools.bundle import Bundle, default_bundle_dir
 from anntools.csq import TranscriptAnnotator
+from anntools.csq.engine import REF_MISMATCH
+from anntools.csq.stream import HaplotypeBuffer
 from anntools.errors import AnnotationError
 from anntools.lift import Lifter
 from anntools.mito import mito_annotator
@@ -27,7 +29,7 @@ from anntools.output import (
     write_text_atomically,
 )
 from anntools.report import Counts, ProblemLog, RunInfo, count_log, summary, to_json
-from anntools.runner import ChunkWork, relaxed_gc, run_chunks
+from anntools.runner import ChunkWork, Job, relaxed_gc, run_chunks
 from anntools.vcf import (
     Header,
     LineProblem,
@@ -45,7 +47,12 @@ PARALLEL_MIN_BYTES = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """How to annotate: ``bundle_dir`` None is the default bundle; ``use_bundle`` off skips it."""
+    """How to annotate: ``bundle_dir`` None is the default bundle; ``use_bundle`` off skips it.
+
+    With ``gff3`` and ``fasta`` (a custom reference) the default bundle, assembly
+    detection and liftover are skipped unless ``assembly`` or ``bundle_dir`` asks
+    for them, and transcript calls are haplotype-aware unless ``local``.
+    """
 
     assembly: str | None = None
     gff3: Path | None = None
@@ -53,12 +60,23 @@ class Options:
     bundle_dir: Path | None = None
     use_bundle: bool = True
     workers: int | None = None  # None: decided by input size and cores
+    local: bool = False  # per-record transcript calls, as bcftools csq -l
+
+    @property
+    def custom_reference(self) -> bool:
+        return self.gff3 is not None or self.fasta is not None
+
+    @property
+    def wants_bundle(self) -> bool:
+        asked = self.bundle_dir is not None or self.assembly is not None
+        return self.use_bundle and (asked or not self.custom_reference)
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
     files: dict[str, Path]
     summary: dict[str, Any]
+    ref_mismatches: int = 0  # records whose REF is not the reference FASTA's (not annotated)
 
 
 class Sources:
@@ -155,7 +173,7 @@ class GeneLevelSites:
 
 def _load_sources(options: Options) -> tuple[Bundle | None, TranscriptAnnotator | None]:
     bundle = None
-    if options.use_bundle:
+    if options.wants_bundle:
         bundle = Bundle.load(options.bundle_dir or default_bundle_dir())
     transcripts = None
     if options.gff3 or options.fasta:
@@ -203,7 +221,22 @@ def annotate_file(
     data = summary(info, run.counts, run.problems)
     write_text_atomically(files["summary"], to_json(data))
     write_text_atomically(files["log"], count_log(data))
-    return Result(files=files, summary=data)
+    return Result(files=files, summary=data, ref_mismatches=run.ref_mismatches)
+
+
+def annotate_with_reference(
+    input_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    gff3: Path,
+    fasta: Path,
+    local: bool = False,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> Result:
+    """Annotate one VCF with a GFF3 gene model and its FASTA only (no bundle, no liftover):
+    transcript consequences as bcftools csq gives them, haplotype-aware unless ``local``."""
+    options = Options(gff3=gff3, fasta=fasta, use_bundle=False, workers=workers, local=local)
+    return annotate_file(input_path, out_dir, options, progress)
 
 
 class _Run:
@@ -215,6 +248,7 @@ class _Run:
         self.progress = progress
         self.counts = Counts()
         self.problems = ProblemLog()
+        self.ref_mismatches = 0
 
     def stream(
         self,
@@ -238,11 +272,13 @@ class _Run:
 
         order = OrderChecker()
         workers = self.options.workers or default_workers(self.reader.bytes_total)
-        for result in run_chunks(itertools.chain(peeked, chunks), make_work, workers):
+        jobs = _jobs(itertools.chain(peeked, chunks), transcripts, self.options.local)
+        for result in run_chunks(jobs, make_work, workers):
             vcf_out.handle.write(result.vcf_text)
             tsv_out.handle.write(result.tsv_text)
             self.counts.merge(result.counts)
             self.problems.add(result.problems)
+            self.ref_mismatches += sum(p.reason.startswith(REF_MISMATCH) for p in result.problems)
             self.problems.add(order.merge(result.runs))
             if self.progress is not None:
                 self.progress(self.counts.records, result.bytes_read, self.reader.bytes_total)
@@ -254,6 +290,10 @@ class _Run:
 
     def _assembly(self, first_chrom: str, bundle: Bundle | None) -> AssemblyGuess:
         if bundle is None and not self.options.assembly:
+            if self.options.fasta is not None:
+                return AssemblyGuess(
+                    self.options.fasta.name, "the reference is the FASTA given; no liftover"
+                )
             return AssemblyGuess("as given", "no bundle used; coordinates are the GFF3's")
         header = self.reader.header
         return detect_assembly(
@@ -270,6 +310,19 @@ class _Run:
             self.problems.add(LineProblem(*problem) for problem in problems)
         self.problems.add(self.reader.stats.problems)
         self.problems.sort()
+
+
+def _jobs(
+    chunks: Iterator[RawChunk], transcripts: TranscriptAnnotator | None, local: bool
+) -> Iterator[Job]:
+    """The chunks to annotate, through the haplotype buffer unless calls are local."""
+    if transcripts is None or local:
+        yield from ((chunk, None) for chunk in chunks)
+        return
+    buffer = HaplotypeBuffer(transcripts)
+    for chunk in chunks:
+        yield from buffer.feed(chunk)
+    yield from buffer.finish()
 
 
 def default_workers(input_bytes: int) -> int:

@@ -21,7 +21,7 @@ combined consequences but not of single-variant ones.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from anntools.csq.codons import GeneticCode, reverse_complement
@@ -211,6 +211,83 @@ def _haplotypes(records: Sequence[PhasedRecord]) -> list[list[int]]:
     return haps
 
 
+def _replacements(
+    annotator: TranscriptAnnotator,
+    records: Sequence[PhasedRecord],
+    alleles: Sequence[int],
+    transcripts: dict[str, Transcript],
+) -> dict[tuple[int, str], HaplotypeCall]:
+    """On one haplotype: (record, transcript id) -> the call replacing the record's local
+    coding call on that transcript (a compound consequence or a :class:`SeeRecord`)."""
+    replaced: dict[tuple[int, str], HaplotypeCall] = {}
+    for tr in transcripts.values():
+        contig = annotator.contig(tr.chrom)
+        cds_seq = _coding_sequence(annotator, tr)
+        if contig is None or cds_seq is None:
+            continue
+        edits = []
+        for i, (record, allele) in enumerate(zip(records, alleles, strict=True)):
+            if allele <= 0 or allele > len(record.alts) or record.chrom != tr.chrom:
+                continue
+            alt = record.alts[allele - 1].upper()
+            if not alt or alt[0] in ".*<" or "*" in alt:
+                continue
+            edit = _place(tr, i, record.pos, record.ref.upper(), alt)
+            if edit is not None:
+                edits.append(edit)
+        edits.sort(key=lambda e: (e.tbeg, e.tend))
+        shift = 0
+        for group in _groups(edits):
+            if len(group) > 1:
+                lead = group[0]
+                replaced[(lead.record, tr.id)] = _compound(tr, cds_seq, contig.code, group, shift)
+                for edit in group[1:]:
+                    replaced[(edit.record, tr.id)] = SeeRecord(lead.pos)
+            shift += sum(len(e.talt) - (e.tend - e.tbeg) for e in group)
+    return replaced
+
+
+def _groups(edits: list[_Edit]) -> Iterator[list[_Edit]]:
+    """Edits (in coding order) that share codons, or follow a frameshift, grouped."""
+    k = 0
+    while k < len(edits):
+        group = [edits[k]]
+        dlen = len(edits[k].talt) - (edits[k].tend - edits[k].tbeg)
+        last_codon = (edits[k].tend - 1) // 3
+        k += 1
+        while k < len(edits):
+            nxt = edits[k]
+            if nxt.tbeg < group[-1].tend:
+                break  # overlapping alleles cannot both be on one haplotype
+            if dlen % 3 == 0 and nxt.tbeg // 3 > last_codon:
+                break
+            group.append(nxt)
+            dlen += len(nxt.talt) - (nxt.tend - nxt.tbeg)
+            last_codon = max(last_codon, (nxt.tend - 1) // 3)
+            k += 1
+        yield group
+
+
+def _local_calls(
+    annotator: TranscriptAnnotator, record: PhasedRecord, allele: int
+) -> list[Consequence]:
+    return annotator.annotate(record.chrom, record.pos, record.ref, record.alts[allele - 1])
+
+
+def _merge_calls(
+    local: list[Consequence], record: int, replaced: dict[tuple[int, str], HaplotypeCall]
+) -> list[tuple[str, HaplotypeCall]]:
+    """A record's calls on one haplotype, with their transcript ids: local calls, its
+    coding ones replaced."""
+    calls: list[tuple[str, HaplotypeCall]] = [
+        (csq.transcript, csq)
+        for csq in local
+        if not ((record, csq.transcript) in replaced and csq.dna_change)
+    ]
+    calls.extend((tid, call) for (j, tid), call in replaced.items() if j == record)
+    return calls
+
+
 def annotate_haplotypes(
     annotator: TranscriptAnnotator, records: Sequence[PhasedRecord]
 ) -> list[list[HaplotypeCall]]:
@@ -221,74 +298,62 @@ def annotate_haplotypes(
     replaced by a compound consequence (on the first record of a group in
     coding order) or a :class:`SeeRecord` (on the others).
     """
-    local = [
-        [
-            [] if k == 0 else annotator.annotate(r.chrom, r.pos, r.ref, alt)
-            for k, alt in enumerate(("", *r.alts))
-        ]
-        for r in records
-    ]
     out: list[list[HaplotypeCall]] = [[] for _ in records]
     transcripts = _transcripts(annotator, records)
+    local: dict[tuple[int, int], list[Consequence]] = {}
     for alleles in _haplotypes(records):
-        # (record, transcript id) -> replacement of the local coding call
-        replaced: dict[tuple[int, str], HaplotypeCall] = {}
-        for tr in transcripts.values():
-            contig = annotator.contig(tr.chrom)
-            cds_seq = _coding_sequence(annotator, tr)
-            if contig is None or cds_seq is None:
-                continue
-            edits = []
-            for i, (record, allele) in enumerate(zip(records, alleles, strict=True)):
-                if allele <= 0 or allele > len(record.alts) or record.chrom != tr.chrom:
-                    continue
-                alt = record.alts[allele - 1].upper()
-                if not alt or alt[0] in ".*<" or "*" in alt:
-                    continue
-                edit = _place(tr, i, record.pos, record.ref.upper(), alt)
-                if edit is not None:
-                    edits.append(edit)
-            edits.sort(key=lambda e: (e.tbeg, e.tend))
-            shift = 0
-            k = 0
-            while k < len(edits):
-                group = [edits[k]]
-                dlen = len(edits[k].talt) - (edits[k].tend - edits[k].tbeg)
-                last_codon = (edits[k].tend - 1) // 3
-                k += 1
-                while k < len(edits):
-                    nxt = edits[k]
-                    if nxt.tbeg < group[-1].tend:
-                        break  # overlapping alleles cannot both be on one haplotype
-                    if dlen % 3 == 0 and nxt.tbeg // 3 > last_codon:
-                        break
-                    group.append(nxt)
-                    dlen += len(nxt.talt) - (nxt.tend - nxt.tbeg)
-                    last_codon = max(last_codon, (nxt.tend - 1) // 3)
-                    k += 1
-                if len(group) > 1:
-                    lead = group[0]
-                    compound = _compound(tr, cds_seq, contig.code, group, shift)
-                    replaced[(lead.record, tr.id)] = compound
-                    for edit in group[1:]:
-                        replaced[(edit.record, tr.id)] = SeeRecord(lead.pos)
-                shift += dlen
+        replaced = _replacements(annotator, records, alleles, transcripts)
         for i, allele in enumerate(alleles):
-            if allele <= 0 or allele >= len(local[i]):
+            if allele <= 0 or allele > len(records[i].alts):
                 continue
-            calls: list[HaplotypeCall] = []
-            for csq in local[i][allele]:
-                key = (i, csq.transcript)
-                if key in replaced and csq.dna_change:
-                    continue
-                calls.append(csq)
-            for (j, _tid), call in replaced.items():
-                if j == i:
-                    calls.append(call)
-            for call in calls:
+            if (i, allele) not in local:
+                local[(i, allele)] = _local_calls(annotator, records[i], allele)
+            for _tid, call in _merge_calls(local[(i, allele)], i, replaced):
                 if call not in out[i]:
                     out[i].append(call)
     return out
+
+
+AlleleCalls = dict[int, list[Consequence]]
+
+
+def haplotype_overrides(
+    annotator: TranscriptAnnotator, records: Sequence[PhasedRecord]
+) -> dict[int, AlleleCalls]:
+    """The records whose calls haplotype-aware calling changes: record index -> ALT allele
+    (1-based) -> its transcript calls over all haplotypes carrying it.
+
+    Records left out keep their local calls. A :class:`SeeRecord` comes back
+    as a Consequence whose one term is ``@POS``, on the transcript it refers to.
+    """
+    transcripts = _transcripts(annotator, records)
+    if not transcripts:
+        return {}
+    haplotypes = list(dict.fromkeys(tuple(alleles) for alleles in _haplotypes(records)))
+    replaced = [_replacements(annotator, records, alleles, transcripts) for alleles in haplotypes]
+    touched = sorted({i for found in replaced for (i, _tid) in found})
+    out: dict[int, AlleleCalls] = {}
+    for i in touched:
+        by_allele: AlleleCalls = {}
+        for alleles, found in zip(haplotypes, replaced, strict=True):
+            allele = alleles[i]
+            if allele <= 0 or allele > len(records[i].alts):
+                continue
+            calls = by_allele.setdefault(allele, [])
+            for tid, call in _merge_calls(_local_calls(annotator, records[i], allele), i, found):
+                csq = _as_consequence(call, transcripts.get(tid))
+                if csq not in calls:
+                    calls.append(csq)
+        out[i] = by_allele
+    return out
+
+
+def _as_consequence(call: HaplotypeCall, tr: Transcript | None) -> Consequence:
+    """A call as a Consequence; a :class:`SeeRecord` as the term ``@POS`` on ``tr``."""
+    if isinstance(call, Consequence):
+        return call
+    assert tr is not None, "a reference always comes from a coding transcript"
+    return Consequence((str(call),), tr.gene, tr.id, tr.biotype, "+" if tr.forward else "-")
 
 
 def render_bcsq(calls: Sequence[HaplotypeCall]) -> str:
