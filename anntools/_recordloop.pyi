@@ -38,7 +38,7 @@ class RecordLoop:
         self,
         lines: list[bytes],
         first_line_no: int,
-        overrides: dict[int, dict[int, list[Consequence]]] | None = None,
+        overrides: dict[int, dict[int, dict[str, list[Consequence | None]]]] | None = None,
     ) -> tuple[bytes, bytes, dict[str, Any], list[Problem], list[Run]]: ...
     def parse(
         self, lines: list[bytes], first_line_no: int

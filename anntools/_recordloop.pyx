@@ -479,8 +479,9 @@ cdef class RecordLoop:
 
         ``lines[i]`` is line ``first_line_no + i`` of the file, without its newline.
         Problems are (line_no, reason, skipped); runs (chrom, first_line_no, first_pos, max_pos).
-        ``overrides`` maps a line number to {ALT number (1-based): Consequences}: the
-        transcript calls of those alleles (haplotype-aware calling decides them).
+        ``overrides`` maps a line number to the swaps haplotype-aware calling decided for
+        its alleles: {ALT number (1-based): {transcript id: [Consequence or None]}}, what
+        replaces the allele's coding call on that transcript (None: the call itself).
         """
         return self._run(lines, first_line_no, True, overrides)
 
@@ -812,10 +813,8 @@ cdef class RecordLoop:
                 if self._symbolic(line, j):
                     if alt.length > 1 and line.text[alt.start] == b'<':  # <INS...>: the engine's
                         self._push_all(self._general(line, chrom, j), line.text + alt.start, alt.length)
-                elif calls is not None and j + 1 in calls:
-                    self._push_all(calls[j + 1], line.text + alt.start, alt.length)
                 else:
-                    self._consequences(line, chrom, j)
+                    self._consequences(line, chrom, j, calls.get(j + 1) if calls else None)
         except RefMismatch as exc:
             self.n_slots = mark
             return exc.reason
@@ -883,8 +882,9 @@ cdef class RecordLoop:
             view = self.contigs[chrom] = None if index is None else ContigView(index)
             return view
 
-    cdef void _consequences(self, Line *line, str chrom, int j) except *:
-        """Transcript consequences of ALT j: the engine's plans where it would use them."""
+    cdef void _consequences(self, Line *line, str chrom, int j, dict swaps) except *:
+        """Transcript consequences of ALT j: the engine's plans where it would use them;
+        ``swaps`` (or None): see ``annotate``."""
         cdef ContigView contig = self._contig(chrom)
         cdef Span alt = self.alts[j]
         cdef const char *allele = line.text + alt.start
@@ -907,6 +907,9 @@ cdef class RecordLoop:
         ):
             k = contig.stretch(beg - QUIET_MARGIN, beg + ref_length + QUIET_MARGIN)
         plan = self._plan(contig, k, beg) if k != -2 else None
+        if swaps is not None:
+            self._push_swapped(self._general(line, chrom, j), swaps, allele, alt.length)
+            return
         if plan is not None and (ref_length == 1 and alt.length == 1 or not plan.coding):
             for tr, cds in plan.coding:
                 rendered = self._rendered_consequence(contig.index.coding_snv(
@@ -916,6 +919,24 @@ cdef class RecordLoop:
                 self._push(rendered, allele, alt.length)
             return
         self._push_all(self._general(line, chrom, j), allele, alt.length)
+
+    cdef int _push_swapped(
+        self, list found, dict swaps, const char *allele, Py_ssize_t length
+    ) except -1:
+        """The calls, each coding one on a transcript in ``swaps`` replaced by its swap."""
+        cdef set done = set()
+        for csq in found:
+            swap = swaps.get(csq.transcript) if csq.dna_change else None
+            if swap is None:
+                self._push(self._rendered_consequence(csq), allele, length)
+                continue
+            done.add(csq.transcript)
+            for item in swap:
+                self._push(self._rendered_consequence(item if item is not None else csq), allele, length)
+        for transcript, swap in swaps.items():
+            if transcript not in done:
+                self._push_all([item for item in swap if item is not None], allele, length)
+        return 0
 
     cdef list _general(self, Line *line, str chrom, int j):
         """The engine's general path for ALT j."""

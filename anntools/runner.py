@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from anntools.csq import TranscriptAnnotator
     from anntools.model import Consequence
 
-# One chunk and the transcript calls haplotype-aware calling decided for some of its
-# lines: line number -> ALT number (1-based) -> consequences; None when there are none.
-Job = tuple[RawChunk, "dict[int, dict[int, list[Consequence]]] | None"]
+# One chunk and the swaps of coding calls haplotype-aware calling decided for some of its
+# lines (see RecordLoop.annotate); None when there are none.
+Job = tuple[RawChunk, "dict[int, dict[int, dict[str, list[Consequence | None]]]] | None"]
 
 IN_FLIGHT_PER_WORKER = 2
 

@@ -397,17 +397,21 @@ def annotate_haplotypes(
     return out
 
 
-AlleleCalls = dict[int, list[Consequence]]
+# ALT number (1-based) -> transcript id -> what replaces the allele's local coding call
+# on that transcript: consequences, with None standing for the local call itself
+Swaps = dict[int, dict[str, list[Consequence | None]]]
 
 
 def haplotype_overrides(
     annotator: TranscriptAnnotator, records: Sequence[PhasedRecord]
-) -> dict[int, AlleleCalls]:
-    """The records whose calls haplotype-aware calling changes: record index -> ALT allele
-    (1-based) -> its transcript calls over all haplotypes carrying it.
+) -> dict[int, Swaps]:
+    """The records whose calls haplotype-aware calling changes: record index -> Swaps.
 
-    Records left out keep their local calls. A :class:`SeeRecord` comes back
-    as a Consequence whose one term is ``@POS``, on the transcript it refers to.
+    Over all haplotypes carrying an allele, its coding call on a transcript is
+    kept (None), replaced by a compound consequence or by a reference to the
+    record carrying one (a Consequence whose one term is ``@POS``), or dropped
+    (an allele overlapping one placed before it on that haplotype). Records left
+    out, and their other calls, are the local ones.
     """
     transcripts = _transcripts(annotator, records)
     if not transcripts:
@@ -418,27 +422,30 @@ def haplotype_overrides(
         _replacements(annotator, records, alleles, transcripts, local) for alleles in haplotypes
     ]
     touched = sorted({i for found in replaced for i in found})
-    out: dict[int, AlleleCalls] = {}
+    out: dict[int, Swaps] = {}
     for i in touched:
-        by_allele: AlleleCalls = {}
+        tids = sorted({tid for found in replaced for tid in found.get(i, {})})
+        swaps: Swaps = {}
         for alleles, found in zip(haplotypes, replaced, strict=True):
             allele = alleles[i]
             if allele <= 0 or allele > len(records[i].alts):
                 continue
-            calls = by_allele.setdefault(allele, [])
-            for tid, call in _merge_calls(local(i, allele), found.get(i, {})):
-                csq = _as_consequence(call, transcripts.get(tid))
-                if csq not in calls:
-                    calls.append(csq)
-        out[i] = by_allele
+            calls = found.get(i, {})
+            for tid in tids:
+                swap = swaps.setdefault(allele, {}).setdefault(tid, [])
+                if tid in calls and calls[tid] is None:
+                    continue  # dropped on this haplotype
+                item = _as_consequence(calls[tid], transcripts[tid]) if tid in calls else None
+                if item not in swap:
+                    swap.append(item)
+        out[i] = swaps
     return out
 
 
-def _as_consequence(call: HaplotypeCall, tr: Transcript | None) -> Consequence:
+def _as_consequence(call: HaplotypeCall | None, tr: Transcript) -> Consequence:
     """A call as a Consequence; a :class:`SeeRecord` as the term ``@POS`` on ``tr``."""
     if isinstance(call, Consequence):
         return call
-    assert tr is not None, "a reference always comes from a coding transcript"
     return Consequence((str(call),), tr.gene, tr.id, tr.biotype, "+" if tr.forward else "-")
 
 

@@ -20,13 +20,15 @@ number -> ALT number (1-based) -> Consequences (see
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_right
 from collections.abc import Iterator
 
 from anntools.csq.engine import RefMismatch, TranscriptAnnotator, check_ref
-from anntools.csq.haplotype import AlleleCalls, PhasedRecord, haplotype_overrides, parse_genotypes
+from anntools.csq.haplotype import PhasedRecord, Swaps, haplotype_overrides, parse_genotypes
 from anntools.vcf import RawChunk
 
-Overrides = dict[int, AlleleCalls]
+Overrides = dict[int, Swaps]  # line number -> swaps of its alleles' coding calls
 
 
 class HaplotypeBuffer:
@@ -39,19 +41,21 @@ class HaplotypeBuffer:
         self._chrom = ""
         self._reach = -1  # last base (0-based) of the transcripts the held records touch
         self._overrides: Overrides = {}
+        self._coding: dict[bytes, CodingSpans | None] = {}  # by CHROM as written
 
     def feed(self, chunk: RawChunk) -> Iterator[tuple[RawChunk, Overrides]]:
         """The lines that can be annotated now, in file order, with their overrides."""
         cut = None  # index of the first line after the last point where nothing was held
         for i, raw in enumerate(chunk.lines):
-            record = _coding_candidate(raw)
-            if record is None:
+            located = self._locate(raw)
+            if located is None:
                 continue
-            chrom, beg = record[0], record[1] - 1
+            chrom, beg, columns, coding = located
             if self._held and (chrom != self._chrom or beg > self._reach):
                 self._resolve()
                 cut = i
-            self._hold(chunk.first_line_no + i, record)
+            if coding:
+                self._hold(chunk.first_line_no + i, chrom, columns)
         if not self._held:
             cut = len(chunk.lines)
         if cut is None:
@@ -68,12 +72,32 @@ class HaplotypeBuffer:
         self._resolve()
         yield from self._release()
 
-    def _hold(self, line_no: int, fields: tuple[str, int, str, str, list[bytes]]) -> None:
-        chrom, pos, ref, alts, samples = fields
-        contig = self.annotator.contig(chrom)
+    def _locate(self, raw: bytes) -> tuple[bytes, int, list[bytes], bool] | None:
+        """(CHROM, 0-based POS, the first columns, whether REF touches a coding CDS) of a
+        record line; None for anything else (the record loop checks and reports lines)."""
+        if not raw or raw[:1] == b"#":
+            return None
+        columns = raw.split(b"\t", 5)
+        if len(columns) < 6 or not columns[1].isdigit():
+            return None
+        chrom, beg = columns[0], int(columns[1]) - 1
+        if chrom not in self._coding:
+            self._coding[chrom] = CodingSpans.of(self.annotator, chrom)
+        spans = self._coding[chrom]
+        coding = spans is not None and spans.touches(beg, beg + len(columns[3]))
+        return chrom, beg, columns, coding
+
+    def _hold(self, line_no: int, chrom: bytes, columns: list[bytes]) -> None:
+        try:
+            name, ref, alts = (columns[k].decode() for k in (0, 3, 4))
+            haplotypes = _haplotypes(columns[5])
+        except (ValueError, UnicodeDecodeError):
+            return  # the record loop reports the line; it takes no part in haplotypes
+        contig = self.annotator.contig(name)
         if contig is None:
             return
-        beg, end = pos - 1, pos - 1 + len(ref)
+        beg = int(columns[1]) - 1
+        end = beg + len(ref)
         reach = [
             tr.end
             for tr in contig.candidates(beg, end)
@@ -83,21 +107,21 @@ class HaplotypeBuffer:
             return
         try:
             check_ref(contig, beg, ref.upper())
-            haplotypes = parse_genotypes([s.decode() for s in samples]) if samples else ()
-        except (RefMismatch, ValueError, UnicodeDecodeError):
-            return  # the record loop reports the line; it takes no part in haplotypes
-        record = PhasedRecord(chrom, pos, ref, tuple(alts.split(",")), haplotypes)
+        except RefMismatch:
+            return  # reported by the record loop
         if not self._held:
             self._chrom, self._reach = chrom, -1
-        self._held.append((line_no, record))
+        self._held.append(
+            (line_no, PhasedRecord(name, beg + 1, ref, tuple(alts.split(",")), haplotypes))
+        )
         self._reach = max(self._reach, *reach)
 
     def _resolve(self) -> None:
         if not self._held:
             return
         records = [record for _, record in self._held]
-        for index, calls in haplotype_overrides(self.annotator, records).items():
-            self._overrides[self._held[index][0]] = calls
+        for index, swaps in haplotype_overrides(self.annotator, records).items():
+            self._overrides[self._held[index][0]] = swaps
         self._held = []
 
     def _release(self) -> Iterator[tuple[RawChunk, Overrides]]:
@@ -110,21 +134,49 @@ class HaplotypeBuffer:
         self._pending = []
 
 
+class CodingSpans:
+    """The merged CDS spans of one contig's coding transcripts, for a quick overlap test."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        merged: list[list[int]] = []
+        for beg, end in sorted(spans):
+            if merged and beg <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([beg, end])
+        self.begs = array("q", (beg for beg, _ in merged))
+        self.ends = array("q", (end for _, end in merged))
+
+    @classmethod
+    def of(cls, annotator: TranscriptAnnotator, chrom: bytes) -> CodingSpans | None:
+        try:
+            contig = annotator.contig(chrom.decode())
+        except UnicodeDecodeError:
+            return None
+        if contig is None:
+            return None
+        return cls(
+            [
+                (cds.beg, cds.end)
+                for tr in contig.transcripts
+                if tr.coding and tr.cds_indexed
+                for cds in tr.cds
+            ]
+        )
+
+    def touches(self, beg: int, end: int) -> bool:
+        """Whether the closed 0-based interval [beg, end] overlaps a span."""
+        k = bisect_right(self.begs, end) - 1
+        return k >= 0 and self.ends[k] >= beg
+
+
 def _lines(chunk: RawChunk, start: int, stop: int) -> RawChunk:
     return RawChunk(chunk.first_line_no + start, chunk.lines[start:stop], chunk.bytes_read)
 
 
-def _coding_candidate(raw: bytes) -> tuple[str, int, str, str, list[bytes]] | None:
-    """(chrom, pos, ref, alts, sample columns) of a record line with a GT-led FORMAT or no
-    samples; None for anything else (the record loop checks and reports lines)."""
-    if not raw or raw[:1] == b"#":
-        return None
-    columns = raw.split(b"\t")
-    if len(columns) < 8 or not columns[1].isdigit():
-        return None
-    samples = columns[9:] if len(columns) > 9 and columns[8].split(b":", 1)[0] == b"GT" else []
-    try:
-        chrom, ref, alts = (columns[k].decode() for k in (0, 3, 4))
-    except UnicodeDecodeError:
-        return None
-    return chrom, int(columns[1]), ref, alts, samples
+def _haplotypes(rest: bytes) -> tuple[tuple[int | None, ...], ...]:
+    """The genotypes of the columns after INFO, when FORMAT leads with GT (else none)."""
+    columns = rest.split(b"\t")  # QUAL, FILTER, INFO, FORMAT, samples...
+    if len(columns) < 5 or columns[3].split(b":", 1)[0] != b"GT":
+        return ()
+    return parse_genotypes([column.decode() for column in columns[4:]])
