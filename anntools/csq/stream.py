@@ -20,14 +20,17 @@ number -> ALT number (1-based) -> Consequences (see
 
 from __future__ import annotations
 
+import zlib
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from anntools.csq.engine import RefMismatch, TranscriptAnnotator, check_ref
 from anntools.csq.haplotype import PhasedRecord, Swaps, haplotype_overrides, parse_genotypes
 from anntools.vcf import RawChunk
 
+Genotypes = tuple[tuple[int | None, ...], ...]
 Overrides = dict[int, Swaps]  # line number -> swaps of its alleles' coding calls
 
 
@@ -36,12 +39,14 @@ class HaplotypeBuffer:
 
     def __init__(self, annotator: TranscriptAnnotator) -> None:
         self.annotator = annotator
-        self._pending: list[RawChunk] = []  # read, not yet released (from the first held line)
+        self._pending: list[_Packed] = []  # read, not yet released (from the first held line)
         self._held: list[tuple[int, PhasedRecord]] = []  # (line number, record) in coding reach
-        self._chrom = ""
+        self._chrom = b""
         self._reach = -1  # last base (0-based) of the transcripts the held records touch
         self._overrides: Overrides = {}
         self._coding: dict[bytes, CodingSpans | None] = {}  # by CHROM as written
+        self._names: dict[str, str] = {}  # one copy of each contig name...
+        self._genotypes: dict[Genotypes, Genotypes] = {}  # ...and of each genotype tuple
 
     def feed(self, chunk: RawChunk) -> Iterator[tuple[RawChunk, Overrides]]:
         """The lines that can be annotated now, in file order, with their overrides."""
@@ -59,13 +64,13 @@ class HaplotypeBuffer:
         if not self._held:
             cut = len(chunk.lines)
         if cut is None:
-            self._pending.append(chunk)
+            self._pending.append(_Packed.of(chunk, 0, len(chunk.lines)))
             return
         if cut:
-            self._pending.append(_lines(chunk, 0, cut))
+            self._pending.append(_Packed.of(chunk, 0, cut))
         yield from self._release()
         if cut < len(chunk.lines):
-            self._pending.append(_lines(chunk, cut, len(chunk.lines)))
+            self._pending.append(_Packed.of(chunk, cut, len(chunk.lines)))
 
     def finish(self) -> Iterator[tuple[RawChunk, Overrides]]:
         """Everything still held, at the end of the input."""
@@ -111,9 +116,10 @@ class HaplotypeBuffer:
             return  # reported by the record loop
         if not self._held:
             self._chrom, self._reach = chrom, -1
-        self._held.append(
-            (line_no, PhasedRecord(name, beg + 1, ref, tuple(alts.split(",")), haplotypes))
-        )
+        name = self._names.setdefault(name, name)
+        haplotypes = self._genotypes.setdefault(haplotypes, haplotypes)
+        record = PhasedRecord(name, beg + 1, ref, tuple(alts.split(",")), haplotypes)
+        self._held.append((line_no, record))
         self._reach = max(self._reach, *reach)
 
     def _resolve(self) -> None:
@@ -125,7 +131,8 @@ class HaplotypeBuffer:
         self._held = []
 
     def _release(self) -> Iterator[tuple[RawChunk, Overrides]]:
-        for chunk in self._pending:
+        for packed in self._pending:
+            chunk = packed.unpack()
             last = chunk.first_line_no + len(chunk.lines)
             mine = {n: c for n, c in self._overrides.items() if chunk.first_line_no <= n < last}
             for line_no in mine:
@@ -170,11 +177,25 @@ class CodingSpans:
         return k >= 0 and self.ends[k] >= beg
 
 
-def _lines(chunk: RawChunk, start: int, stop: int) -> RawChunk:
-    return RawChunk(chunk.first_line_no + start, chunk.lines[start:stop], chunk.bytes_read)
+@dataclass(frozen=True, slots=True)
+class _Packed:
+    """Lines of a chunk held back, compressed: a held transcript may span a million lines."""
+
+    first_line_no: int
+    text: bytes
+    bytes_read: int
+
+    @classmethod
+    def of(cls, chunk: RawChunk, start: int, stop: int) -> _Packed:
+        text = zlib.compress(b"\n".join(chunk.lines[start:stop]), 1)
+        return cls(chunk.first_line_no + start, text, chunk.bytes_read)
+
+    def unpack(self) -> RawChunk:
+        lines = zlib.decompress(self.text).split(b"\n")
+        return RawChunk(self.first_line_no, lines, self.bytes_read)
 
 
-def _haplotypes(rest: bytes) -> tuple[tuple[int | None, ...], ...]:
+def _haplotypes(rest: bytes) -> Genotypes:
     """The genotypes of the columns after INFO, when FORMAT leads with GT (else none)."""
     columns = rest.split(b"\t")  # QUAL, FILTER, INFO, FORMAT, samples...
     if len(columns) < 5 or columns[3].split(b":", 1)[0] != b"GT":
