@@ -33,8 +33,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="input assembly (GRCh38, GRCh37/hg19, NCBI36/hg18, rCRS); "
         "detected from the header when omitted",
     )
-    annotate.add_argument("--gff", type=Path, help="Ensembl-style GFF3 for transcript consequences")
+    annotate.add_argument(
+        "--gff",
+        type=Path,
+        help="Ensembl-style GFF3 for transcript consequences; with --fasta the reference is "
+        "that FASTA: no assembly detection, liftover or default bundle unless asked for",
+    )
     annotate.add_argument("--fasta", type=Path, help="reference FASTA matching --gff")
+    annotate.add_argument(
+        "--local",
+        action="store_true",
+        help="call each record on its own (bcftools csq -l); by default phased variants "
+        "of one haplotype that share a codon are called together",
+    )
     annotate.add_argument(
         "--bundle", help="annotation bundle folder, or 'none' to skip gene-level annotation"
     )
@@ -85,6 +96,7 @@ def _options(args: argparse.Namespace) -> Options:
         workers=args.workers,
         max_bytes=args.max_bytes,
         max_records=args.max_records,
+        local=args.local,
     )
 
 
@@ -132,6 +144,13 @@ def annotate_command(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()  # type: ignore[attr-defined]
     data = result.summary
+    if result.ref_mismatches:
+        print(
+            f"anntools: warning: {result.ref_mismatches} records have a REF that does not "
+            "match the reference FASTA; they are kept without transcript consequences "
+            f"(see {result.files['log'].name})",
+            file=sys.stderr,
+        )
     print(
         f"{data['records']} variants annotated, {data['skipped_lines']['total']} lines skipped; "
         f"results in {args.outdir}"

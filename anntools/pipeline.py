@@ -14,6 +14,8 @@ from anntools.annotation import Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
 from anntools.bundle import Bundle, default_bundle_dir
 from anntools.csq import TranscriptAnnotator
+from anntools.csq.engine import REF_MISMATCH
+from anntools.csq.stream import HaplotypeBuffer
 from anntools.errors import AnnotationError, LimitExceeded
 from anntools.lift import Lifter
 from anntools.mito import mito_annotator
@@ -25,7 +27,7 @@ from anntools.output import (
     write_text_atomically,
 )
 from anntools.report import Counts, ProblemLog, RunInfo, count_log, summary, to_json
-from anntools.runner import ChunkWork, relaxed_gc, run_chunks
+from anntools.runner import ChunkWork, Job, relaxed_gc, run_chunks
 from anntools.vcf import (
     LineProblem,
     OrderChecker,
@@ -42,7 +44,12 @@ PARALLEL_MIN_BYTES = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """How to annotate: ``bundle_dir`` None is the default bundle; ``use_bundle`` off skips it."""
+    """How to annotate: ``bundle_dir`` None is the default bundle; ``use_bundle`` off skips it.
+
+    With ``gff3`` and ``fasta`` (a custom reference) the default bundle, assembly
+    detection and liftover are skipped unless ``assembly`` or ``bundle_dir`` asks
+    for them, and transcript calls are haplotype-aware unless ``local``.
+    """
 
     assembly: str | None = None
     gff3: Path | None = None
@@ -52,12 +59,23 @@ class Options:
     workers: int | None = None  # None: decided by input size and cores
     max_bytes: int | None = None  # of decompressed input; None: no limit
     max_records: int | None = None  # valid records; None: no limit
+    local: bool = False  # per-record transcript calls, as bcftools csq -l
+
+    @property
+    def custom_reference(self) -> bool:
+        return self.gff3 is not None or self.fasta is not None
+
+    @property
+    def wants_bundle(self) -> bool:
+        asked = self.bundle_dir is not None or self.assembly is not None
+        return self.use_bundle and (asked or not self.custom_reference)
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
     files: dict[str, Path]
     summary: dict[str, Any]
+    ref_mismatches: int = 0  # records whose REF is not the reference FASTA's (not annotated)
 
 
 class Sources:
@@ -154,7 +172,7 @@ class GeneLevelSites:
 
 def _load_sources(options: Options) -> tuple[Bundle | None, TranscriptAnnotator | None]:
     bundle = None
-    if options.use_bundle:
+    if options.wants_bundle:
         bundle = Bundle.load(options.bundle_dir or default_bundle_dir())
     transcripts = None
     if options.gff3 or options.fasta:
@@ -202,7 +220,22 @@ def annotate_file(
     data = summary(info, run.counts, run.problems)
     write_text_atomically(files["summary"], to_json(data))
     write_text_atomically(files["log"], count_log(data))
-    return Result(files=files, summary=data)
+    return Result(files=files, summary=data, ref_mismatches=run.ref_mismatches)
+
+
+def annotate_with_reference(
+    input_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    gff3: Path,
+    fasta: Path,
+    local: bool = False,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> Result:
+    """Annotate one VCF with a GFF3 gene model and its FASTA only (no bundle, no liftover):
+    transcript consequences as bcftools csq gives them, haplotype-aware unless ``local``."""
+    options = Options(gff3=gff3, fasta=fasta, use_bundle=False, workers=workers, local=local)
+    return annotate_file(input_path, out_dir, options, progress)
 
 
 class _Run:
@@ -214,6 +247,7 @@ class _Run:
         self.progress = progress
         self.counts = Counts()
         self.problems = ProblemLog()
+        self.ref_mismatches = 0
 
     def stream(
         self,
@@ -238,12 +272,14 @@ class _Run:
 
         order = OrderChecker()
         workers = self.options.workers or default_workers(self.reader.bytes_total)
-        for result in run_chunks(_chain(first, chunks), make_work, workers):
+        jobs = _jobs(_chain(first, chunks), transcripts, self.options.local)
+        for result in run_chunks(jobs, make_work, workers):
             vcf_out.handle.write(result.vcf_text)
             tsv_out.handle.write(result.tsv_text)
             self.counts.merge(result.counts)
             self._check_records()
             self.problems.add(result.problems)
+            self.ref_mismatches += sum(p.reason.startswith(REF_MISMATCH) for p in result.problems)
             self.problems.add(order.merge(result.runs))
             if self.progress is not None:
                 self.progress(self.counts.records, result.bytes_read, self.reader.bytes_total)
@@ -254,6 +290,10 @@ class _Run:
 
     def _assembly(self, first_chrom: str, bundle: Bundle | None) -> AssemblyGuess:
         if bundle is None and not self.options.assembly:
+            if self.options.fasta is not None:
+                return AssemblyGuess(
+                    self.options.fasta.name, "the reference is the FASTA given; no liftover"
+                )
             return AssemblyGuess("as given", "no bundle used; coordinates are the GFF3's")
         header = self.reader.header
         return detect_assembly(
@@ -293,6 +333,19 @@ class _Run:
     def _finish_problems(self) -> None:
         self.problems.add(self.reader.stats.problems)  # over-long lines, found while reading
         self.problems.sort()
+
+
+def _jobs(
+    chunks: Iterator[RawChunk], transcripts: TranscriptAnnotator | None, local: bool
+) -> Iterator[Job]:
+    """The chunks to annotate, through the haplotype buffer unless calls are local."""
+    if transcripts is None or local:
+        yield from ((chunk, None) for chunk in chunks)
+        return
+    buffer = HaplotypeBuffer(transcripts)
+    for chunk in chunks:
+        yield from buffer.feed(chunk)
+    yield from buffer.finish()
 
 
 def default_workers(input_bytes: int) -> int:
