@@ -15,6 +15,7 @@ from anntools import __version__
 from anntools.annotation import Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
 from anntools.bundle import Bundle, default_bundle_dir
+from anntools.bundle.full import FullBundle, is_full_bundle
 from anntools.csq import TranscriptAnnotator
 from anntools.errors import AnnotationError
 from anntools.lift import Lifter
@@ -71,17 +72,27 @@ class Sources:
     def __init__(
         self,
         assembly: AssemblyGuess,
-        bundle: Bundle | None,
+        bundle: Bundle | FullBundle | None,
         transcripts: TranscriptAnnotator | None,
     ) -> None:
         self.assembly = assembly
         self.transcripts = transcripts
-        self.sites = GeneLevelSites(assembly, bundle) if bundle else None
+        self.full = bundle if isinstance(bundle, FullBundle) else None
+        self.sites: GeneLevelSites | KnownVariantSites | None = None
+        if isinstance(bundle, Bundle):
+            self.sites = GeneLevelSites(assembly, bundle)
+        elif isinstance(bundle, FullBundle):
+            self.sites = KnownVariantSites(bundle)
 
     @property
     def names(self) -> list[str]:
+        if self.full:
+            known = self.full.manifest["known_variants"]["count"]
+            return [
+                f"full bundle {self.full.path.name} (transcripts, sequence, {known} known alleles)"
+            ]
         names = []
-        if self.sites:
+        if isinstance(self.sites, GeneLevelSites):
             names += [
                 f"bundle {self.sites.bundle.path.name}",
                 "mitochondrial codons (rCRS, code 2)",
@@ -153,10 +164,40 @@ class GeneLevelSites:
         return None
 
 
-def _load_sources(options: Options) -> tuple[Bundle | None, TranscriptAnnotator | None]:
-    bundle = None
-    if options.use_bundle:
-        bundle = Bundle.load(options.bundle_dir or default_bundle_dir())
+class KnownVariantSites:
+    """A full bundle's view of a record: rsID from its known variants, on the input's contigs.
+
+    Its transcripts give the consequences; there are no gene-level regions and
+    no liftover (the input must be on the bundle's assembly).
+    """
+
+    def __init__(self, bundle: FullBundle) -> None:
+        self.known = bundle.known
+
+    def __call__(self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool) -> Site:
+        site = Site()
+        if self.known is None or not look_up_rsid:
+            return site
+        for alt in alts:
+            rsid, _clinvar = self.known.lookup(chrom, pos, ref, alt)
+            if rsid:
+                site.rsid = rsid
+                break
+        return site
+
+
+def _load_sources(
+    options: Options,
+) -> tuple[Bundle | FullBundle | None, TranscriptAnnotator | None]:
+    bundle_dir = options.bundle_dir or default_bundle_dir()
+    if options.use_bundle and is_full_bundle(bundle_dir):
+        if options.gff3 or options.fasta:
+            raise AnnotationError(
+                f"{bundle_dir} is a full bundle with its own transcripts: drop --gff/--fasta"
+            )
+        full = FullBundle.load(bundle_dir)
+        return full, full.transcripts
+    bundle = Bundle.load(bundle_dir) if options.use_bundle else None
     transcripts = None
     if options.gff3 or options.fasta:
         if not (options.gff3 and options.fasta):
@@ -218,7 +259,7 @@ class _Run:
 
     def stream(
         self,
-        bundle: Bundle | None,
+        bundle: Bundle | FullBundle | None,
         transcripts: TranscriptAnnotator | None,
         vcf_out: PartialFile,
         tsv_out: PartialFile,
@@ -252,7 +293,12 @@ class _Run:
             raise AnnotationError(_nothing_valid_message(self.problems))
         return sources
 
-    def _assembly(self, first_chrom: str, bundle: Bundle | None) -> AssemblyGuess:
+    def _assembly(self, first_chrom: str, bundle: Bundle | FullBundle | None) -> AssemblyGuess:
+        if isinstance(bundle, FullBundle):
+            bundle.check_input_contigs(self.reader.header.contig_lengths)
+            return AssemblyGuess(
+                "as the bundle", f"the full bundle {bundle.path.name}'s own reference"
+            )
         if bundle is None and not self.options.assembly:
             return AssemblyGuess("as given", "no bundle used; coordinates are the GFF3's")
         header = self.reader.header

@@ -1,0 +1,248 @@
+"""Full bundles: transcripts with genome sequence, for complete consequences and known variants.
+
+Built by ``anntools bundle build --gff3 GFF3 --fasta FASTA [--known-variants VCF]... -o DIR``
+from an Ensembl/GENCODE GFF3 and the FASTA of the same assembly. A full bundle
+is a directory::
+
+    manifest.json        format, sources (file names, sha256), contig lengths, counts
+    transcripts.gff3.gz  the GFF3, as given (gzip), read by anntools.csq at annotation
+    genome.fa            the FASTA, uncompressed and rewrapped, with genome.fa.fai
+    known_*.npy          known alleles with rsID and ClinVar significance (anntools.bundle.known)
+
+``anntools annotate --bundle DIR`` then calls transcript consequences (the
+engine of anntools.csq) and looks up rsIDs and ClinVar significance.
+The build writes into a temporary sibling directory and renames it into place
+at the end: a failed build leaves no bundle (and any older one untouched).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from anntools.bundle.format import MANIFEST, BundleError
+from anntools.bundle.known import (
+    ARRAYS as KNOWN_ARRAYS,
+)
+from anntools.bundle.known import (
+    ContigNamer,
+    KnownVariants,
+    KnownVariantTable,
+    read_assembly_report,
+)
+from anntools.bundle.sequence import copy_fasta, open_text
+from anntools.csq import TranscriptAnnotator, normalize_chrom
+from anntools.csq.fasta import FastaReader
+from anntools.csq.gff3 import Transcript, read_gff3
+
+FULL_FORMAT = "anntools-full-bundle"
+FULL_FORMAT_VERSION = 1
+GFF3_NAME = "transcripts.gff3.gz"
+FASTA_NAME = "genome.fa"
+
+log = logging.getLogger(__name__)
+
+
+def is_full_bundle(path: Path) -> bool:
+    """Whether ``path`` holds a full bundle's manifest."""
+    try:
+        manifest = json.loads((Path(path) / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("format") == FULL_FORMAT
+
+
+class FullBundle:
+    """A loaded full bundle: the transcript annotator and the known variants."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.contig_lengths: dict[str, int] = manifest["contigs"]
+        self.transcripts = TranscriptAnnotator.from_files(path / GFF3_NAME, path / FASTA_NAME)
+        known = manifest["known_variants"]
+        self.known: KnownVariants | None = None
+        if known["count"]:
+            arrays = {name: _load_array(path, name) for name in KNOWN_ARRAYS}
+            self.known = KnownVariants(arrays, known)
+
+    @classmethod
+    def load(cls, path: Path) -> FullBundle:
+        path = Path(path)
+        try:
+            manifest = json.loads((path / MANIFEST).read_text())
+        except (OSError, ValueError) as error:
+            raise BundleError(f"no readable full bundle at {path}: {error}") from None
+        if manifest.get("format_version") != FULL_FORMAT_VERSION:
+            raise BundleError(
+                f"{path} is a full bundle of format version {manifest.get('format_version')}, "
+                f"this anntools reads version {FULL_FORMAT_VERSION}: rebuild it"
+            )
+        return cls(path, manifest)
+
+    def check_input_contigs(self, input_lengths: dict[str, int]) -> None:
+        """Refuse an input whose header gives a contig another length than the bundle's."""
+        ours = {normalize_chrom(name): length for name, length in self.contig_lengths.items()}
+        for name, length in input_lengths.items():
+            expected = ours.get(normalize_chrom(name))
+            if expected is not None and expected != length:
+                raise BundleError(
+                    f"the input is on another assembly than bundle {self.path.name}: its contig "
+                    f"{name} is {length:,} bp, the bundle's {expected:,} bp"
+                )
+
+
+def _load_array(path: Path, name: str) -> np.ndarray[Any, Any]:
+    try:
+        return np.asarray(np.load(path / f"{name}.npy", mmap_mode="r", allow_pickle=False))
+    except FileNotFoundError:
+        raise BundleError(f"full bundle {path} lacks {name}.npy; rebuild it") from None
+
+
+def build_full_bundle(
+    gff3: Path,
+    fasta: Path,
+    out: Path,
+    known_variants: Sequence[Path] = (),
+    assembly_report: Path | None = None,
+) -> Path:
+    """Build a full bundle at ``out`` (replacing one there only when the build succeeds)."""
+    for path in (gff3, fasta, *known_variants, *([assembly_report] if assembly_report else [])):
+        if not Path(path).is_file():
+            raise BundleError(f"no such file: {path}")
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        manifest = _write_full_bundle(gff3, fasta, known_variants, assembly_report, scratch)
+        # Written last: its presence marks the bundle complete.
+        (scratch / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+        scratch.chmod(0o755)  # mkdtemp makes it private; workers of other users read it
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(scratch, out)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return out
+
+
+def _write_full_bundle(
+    gff3: Path,
+    fasta: Path,
+    known_variants: Sequence[Path],
+    assembly_report: Path | None,
+    scratch: Path,
+) -> dict[str, Any]:
+    lengths = copy_fasta(fasta, scratch / FASTA_NAME)
+    regions = _copy_gff3(gff3, scratch / GFF3_NAME)
+    transcripts = read_gff3(scratch / GFF3_NAME)
+    _check_gene_models(gff3, transcripts, regions, lengths)
+    aliases = read_assembly_report(assembly_report) if assembly_report else None
+    table = _known_variants(known_variants, lengths, aliases, scratch)
+    arrays, ranges = table.arrays(list(lengths))
+    for name, values in arrays.items():
+        np.save(scratch / f"{name}.npy", np.ascontiguousarray(values), allow_pickle=False)
+    return {
+        "format": FULL_FORMAT,
+        "format_version": FULL_FORMAT_VERSION,
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "sources": {
+            "gff3": {"file": gff3.name, "sha256": _sha256(gff3)},
+            "fasta": {"file": fasta.name, "sha256": _sha256(fasta)},
+            "known_variants": [stats.summary() for stats in table.sources],
+        },
+        "contigs": lengths,
+        "transcripts": {
+            "count": len(transcripts),
+            "coding": sum(tr.coding for tr in transcripts),
+        },
+        "known_variants": {
+            "count": len(arrays["known_pos"]),
+            "chroms": ranges,
+            "clinvar": table.clinvar_terms,
+        },
+        "coordinates": "known_pos: 1-based VCF POS; transcripts as in the GFF3 (1-based closed)",
+    }
+
+
+def _copy_gff3(source: Path, target: Path) -> dict[str, int]:
+    """Copy the GFF3 (plain or gzip) gzip-compressed; returns its ##sequence-region ends."""
+    regions: dict[str, int] = {}
+    try:
+        with open_text(source) as lines, gzip.open(target, "wt", compresslevel=6) as out:
+            for line in lines:
+                if line.startswith("##sequence-region"):
+                    fields = line.split()
+                    if len(fields) == 4 and fields[3].isdigit():
+                        regions[fields[1]] = int(fields[3])
+                out.write(line)
+    except (OSError, EOFError, UnicodeDecodeError) as error:
+        raise BundleError(f"cannot read GFF3 {source}: {error or 'the file ends early'}") from None
+    return regions
+
+
+def _check_gene_models(
+    gff3: Path, transcripts: list[Transcript], regions: dict[str, int], lengths: dict[str, int]
+) -> None:
+    """The GFF3 must have transcripts, all on the FASTA's contigs and within their lengths."""
+    if not transcripts:
+        raise BundleError(f"GFF3 {gff3} holds no transcripts (Ensembl/GENCODE GFF3 expected)")
+    by_short = {normalize_chrom(name): length for name, length in lengths.items()}
+    missing = sorted({tr.chrom for tr in transcripts if normalize_chrom(tr.chrom) not in by_short})
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        raise BundleError(
+            f"GFF3 contigs not in the FASTA: {shown}; the GFF3 and FASTA must be of one assembly "
+            f"(FASTA contigs: {', '.join(list(lengths)[:5])}...)"
+        )
+    for name, end in regions.items():
+        length = by_short.get(normalize_chrom(name))
+        if length is not None and length != end:
+            raise BundleError(
+                f"the GFF3 gives {name} {end:,} bp (##sequence-region), the FASTA {length:,}: "
+                + ("the FASTA is truncated" if length < end else "they are of different assemblies")
+            )
+    beyond = [tr for tr in transcripts if tr.end >= by_short[normalize_chrom(tr.chrom)]]
+    if beyond:
+        tr = beyond[0]
+        raise BundleError(
+            f"transcript {tr.id} ends at {tr.chrom}:{tr.end + 1:,}, past the FASTA's "
+            f"{by_short[normalize_chrom(tr.chrom)]:,} bases: the FASTA is truncated or of another "
+            "assembly"
+        )
+
+
+def _known_variants(
+    paths: Sequence[Path], lengths: dict[str, int], aliases: dict[str, str] | None, scratch: Path
+) -> KnownVariantTable:
+    sequence = FastaReader(scratch / FASTA_NAME)
+    table = KnownVariantTable(ContigNamer(lengths, aliases), sequence.fetch)
+    for path in paths:
+        stats = table.add_vcf(Path(path))
+        log.info(
+            "%s: %d records, %d alleles kept, %d on contigs not in the bundle, %d REF mismatches",
+            stats.file,
+            stats.records,
+            stats.kept,
+            stats.unknown_contig,
+            stats.ref_mismatch,
+        )
+    return table
+
+
+def _sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
