@@ -295,7 +295,6 @@ class _Run:
 
     def _assembly(self, first_chrom: str, bundle: Bundle | FullBundle | None) -> AssemblyGuess:
         if isinstance(bundle, FullBundle):
-            bundle.check_input_contigs(self.reader.header.contig_lengths)
             return AssemblyGuess(
                 "as the bundle", f"the full bundle {bundle.path.name}'s own reference"
             )

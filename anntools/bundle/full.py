@@ -91,17 +91,6 @@ class FullBundle:
             )
         return cls(path, manifest)
 
-    def check_input_contigs(self, input_lengths: dict[str, int]) -> None:
-        """Refuse an input whose header gives a contig another length than the bundle's."""
-        ours = {normalize_chrom(name): length for name, length in self.contig_lengths.items()}
-        for name, length in input_lengths.items():
-            expected = ours.get(normalize_chrom(name))
-            if expected is not None and expected != length:
-                raise BundleError(
-                    f"the input is on another assembly than bundle {self.path.name}: its contig "
-                    f"{name} is {length:,} bp, the bundle's {expected:,} bp"
-                )
-
 
 def _load_array(path: Path, name: str) -> np.ndarray[Any, Any]:
     try:
