@@ -58,14 +58,21 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> Path:
+    from anntools.bundle.full import build_full_bundle, is_full_bundle
+
     full_only = args.fasta or args.known_variants or args.assembly_report
     if not args.gff3:
         if full_only:
             raise BundleError("--fasta, --known-variants and --assembly-report need --gff3")
+        out = args.out or default_bundle_dir()
+        if is_full_bundle(out):  # e.g. ANNTOOLS_BUNDLE_DIR set to a full bundle
+            raise BundleError(
+                f"{out} holds a full bundle: rebuild it with --gff3 and --fasta, "
+                "or give the default bundle another -o"
+            )
         return build_bundle(out=args.out, sdist=args.sdist, force=args.force)
     if not (args.fasta and args.out):
         raise BundleError("a full bundle needs --gff3, --fasta and -o DIR")
-    from anntools.bundle.full import build_full_bundle
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     return build_full_bundle(

@@ -153,6 +153,15 @@ def test_cli_builds_from_bgzip_fasta_and_annotates(
     assert [e[1:3] for e in records[0].entries()] == [["intron", "IL5RA"]]
 
 
+def test_building_the_default_bundle_never_overwrites_a_full_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = build_full_bundle(GFF3, FASTA, tmp_path / "b")
+    assert anntools_main(["bundle", "build", "-o", str(bundle)]) == 1
+    assert "holds a full bundle" in capsys.readouterr().err
+    assert is_full_bundle(bundle)
+
+
 # Bad inputs: one clear message, no bundle (not even a half-written one).
 
 
