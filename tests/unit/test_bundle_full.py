@@ -10,6 +10,7 @@ ENST00000256452 (contig ``3``, IL5RA on the minus strand).
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 from collections.abc import Callable
 from functools import cache
@@ -112,7 +113,19 @@ def test_a_bundle_is_recognised_and_records_its_sources(tmp_path: Path) -> None:
     assert is_full_bundle(bundle)
     assert loaded.contig_lengths == {"3": len(sequence_of(FASTA))}
     assert loaded.manifest["sources"]["gff3"]["file"] == GFF3.name
-    assert loaded.manifest["transcripts"] == {"count": 1, "coding": 1}
+    assert loaded.manifest["transcripts"]["count"] == 1
+    assert loaded.manifest["transcripts"]["coding"] == 1
+
+
+def test_a_bundle_of_another_anntools_version_reads_its_gff3(tmp_path: Path) -> None:
+    bundle = build_full_bundle(GFF3, FASTA, tmp_path / "b")
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["transcripts"]["anntools_version"] = "0.0.0"
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    (bundle / "transcripts.pickle").write_bytes(b"not a pickle of this version")
+    contig = FullBundle.load(bundle).transcripts.contig("3")
+    assert contig is not None
+    assert [tr.id for tr in contig.transcripts] == ["ENST00000256452"]
 
 
 def test_cli_builds_from_bgzip_fasta_and_annotates(
