@@ -343,7 +343,8 @@ cdef class RecordLoop:
     a newline. ``check_line(columns)`` says why a split line is no valid
     record, or None. ``sites(chrom, pos, ref, alts, look_up_rsid)`` gives the
     gene-level annotation of a record (entries, rsid, grch38, unmapped), and
-    ``transcripts`` is a TranscriptAnnotator; either may be None.
+    ``transcripts`` is a TranscriptAnnotator; either may be None. ``describe``
+    (optional) rewrites a transcript consequence before it is written.
     """
 
     cdef bcf_hdr_t *hdr
@@ -360,6 +361,7 @@ cdef class RecordLoop:
     cdef object check_line
     cdef object sites
     cdef object transcripts
+    cdef object describe  # Consequence -> Consequence as written out, or None
     cdef dict contigs  # chrom as written -> ContigView or None
     cdef dict cache  # Entry or Consequence -> Rendered
     cdef dict kinds  # (ref, alt) -> (class id, substitution)
@@ -412,7 +414,7 @@ cdef class RecordLoop:
         for i in range(64):
             self.af_values[i] = -1.0  # frequencies are never negative
 
-    def __init__(self, str header_text, check_line, sites=None, transcripts=None):
+    def __init__(self, str header_text, check_line, sites=None, transcripts=None, describe=None):
         cdef bytes encoded = header_text.encode("utf-8")
         cdef char *copy = <char *>malloc(len(encoded) + 1)
         if copy == NULL:
@@ -435,6 +437,7 @@ cdef class RecordLoop:
         self.check_line = check_line
         self.sites = sites
         self.transcripts = transcripts
+        self.describe = describe
         self.contigs, self.cache, self.kinds = {}, {}, {}
         self.keep = []
         self.regions, self.terms = Tally(), Tally()
@@ -843,7 +846,8 @@ cdef class RecordLoop:
     cdef Rendered _rendered_consequence(self, object csq):
         cdef Rendered found = self.cache.get(csq)
         if found is None:
-            found = self._rendered(entry_from_consequence("", csq))
+            written = csq if self.describe is None else self.describe(csq)
+            found = self._rendered(entry_from_consequence("", written))
             self.cache[csq] = found
         return found
 

@@ -18,6 +18,7 @@ from anntools.bundle import Bundle, default_bundle_dir
 from anntools.bundle.full import FullBundle, is_full_bundle
 from anntools.csq import TranscriptAnnotator
 from anntools.errors import AnnotationError
+from anntools.hgvs_protein import ProteinNotation
 from anntools.lift import Lifter
 from anntools.mito import mito_annotator
 from anntools.output import (
@@ -78,6 +79,8 @@ class Sources:
         self.assembly = assembly
         self.transcripts = transcripts
         self.full = bundle if isinstance(bundle, FullBundle) else None
+        # A full bundle has the sequence for HGVS p. notation of protein changes.
+        self.describe = ProteinNotation(self.full.transcripts) if self.full else None
         self.sites: GeneLevelSites | KnownVariantSites | None = None
         if isinstance(bundle, Bundle):
             self.sites = GeneLevelSites(assembly, bundle)
@@ -275,7 +278,7 @@ class _Run:
         header = self.reader.header
 
         def make_work() -> ChunkWork:
-            return ChunkWork(header, sources.sites, sources.transcripts)
+            return ChunkWork(header, sources.sites, sources.transcripts, sources.describe)
 
         order = OrderChecker()
         workers = self.options.workers or default_workers(self.reader.bytes_total)

@@ -175,6 +175,27 @@ def test_building_the_default_bundle_never_overwrites_a_full_one(
     assert is_full_bundle(bundle)
 
 
+def test_protein_changes_read_in_hgvs_through_a_full_bundle_only(
+    tmp_path: Path, write_vcf: Callable[[list[str]], Path]
+) -> None:
+    # GIVEN a missense SNV and a stop-loss insertion of the case ENST00000423372
+    case = CASES / "ENST00000423372"
+    gff, fasta = case / "ENST00000423372.gff", case / "ENST00000423372.fa"
+    vcf = write_vcf(case_vcf(["1\t3630\t.\tT\tTAAA\t.\t.\t.", "1\t3638\t.\tT\tA\t.\t.\t."]))
+    bundle = build_full_bundle(gff, fasta, tmp_path / "b")
+    # WHEN annotated through the full bundle, and through --gff/--fasta
+    full = annotate_file(vcf, tmp_path / "full", Options(bundle_dir=bundle))
+    direct = annotate_file(vcf, tmp_path / "gff", Options(gff3=gff, fasta=fasta, use_bundle=False))
+
+    def protein_changes(path: Path) -> list[list[str]]:
+        _, records = read_vcf(path)
+        return [[e[7] for e in record.entries() if e[3] == "ENST00000423372"] for record in records]
+
+    # THEN the bundle writes HGVS p. notation; --gff/--fasta keeps bcftools' BCSQ form
+    assert protein_changes(full.files["vcf"]) == [["p.Ter260CysextTer3"], ["p.Asn258Tyr"]]
+    assert protein_changes(direct.files["vcf"]) == [["260*>260CL"], ["258N>258Y"]]
+
+
 # Bad inputs: one clear message, no bundle (not even a half-written one).
 
 
