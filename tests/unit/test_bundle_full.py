@@ -215,10 +215,10 @@ def test_gff3_contigs_missing_from_the_fasta_stop_the_build(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("compress", [False, True])
 def test_a_truncated_fasta_stops_the_build(tmp_path: Path, compress: bool) -> None:
-    # GIVEN the FASTA cut short (a third of its bytes, plain or gzip)
+    # GIVEN the FASTA cut short: before the transcript (plain), or mid-stream (gzip)
     data = gzip.compress(FASTA.read_bytes()) if compress else FASTA.read_bytes()
     fasta = tmp_path / ("cut.fa.gz" if compress else "cut.fa")
-    fasta.write_bytes(data[: len(data) // 3])
+    fasta.write_bytes(data[: len(data) // 3] if compress else data[:150])
     out = tmp_path / "bundles"
     out.mkdir()
     # WHEN built THEN one message names the problem, and there is no bundle
