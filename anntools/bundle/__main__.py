@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
 from anntools.bundle import BundleError, build_bundle, default_bundle_dir
+from anntools.bundle.format import MANIFEST
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"bundle ready at {path} ({time.perf_counter() - started:.1f} s)")
+    transcripts = json.loads((path / MANIFEST).read_text()).get("transcripts", {})
+    print(f"MANE Select transcripts: {transcripts.get('count', 0)}; coding ranges:")
+    for outcome, count in transcripts.get("coding_ranges", {}).items():
+        print(f"  {outcome}: {count}")
     return 0
 
 
