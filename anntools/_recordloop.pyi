@@ -5,7 +5,6 @@ from typing import Any, Protocol
 
 from anntools.annotation import Entry
 from anntools.csq import TranscriptAnnotator
-from anntools.model import Consequence
 
 Problem = tuple[int, str, bool]  # line_no, reason, skipped (False: a warning, record kept)
 Run = tuple[str, int, int, int]  # chrom, first_line_no, first_pos, max_pos
@@ -33,7 +32,6 @@ class RecordLoop:
         check_line: Callable[[list[str]], str | None],
         sites: SiteSource | None = None,
         transcripts: TranscriptAnnotator | None = None,
-        describe: Callable[[Consequence], Consequence] | None = None,
     ) -> None: ...
     def annotate(
         self, lines: list[bytes], first_line_no: int

@@ -30,6 +30,7 @@ from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 
 from anntools.annotation import (
+    ENTRY_FIELDS,
     consequence_terms,
     entry_from_consequence,
     entry_info_tail,
@@ -39,6 +40,9 @@ from anntools.annotation import (
 from anntools.csq.engine import QUIET_MARGIN as _QUIET_MARGIN
 from anntools.model import REGIONS
 from anntools.variant import allele_kind
+
+# The TSV columns of an allele without entries: empty, one fewer tab than fields after Allele.
+cdef bytes EMPTY_ENTRY = b"\t" * (len(ENTRY_FIELDS) - 2)
 
 
 cdef extern from "htslib/kstring.h":
@@ -343,8 +347,7 @@ cdef class RecordLoop:
     a newline. ``check_line(columns)`` says why a split line is no valid
     record, or None. ``sites(chrom, pos, ref, alts, look_up_rsid)`` gives the
     gene-level annotation of a record (entries, rsid, grch38, unmapped), and
-    ``transcripts`` is a TranscriptAnnotator; either may be None. ``describe``
-    (optional) rewrites a transcript consequence before it is written.
+    ``transcripts`` is a TranscriptAnnotator; either may be None.
     """
 
     cdef bcf_hdr_t *hdr
@@ -361,7 +364,6 @@ cdef class RecordLoop:
     cdef object check_line
     cdef object sites
     cdef object transcripts
-    cdef object describe  # Consequence -> Consequence as written out, or None
     cdef dict contigs  # chrom as written -> ContigView or None
     cdef dict cache  # Entry or Consequence -> Rendered
     cdef dict kinds  # (ref, alt) -> (class id, substitution)
@@ -414,7 +416,7 @@ cdef class RecordLoop:
         for i in range(64):
             self.af_values[i] = -1.0  # frequencies are never negative
 
-    def __init__(self, str header_text, check_line, sites=None, transcripts=None, describe=None):
+    def __init__(self, str header_text, check_line, sites=None, transcripts=None):
         cdef bytes encoded = header_text.encode("utf-8")
         cdef char *copy = <char *>malloc(len(encoded) + 1)
         if copy == NULL:
@@ -437,7 +439,6 @@ cdef class RecordLoop:
         self.check_line = check_line
         self.sites = sites
         self.transcripts = transcripts
-        self.describe = describe
         self.contigs, self.cache, self.kinds = {}, {}, {}
         self.keep = []
         self.regions, self.terms = Tally(), Tally()
@@ -846,8 +847,7 @@ cdef class RecordLoop:
     cdef Rendered _rendered_consequence(self, object csq):
         cdef Rendered found = self.cache.get(csq)
         if found is None:
-            written = csq if self.describe is None else self.describe(csq)
-            found = self._rendered(entry_from_consequence("", written))
+            found = self._rendered(entry_from_consequence("", csq))
             self.cache[csq] = found
         return found
 
@@ -1003,7 +1003,7 @@ cdef class RecordLoop:
                 if i < self.n_slots:
                     _add_bytes(b, (<Rendered>self.slots[i].rendered).tsv_tail)
                 else:
-                    _add(b, b"\t\t\t\t\t\t\t\t", 8)
+                    _add_bytes(b, EMPTY_ENTRY)
                 _add_char(b, b'\t')
                 if has_gt:
                     _add_int(b, tallies[0])

@@ -19,14 +19,10 @@ notation (None), as in VEP.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import replace
 
 from anntools.csq.codons import GeneticCode, reverse_complement
-from anntools.csq.engine import ContigIndex, TranscriptAnnotator
 from anntools.csq.gff3 import Transcript
-from anntools.model import Consequence
 
 THREE_LETTER = {
     "A": "Ala",
@@ -263,40 +259,3 @@ def _translate(sequence: str, code: GeneticCode) -> str:
         if aa == "*":
             break
     return "".join(peptide)
-
-
-# bcftools' DNA change of a consequence: the genomic POS, REF and ALT it was called on.
-_DNA_CHANGE = re.compile(r"^(\d+)([ACGTN]+)>([ACGTN]+)$")
-
-
-class ProteinNotation:
-    """Rewrites consequences' protein changes in HGVS p. notation, for the record loop.
-
-    A consequence names its transcript and, in bcftools' form, the genomic
-    change it was called on (``140753336A>T``); from those and the sequence,
-    ``protein_hgvs`` gives ``p.Val600Glu``. Consequences it cannot place (no
-    protein change, a haplotype's compound change) are returned unchanged.
-    """
-
-    def __init__(self, annotator: TranscriptAnnotator) -> None:
-        self._annotator = annotator
-        self._transcripts: dict[str, tuple[Transcript, ContigIndex]] | None = None
-
-    def __call__(self, csq: Consequence) -> Consequence:
-        match = _DNA_CHANGE.match(csq.dna_change) if csq.aa_change else None
-        found = self._transcript(csq.transcript) if match else None
-        if match is None or found is None:
-            return csq
-        tr, contig = found
-        pos, ref, alt = int(match.group(1)), match.group(2), match.group(3)
-        notation = protein_hgvs(tr, pos, ref, alt, contig.fetch, contig.code)
-        return csq if notation is None else replace(csq, aa_change=notation)
-
-    def _transcript(self, transcript_id: str) -> tuple[Transcript, ContigIndex] | None:
-        if self._transcripts is None:
-            self._transcripts = {}
-            for name in self._annotator.chromosomes:
-                contig = self._annotator.contig(name)
-                if contig is not None:
-                    self._transcripts.update((tr.id, (tr, contig)) for tr in contig.transcripts)
-        return self._transcripts.get(transcript_id)

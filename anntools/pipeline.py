@@ -12,15 +12,19 @@ from pathlib import Path
 from typing import Any
 
 from anntools import __version__
-from anntools.annotation import Site, entry_from_consequence, entry_from_hit
+from anntools.annotation import Entry, Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
 from anntools.bundle import Bundle, default_bundle_dir
+from anntools.bundle.format import FLANK_BP
 from anntools.bundle.full import FullBundle, is_full_bundle
+from anntools.bundle.reader import ManeTranscript
 from anntools.csq import TranscriptAnnotator
 from anntools.errors import AnnotationError
-from anntools.hgvs_protein import ProteinNotation
+from anntools.full_annotation import FullBundleSites
 from anntools.lift import Lifter
+from anntools.mane import mane_entry
 from anntools.mito import mito_annotator
+from anntools.model import GeneHit
 from anntools.output import (
     PartialFile,
     result_names,
@@ -42,6 +46,7 @@ from anntools.vcf import (
 )
 
 RCRS_FASTA = Path(__file__).parent / "resources" / "rCRS.fa"
+PROTEIN_NOTE = "amino-acid changes and HGVS p. need the full bundle with genome sequence"
 PARALLEL_MIN_BYTES = 1024 * 1024
 
 
@@ -79,13 +84,13 @@ class Sources:
         self.assembly = assembly
         self.transcripts = transcripts
         self.full = bundle if isinstance(bundle, FullBundle) else None
-        # A full bundle has the sequence for HGVS p. notation of protein changes.
-        self.describe = ProteinNotation(self.full.transcripts) if self.full else None
-        self.sites: GeneLevelSites | KnownVariantSites | None = None
-        if isinstance(bundle, Bundle):
-            self.sites = GeneLevelSites(assembly, bundle)
-        elif isinstance(bundle, FullBundle):
-            self.sites = KnownVariantSites(bundle)
+        self.sites: GeneLevelSites | FullBundleSites | None = None
+        if isinstance(bundle, FullBundle):
+            self.sites = FullBundleSites(bundle)
+        elif bundle is not None:
+            # With --gff/--fasta the output keeps bcftools csq's spelling (BCSQ-compatible).
+            bcsq_compatible = transcripts is not None
+            self.sites = GeneLevelSites(assembly, bundle, bcsq_compatible)
 
     @property
     def names(self) -> list[str]:
@@ -100,17 +105,25 @@ class Sources:
                 f"bundle {self.sites.bundle.path.name}",
                 "mitochondrial codons (rCRS, code 2)",
             ]
+            if self.sites.vep_spelling:
+                names.append(f"MANE Select transcripts (HGVS c.; {PROTEIN_NOTE})")
         if self.transcripts:
             names.append("transcripts (GFF3 + FASTA)")
         return names
 
 
 class GeneLevelSites:
-    """The bundle's view of a record: genes and regions on GRCh38 (lifted), rsIDs, and MT codons."""
+    """The bundle's view of a record: genes and regions on GRCh38 (lifted), rsIDs, MT codons,
+    and MANE Select transcripts.
 
-    def __init__(self, assembly: AssemblyGuess, bundle: Bundle) -> None:
+    ``bcsq_compatible`` keeps bcftools csq's spelling and leaves out the MANE
+    transcripts (the GFF3's transcripts give the transcript-level part then).
+    """
+
+    def __init__(self, assembly: AssemblyGuess, bundle: Bundle, bcsq_compatible: bool = False):
         self.assembly = assembly
         self.bundle = bundle
+        self.vep_spelling = not bcsq_compatible
         self.lifter = Lifter.for_assembly(assembly.assembly)
         self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA)
 
@@ -132,12 +145,12 @@ class GeneLevelSites:
         coding_genes = set()
         for alt in alts:
             for csq in self.mito.annotate(chrom, pos, ref, alt):
-                site.entries.append(entry_from_consequence(alt, csq))
+                site.entries.append(entry_from_consequence(alt, csq, self.vep_spelling))
                 coding_genes.add(csq.gene)
         hits = self.bundle.gene_hits("chrM", pos, pos + len(ref) - 1)
         other_genes = [hit for hit in hits if hit.gene not in coding_genes]
         for alt in alts:
-            site.entries.extend(entry_from_hit(alt, hit) for hit in other_genes)
+            site.entries.extend(entry_from_hit(alt, hit, self.vep_spelling) for hit in other_genes)
         if look_up_rsid:
             site.rsid = self._rsid("chrM", pos, ref, alts)
 
@@ -152,9 +165,19 @@ class GeneLevelSites:
             site.unmapped = True
             return
         site.grch38 = (lifted.chrom, lifted.pos)
-        hits = self.bundle.gene_hits(lifted.chrom, lifted.pos, lifted.pos + len(lifted.ref) - 1)
-        for alt in alts:
-            site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
+        end = lifted.pos + len(lifted.ref) - 1
+        hits = self.bundle.gene_hits(lifted.chrom, lifted.pos, end)
+        if not self.vep_spelling:
+            for alt in alts:
+                site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
+        else:
+            transcripts = self.bundle.mane_transcripts(lifted.chrom, lifted.pos, end, FLANK_BP)
+            for alt, lifted_alt in zip(alts, lifted.alt.split(","), strict=False):
+                site.entries.extend(
+                    _mane_and_gene_entries(
+                        alt, hits, transcripts, lifted.pos, lifted.ref, lifted_alt
+                    )
+                )
         if alts and look_up_rsid:
             site.rsid = self._rsid(lifted.chrom, lifted.pos, lifted.ref, lifted.alt.split(","))
 
@@ -167,26 +190,23 @@ class GeneLevelSites:
         return None
 
 
-class KnownVariantSites:
-    """A full bundle's view of a record: rsID from its known variants, on the input's contigs.
-
-    Its transcripts give the consequences; there are no gene-level regions and
-    no liftover (the input must be on the bundle's assembly).
-    """
-
-    def __init__(self, bundle: FullBundle) -> None:
-        self.known = bundle.known
-
-    def __call__(self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool) -> Site:
-        site = Site()
-        if self.known is None or not look_up_rsid:
-            return site
-        for alt in alts:
-            rsid, _clinvar = self.known.lookup(chrom, pos, ref, alt)
-            if rsid:
-                site.rsid = rsid
-                break
-        return site
+def _mane_and_gene_entries(
+    allele: str,
+    hits: list[GeneHit],
+    transcripts: list[ManeTranscript],
+    pos: int,
+    ref: str,
+    alt: str,
+) -> list[Entry]:
+    """One entry per MANE transcript near the allele, then gene-level entries for the genes
+    that have none (non-coding genes, or a gene whose MANE transcript is farther away)."""
+    entries = [mane_entry(allele, mane, pos, ref, alt) for mane in transcripts]
+    found = [entry for entry in entries if entry is not None]
+    covered = {entry.gene for entry in found}
+    genes = [entry_from_hit(allele, hit, True) for hit in hits if hit.gene not in covered]
+    if found and genes and genes[0].region == "intergenic":
+        genes = []  # the transcripts say where the variant is
+    return found + genes
 
 
 def _load_sources(
@@ -199,7 +219,7 @@ def _load_sources(
                 f"{bundle_dir} is a full bundle with its own transcripts: drop --gff/--fasta"
             )
         full = FullBundle.load(bundle_dir)
-        return full, full.transcripts
+        return full, None  # its transcripts are called by FullBundleSites
     bundle = Bundle.load(bundle_dir) if options.use_bundle else None
     transcripts = None
     if options.gff3 or options.fasta:
@@ -278,7 +298,7 @@ class _Run:
         header = self.reader.header
 
         def make_work() -> ChunkWork:
-            return ChunkWork(header, sources.sites, sources.transcripts, sources.describe)
+            return ChunkWork(header, sources.sites, sources.transcripts)
 
         order = OrderChecker()
         workers = self.options.workers or default_workers(self.reader.bytes_total)
@@ -346,11 +366,17 @@ def _peek_first_chrom(
 
 
 def _provenance(sources: Sources) -> list[str]:
-    return [
+    lines = [
         f"##anntools_version={__version__}",
         f"##anntools_assembly={sources.assembly.assembly}",
         "##anntools_command=" + shlex.join(sys.argv),
     ]
+    if isinstance(sources.sites, GeneLevelSites) and sources.sites.vep_spelling:
+        lines.append(
+            "##anntools_protein_changes=not computed: the default bundle has no genome "
+            f"sequence, so coding substitutions read coding_sequence_variant; {PROTEIN_NOTE}"
+        )
+    return lines
 
 
 def _nothing_valid_message(problems: ProblemLog) -> str:

@@ -23,7 +23,6 @@ from anntools.vcf import ChromRun, Header, LineProblem, RawChunk, record_loop
 if TYPE_CHECKING:
     from anntools._recordloop import SiteSource
     from anntools.csq import TranscriptAnnotator
-    from anntools.model import Consequence
 
 IN_FLIGHT_PER_WORKER = 2
 
@@ -48,9 +47,8 @@ class ChunkWork:
         header: Header,
         sites: SiteSource | None,
         transcripts: TranscriptAnnotator | None,
-        describe: Callable[[Consequence], Consequence] | None = None,
     ) -> None:
-        self._loop = record_loop(header, sites, transcripts, describe)
+        self._loop = record_loop(header, sites, transcripts)
 
     def __call__(self, chunk: RawChunk) -> ChunkResult:
         vcf_text, tsv_text, counts, problems, runs = self._loop.annotate(

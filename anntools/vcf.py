@@ -29,7 +29,6 @@ from anntools.recordloop import RecordLoop
 if TYPE_CHECKING:
     from anntools._recordloop import ParseRow, SiteSource
     from anntools.csq import TranscriptAnnotator
-    from anntools.model import Consequence
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
 READ_BLOCK_BYTES = 1024 * 1024
@@ -347,13 +346,11 @@ def record_loop(
     header: Header,
     sites: SiteSource | None = None,
     transcripts: TranscriptAnnotator | None = None,
-    describe: Callable[[Consequence], Consequence] | None = None,
 ) -> RecordLoop:
-    """The compiled record loop for a file with this header (sources: see RecordLoop;
-    ``describe`` rewrites each transcript consequence before it is written)."""
+    """The compiled record loop for a file with this header (sources: see RecordLoop)."""
     check_line = partial(line_problem, n_columns=header.n_columns)
     try:
-        return RecordLoop(header.text, check_line, sites, transcripts, describe)
+        return RecordLoop(header.text, check_line, sites, transcripts)
     except ValueError as exc:  # htslib refused a header our own checks let through
         raise AnnotationError(f"{exc}; check its ## lines") from exc
 

@@ -7,6 +7,7 @@ With ``--gff3 GFF3 --fasta FASTA -o DIR``: a full bundle (anntools.bundle.full).
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from anntools.bundle import BundleError, build_bundle, default_bundle_dir
+from anntools.bundle.format import MANIFEST
 
 
 def add_build_arguments(build: argparse.ArgumentParser) -> None:
@@ -54,7 +56,16 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"bundle ready at {path} ({time.perf_counter() - started:.1f} s)")
+    if not args.gff3:
+        _print_mane_counts(path)
     return 0
+
+
+def _print_mane_counts(path: Path) -> None:
+    transcripts = json.loads((path / MANIFEST).read_text()).get("transcripts", {})
+    print(f"MANE Select transcripts: {transcripts.get('count', 0)}; coding ranges:")
+    for outcome, count in transcripts.get("coding_ranges", {}).items():
+        print(f"  {outcome}: {count}")
 
 
 def _build(args: argparse.Namespace) -> Path:

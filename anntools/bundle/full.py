@@ -9,6 +9,7 @@ is a directory::
     transcripts.pickle   the GFF3's transcripts as anntools.csq reads them, pickled:
                          loading them is ten times faster than parsing the GFF3
                          (which is the fallback when another anntools version wrote them)
+    names.json           per transcript ID, its versioned ID and its protein's (for HGVS)
     genome.fa            the FASTA, uncompressed and rewrapped, with genome.fa.fai
     known_*.npy          known alleles with rsID and ClinVar significance (anntools.bundle.known)
 
@@ -55,6 +56,7 @@ FULL_FORMAT = "anntools-full-bundle"
 FULL_FORMAT_VERSION = 1
 GFF3_NAME = "transcripts.gff3.gz"
 PICKLE_NAME = "transcripts.pickle"
+NAMES_NAME = "names.json"
 FASTA_NAME = "genome.fa"
 
 log = logging.getLogger(__name__)
@@ -79,11 +81,23 @@ class FullBundle:
         self.transcripts = TranscriptAnnotator(
             _load_transcripts(path, manifest), FastaReader(path / FASTA_NAME)
         )
+        self._names: dict[str, list[str]] = _read_names(path)
         known = manifest["known_variants"]
         self.known: KnownVariants | None = None
         if known["count"]:
             arrays = {name: _load_array(path, name) for name in KNOWN_ARRAYS}
             self.known = KnownVariants(arrays, known)
+
+    def versioned(self, transcript: str) -> str:
+        """``ENST00000288602.11`` for ``ENST00000288602`` (the ID as is when the GFF3 has no
+        version)."""
+        names = self._names.get(transcript)
+        return names[0] if names else transcript
+
+    def protein(self, transcript: str) -> str:
+        """The ID of the transcript's protein (``ENSP...``), else the transcript's own."""
+        names = self._names.get(transcript)
+        return names[1] if names and names[1] else self.versioned(transcript)
 
     @classmethod
     def load(cls, path: Path) -> FullBundle:
@@ -98,6 +112,14 @@ class FullBundle:
                 f"this anntools reads version {FULL_FORMAT_VERSION}: rebuild it"
             )
         return cls(path, manifest)
+
+
+def _read_names(path: Path) -> dict[str, list[str]]:
+    try:
+        names: dict[str, list[str]] = json.loads((path / NAMES_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+    return names
 
 
 def _load_transcripts(path: Path, manifest: dict[str, Any]) -> list[Transcript]:
@@ -155,7 +177,8 @@ def _write_full_bundle(
     scratch: Path,
 ) -> dict[str, Any]:
     lengths = copy_fasta(fasta, scratch / FASTA_NAME)
-    regions = _copy_gff3(gff3, scratch / GFF3_NAME)
+    regions, names = _copy_gff3(gff3, scratch / GFF3_NAME)
+    (scratch / NAMES_NAME).write_text(json.dumps(names, separators=(",", ":")))
     transcripts = read_gff3(scratch / GFF3_NAME)
     _check_gene_models(gff3, transcripts, regions, lengths)
     with open(scratch / PICKLE_NAME, "wb") as handle:
@@ -189,9 +212,11 @@ def _write_full_bundle(
     }
 
 
-def _copy_gff3(source: Path, target: Path) -> dict[str, int]:
-    """Copy the GFF3 (plain or gzip) gzip-compressed; returns its ##sequence-region ends."""
+def _copy_gff3(source: Path, target: Path) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Copy the GFF3 (plain or gzip) gzip-compressed; returns its ##sequence-region ends
+    and, per transcript ID, [versioned ID, protein ID] (see TranscriptNames)."""
     regions: dict[str, int] = {}
+    names = TranscriptNames()
     try:
         with open_text(source) as lines, gzip.open(target, "wt", compresslevel=6) as out:
             for line in lines:
@@ -199,10 +224,41 @@ def _copy_gff3(source: Path, target: Path) -> dict[str, int]:
                     fields = line.split()
                     if len(fields) == 4 and fields[3].isdigit():
                         regions[fields[1]] = int(fields[3])
+                elif not line.startswith("#"):
+                    names.add(line)
                 out.write(line)
     except (OSError, EOFError, UnicodeDecodeError) as error:
         raise BundleError(f"cannot read GFF3 {source}: {error or 'the file ends early'}") from None
-    return regions
+    return regions, names.table
+
+
+class TranscriptNames:
+    """Versioned transcript IDs and protein IDs, as HGVS notation names them.
+
+    Ensembl writes ``ID=transcript:ENST00000288602;...;version=11`` on the
+    transcript and ``protein_id=ENSP00000288602`` on its CDS; GENCODE writes the
+    versions into the IDs themselves.
+    """
+
+    def __init__(self) -> None:
+        self.table: dict[str, list[str]] = {}
+
+    def add(self, line: str) -> None:
+        columns = line.rstrip("\n").split("\t")
+        if len(columns) < 9:
+            return
+        attributes = dict(item.partition("=")[::2] for item in columns[8].split(";"))
+        if columns[2] == "CDS" and "protein_id" in attributes:
+            for parent in attributes.get("Parent", "").split(","):
+                self._entry(parent)[1] = attributes["protein_id"]
+        elif attributes.get("ID", "").startswith("transcript:"):
+            version = attributes.get("version", "")
+            entry = self._entry(attributes["ID"])
+            entry[0] += f".{version}" if version and "." not in entry[0] else ""
+
+    def _entry(self, feature_id: str) -> list[str]:
+        transcript = feature_id.removeprefix("transcript:")
+        return self.table.setdefault(transcript, [transcript, ""])
 
 
 def _check_gene_models(

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from anntools.annotation import ENTRY_FIELDS, VEP_SPELLING
 from anntools.bundle import BundleError
 from anntools.bundle.full import FullBundle, build_full_bundle, is_full_bundle
 from anntools.cli import main as anntools_main
@@ -59,13 +60,19 @@ def case_bundles(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[Path, P
     return _case_bundles(tmp_path_factory.mktemp("full-bundles"))
 
 
+BCFTOOLS_SPELLING = {vep: bcftools for bcftools, vep in VEP_SPELLING.items()}
+
+
 def annotated_keys(path: Path) -> list[frozenset[Key]]:
-    """Per record, in file order, the (terms, gene, transcript) keys of its ANNTOOLS entries."""
+    """Per record, in file order, the (terms, gene, transcript) keys of its ANNTOOLS entries,
+    terms in bcftools' spelling (a full bundle writes VEP's)."""
     _, records = read_vcf(path)
-    return [
-        frozenset(("&".join(sorted(e[1].split("&"))), e[2], e[3]) for e in record.entries())
-        for record in records
-    ]
+    return [frozenset(_key(entry) for entry in record.entries()) for record in records]
+
+
+def _key(entry: list[str]) -> Key:
+    terms = sorted(BCFTOOLS_SPELLING.get(term, term) for term in entry[1].split("&"))
+    return ("&".join(terms), entry[2], entry[3])
 
 
 def expectation_rows(path: Path) -> list[int]:
@@ -163,7 +170,7 @@ def test_cli_builds_from_bgzip_fasta_and_annotates(
         == 0
     )
     _, records = read_vcf(tmp_path / "out" / "in.annot.vcf")
-    assert [e[1:3] for e in records[0].entries()] == [["intron", "IL5RA"]]
+    assert [e[1:3] for e in records[0].entries()] == [["intron_variant", "IL5RA"]]
 
 
 def test_building_the_default_bundle_never_overwrites_a_full_one(
@@ -175,10 +182,14 @@ def test_building_the_default_bundle_never_overwrites_a_full_one(
     assert is_full_bundle(bundle)
 
 
-def test_protein_changes_read_in_hgvs_through_a_full_bundle_only(
+def field(entry: list[str], name: str) -> str:
+    return entry[ENTRY_FIELDS.index(name)]
+
+
+def test_a_full_bundle_writes_vep_terms_with_hgvs_c_and_p(
     tmp_path: Path, write_vcf: Callable[[list[str]], Path]
 ) -> None:
-    # GIVEN a missense SNV and a stop-loss insertion of the case ENST00000423372
+    # GIVEN a stop-loss insertion and a missense SNV of the case ENST00000423372 (minus strand)
     case = CASES / "ENST00000423372"
     gff, fasta = case / "ENST00000423372.gff", case / "ENST00000423372.fa"
     vcf = write_vcf(case_vcf(["1\t3630\t.\tT\tTAAA\t.\t.\t.", "1\t3638\t.\tT\tA\t.\t.\t."]))
@@ -187,13 +198,39 @@ def test_protein_changes_read_in_hgvs_through_a_full_bundle_only(
     full = annotate_file(vcf, tmp_path / "full", Options(bundle_dir=bundle))
     direct = annotate_file(vcf, tmp_path / "gff", Options(gff3=gff, fasta=fasta, use_bundle=False))
 
-    def protein_changes(path: Path) -> list[list[str]]:
+    def entries(path: Path, *names: str) -> list[list[tuple[str, ...]]]:
         _, records = read_vcf(path)
-        return [[e[7] for e in record.entries() if e[3] == "ENST00000423372"] for record in records]
+        return [
+            [tuple(field(e, n) for n in names) for e in r.entries() if e[3] == "ENST00000423372"]
+            for r in records
+        ]
 
-    # THEN the bundle writes HGVS p. notation; --gff/--fasta keeps bcftools' BCSQ form
-    assert protein_changes(full.files["vcf"]) == [["p.Ter260CysextTer3"], ["p.Asn258Tyr"]]
-    assert protein_changes(direct.files["vcf"]) == [["260*>260CL"], ["258N>258Y"]]
+    # THEN the bundle writes VEP's terms, the exon, HGVS c. and HGVS p., with the GFF3's
+    # versioned transcript and protein IDs. Asn258 is codon c.772-774 (AAT: A>T reads T>A
+    # on this minus strand); the stop codon c.778-780, so VCF 3630/3631 are c.780/c.779.
+    assert entries(full.files["vcf"], "Consequence", "Exon", "HGVSc", "HGVSp") == [
+        [
+            (
+                "stop_lost&inframe_insertion",
+                "1/2",
+                "ENST00000423372.3:c.779_780insTTT",
+                "ENSP00000473460:p.Ter260CysextTer3",
+            )
+        ],
+        [
+            (
+                "missense_variant",
+                "1/2",
+                "ENST00000423372.3:c.772A>T",
+                "ENSP00000473460:p.Asn258Tyr",
+            )
+        ],
+    ]
+    # while --gff/--fasta keeps bcftools' BCSQ spelling and form
+    assert entries(direct.files["vcf"], "Consequence", "Protein_change") == [
+        [("stop_lost&inframe_insertion", "260*>260CL")],
+        [("missense", "258N>258Y")],
+    ]
 
 
 # Bad inputs: one clear message, no bundle (not even a half-written one).
