@@ -379,24 +379,26 @@ def test_known_variants_from_dbsnp_and_clinvar_are_looked_up_by_allele(tmp_path:
     assert known.lookup("3", 30001, base(30001), alt1) == (None, None)
 
 
-def test_annotate_with_a_bundle_writes_known_rsids(
+def test_annotate_with_a_bundle_writes_rsids_and_clinvar(
     tmp_path: Path, write_vcf: Callable[[list[str]], Path]
 ) -> None:
+    # GIVEN a bundle knowing rs1001 at 30000 (an IL5RA intron) with a ClinVar classification
     ref = base(30000)
     dbsnp = dbsnp_vcf(tmp_path / "dbsnp.vcf.gz", [(30000, ref, other(ref), 1001)])
-    bundle = build_full_bundle(GFF3, FASTA, tmp_path / "b", [dbsnp])
-    vcf = write_vcf(
-        case_vcf(
-            [
-                f"chr3\t30000\t.\t{ref}\t{other(ref)}\t.\t.\t.",
-                f"chr3\t30001\t.\t{base(30001)}\t{other(base(30001))}\t.\t.\t.",
-            ]
-        )
-    )
+    clinvar = clinvar_vcf(tmp_path / "clinvar.vcf", [(30000, ref, other(ref), 1001, "Benign")])
+    bundle = build_full_bundle(GFF3, FASTA, tmp_path / "b", [dbsnp, clinvar])
+    # WHEN a VCF naming the contig chr3 holds that allele and its neighbour
+    neighbour = f"chr3\t30001\t.\t{base(30001)}\t{other(base(30001))}\t.\t.\t."
+    vcf = write_vcf(case_vcf([f"chr3\t30000\t.\t{ref}\t{other(ref)}\t.\t.\t.", neighbour]))
     result = annotate_file(vcf, tmp_path / "out", Options(bundle_dir=bundle))
+    # THEN the known allele gets its rsID and its entries the significance; the other neither
     _, records = read_vcf(result.files["vcf"])
     assert [r.id for r in records] == ["rs1001", None]
-    assert all(r.entries() for r in records)  # transcript consequences too
+    assert [[field(e, "ClinVar") for e in r.entries()] for r in records] == [["Benign"], [""]]
+    assert [[field(e, "Consequence") for e in r.entries()] for r in records] == [
+        ["intron_variant"],
+        ["intron_variant"],
+    ]
 
 
 def test_known_variants_of_another_assembly_are_refused(tmp_path: Path) -> None:
