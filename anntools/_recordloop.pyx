@@ -30,6 +30,7 @@ from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
 
 from anntools.annotation import (
+    ENTRY_FIELDS,
     consequence_terms,
     entry_from_consequence,
     entry_info_tail,
@@ -39,6 +40,9 @@ from anntools.annotation import (
 from anntools.csq.engine import QUIET_MARGIN as _QUIET_MARGIN, RefMismatch
 from anntools.model import REGIONS
 from anntools.variant import allele_kind
+
+# The TSV columns of an allele without entries: empty, one fewer tab than fields after Allele.
+cdef bytes EMPTY_ENTRY = b"\t" * (len(ENTRY_FIELDS) - 2)
 
 
 cdef extern from "htslib/kstring.h":
@@ -1082,7 +1086,7 @@ cdef class RecordLoop:
                 if i < self.n_slots:
                     _add_bytes(b, (<Rendered>self.slots[i].rendered).tsv_tail)
                 else:
-                    _add(b, b"\t\t\t\t\t\t\t\t", 8)
+                    _add_bytes(b, EMPTY_ENTRY)
                 _add_char(b, b'\t')
                 if has_gt:
                     _add_int(b, tallies[0])

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from anntools import __version__
+from anntools.bundle.__main__ import add_build_arguments, run_build
 from anntools.errors import AnnotationError, LimitExceeded
 from anntools.pipeline import Options, annotate_file
 from anntools.vcf import ProgressCallback
@@ -71,6 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-records",
         type=_positive,
         help="stop (exit 3) once the input has more than this many valid records",
+    )
+    bundle = commands.add_parser("bundle", help="build annotation bundles")
+    bundle_commands = bundle.add_subparsers(dest="bundle_command", required=True)
+    add_build_arguments(
+        bundle_commands.add_parser(
+            "build", help="the GRCh38 default bundle, or a full one from --gff3 and --fasta"
+        )
     )
     return parser
 
@@ -181,4 +189,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "annotate":
         return annotate_command(args)
+    if args.command == "bundle":
+        return run_build(args)
     return USAGE_EXIT

@@ -10,15 +10,21 @@ from pathlib import Path
 from typing import Any
 
 from anntools import __version__
-from anntools.annotation import Site, entry_from_consequence, entry_from_hit
+from anntools.annotation import Entry, Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
 from anntools.bundle import Bundle, default_bundle_dir
+from anntools.bundle.format import FLANK_BP
+from anntools.bundle.full import FullBundle, is_full_bundle
+from anntools.bundle.reader import ManeTranscript
 from anntools.csq import TranscriptAnnotator
 from anntools.csq.engine import REF_MISMATCH
 from anntools.csq.stream import HaplotypeBuffer
 from anntools.errors import AnnotationError, LimitExceeded
+from anntools.full_annotation import FullBundleSites
 from anntools.lift import Lifter
+from anntools.mane import mane_entry
 from anntools.mito import mito_annotator
+from anntools.model import GeneHit
 from anntools.output import (
     PartialFile,
     result_names,
@@ -39,6 +45,7 @@ from anntools.vcf import (
 )
 
 RCRS_FASTA = Path(__file__).parent / "resources" / "rCRS.fa"
+PROTEIN_NOTE = "amino-acid changes and HGVS p. need the full bundle with genome sequence"
 PARALLEL_MIN_BYTES = 1024 * 1024
 
 
@@ -88,32 +95,52 @@ class Sources:
     def __init__(
         self,
         assembly: AssemblyGuess,
-        bundle: Bundle | None,
+        bundle: Bundle | FullBundle | None,
         transcripts: TranscriptAnnotator | None,
     ) -> None:
         self.assembly = assembly
         self.transcripts = transcripts
-        self.sites = GeneLevelSites(assembly, bundle) if bundle else None
+        self.full = bundle if isinstance(bundle, FullBundle) else None
+        self.sites: GeneLevelSites | FullBundleSites | None = None
+        if isinstance(bundle, FullBundle):
+            self.sites = FullBundleSites(bundle)
+        elif bundle is not None:
+            # With --gff/--fasta the output keeps bcftools csq's spelling (BCSQ-compatible).
+            bcsq_compatible = transcripts is not None
+            self.sites = GeneLevelSites(assembly, bundle, bcsq_compatible)
 
     @property
     def names(self) -> list[str]:
+        if self.full:
+            known = self.full.manifest["known_variants"]["count"]
+            return [
+                f"full bundle {self.full.path.name} (transcripts, sequence, {known} known alleles)"
+            ]
         names = []
-        if self.sites:
+        if isinstance(self.sites, GeneLevelSites):
             names += [
                 f"bundle {self.sites.bundle.path.name}",
                 "mitochondrial codons (rCRS, code 2)",
             ]
+            if self.sites.vep_spelling:
+                names.append(f"MANE Select transcripts (HGVS c.; {PROTEIN_NOTE})")
         if self.transcripts:
             names.append("transcripts (GFF3 + FASTA)")
         return names
 
 
 class GeneLevelSites:
-    """The bundle's view of a record: genes and regions on GRCh38 (lifted), rsIDs, and MT codons."""
+    """The bundle's view of a record: genes and regions on GRCh38 (lifted), rsIDs, MT codons,
+    and MANE Select transcripts.
 
-    def __init__(self, assembly: AssemblyGuess, bundle: Bundle) -> None:
+    ``bcsq_compatible`` keeps bcftools csq's spelling and leaves out the MANE
+    transcripts (the GFF3's transcripts give the transcript-level part then).
+    """
+
+    def __init__(self, assembly: AssemblyGuess, bundle: Bundle, bcsq_compatible: bool = False):
         self.assembly = assembly
         self.bundle = bundle
+        self.vep_spelling = not bcsq_compatible
         self.lifter = Lifter.for_assembly(assembly.assembly)
         self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA)
 
@@ -135,12 +162,12 @@ class GeneLevelSites:
         coding_genes = set()
         for alt in alts:
             for csq in self.mito.annotate(chrom, pos, ref, alt):
-                site.entries.append(entry_from_consequence(alt, csq))
+                site.entries.append(entry_from_consequence(alt, csq, self.vep_spelling))
                 coding_genes.add(csq.gene)
         hits = self.bundle.gene_hits("chrM", pos, pos + len(ref) - 1)
         other_genes = [hit for hit in hits if hit.gene not in coding_genes]
         for alt in alts:
-            site.entries.extend(entry_from_hit(alt, hit) for hit in other_genes)
+            site.entries.extend(entry_from_hit(alt, hit, self.vep_spelling) for hit in other_genes)
         if look_up_rsid:
             site.rsid = self._rsid("chrM", pos, ref, alts)
 
@@ -155,9 +182,19 @@ class GeneLevelSites:
             site.unmapped = True
             return
         site.grch38 = (lifted.chrom, lifted.pos)
-        hits = self.bundle.gene_hits(lifted.chrom, lifted.pos, lifted.pos + len(lifted.ref) - 1)
-        for alt in alts:
-            site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
+        end = lifted.pos + len(lifted.ref) - 1
+        hits = self.bundle.gene_hits(lifted.chrom, lifted.pos, end)
+        if not self.vep_spelling:
+            for alt in alts:
+                site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
+        else:
+            transcripts = self.bundle.mane_transcripts(lifted.chrom, lifted.pos, end, FLANK_BP)
+            for alt, lifted_alt in zip(alts, lifted.alt.split(","), strict=False):
+                site.entries.extend(
+                    _mane_and_gene_entries(
+                        alt, hits, transcripts, lifted.pos, lifted.ref, lifted_alt
+                    )
+                )
         if alts and look_up_rsid:
             site.rsid = self._rsid(lifted.chrom, lifted.pos, lifted.ref, lifted.alt.split(","))
 
@@ -170,10 +207,37 @@ class GeneLevelSites:
         return None
 
 
-def _load_sources(options: Options) -> tuple[Bundle | None, TranscriptAnnotator | None]:
-    bundle = None
-    if options.wants_bundle:
-        bundle = Bundle.load(options.bundle_dir or default_bundle_dir())
+def _mane_and_gene_entries(
+    allele: str,
+    hits: list[GeneHit],
+    transcripts: list[ManeTranscript],
+    pos: int,
+    ref: str,
+    alt: str,
+) -> list[Entry]:
+    """One entry per MANE transcript near the allele, then gene-level entries for the genes
+    that have none (non-coding genes, or a gene whose MANE transcript is farther away)."""
+    entries = [mane_entry(allele, mane, pos, ref, alt) for mane in transcripts]
+    found = [entry for entry in entries if entry is not None]
+    covered = {entry.gene for entry in found}
+    genes = [entry_from_hit(allele, hit, True) for hit in hits if hit.gene not in covered]
+    if found and genes and genes[0].region == "intergenic":
+        genes = []  # the transcripts say where the variant is
+    return found + genes
+
+
+def _load_sources(
+    options: Options,
+) -> tuple[Bundle | FullBundle | None, TranscriptAnnotator | None]:
+    bundle_dir = options.bundle_dir or default_bundle_dir()
+    if options.wants_bundle and is_full_bundle(bundle_dir):
+        if options.custom_reference:
+            raise AnnotationError(
+                f"{bundle_dir} is a full bundle with its own transcripts: drop --gff/--fasta"
+            )
+        full = FullBundle.load(bundle_dir)
+        return full, None  # its transcripts are called by FullBundleSites
+    bundle = Bundle.load(bundle_dir) if options.wants_bundle else None
     transcripts = None
     if options.gff3 or options.fasta:
         if not (options.gff3 and options.fasta):
@@ -251,7 +315,7 @@ class _Run:
 
     def stream(
         self,
-        bundle: Bundle | None,
+        bundle: Bundle | FullBundle | None,
         transcripts: TranscriptAnnotator | None,
         vcf_out: PartialFile,
         tsv_out: PartialFile,
@@ -288,7 +352,11 @@ class _Run:
             raise AnnotationError(_nothing_valid_message(self.problems))
         return sources
 
-    def _assembly(self, first_chrom: str, bundle: Bundle | None) -> AssemblyGuess:
+    def _assembly(self, first_chrom: str, bundle: Bundle | FullBundle | None) -> AssemblyGuess:
+        if isinstance(bundle, FullBundle):
+            return AssemblyGuess(
+                "as the bundle", f"the full bundle {bundle.path.name}'s own reference"
+            )
         if bundle is None and not self.options.assembly:
             if self.options.fasta is not None:
                 return AssemblyGuess(
@@ -362,11 +430,17 @@ def _chain(first: RawChunk, rest: Iterator[RawChunk]) -> Iterator[RawChunk]:
 
 
 def _provenance(sources: Sources, command: str) -> list[str]:
-    return [
+    lines = [
         f"##anntools_version={__version__}",
         f"##anntools_assembly={sources.assembly.assembly}",
         f"##anntools_command={command}",
     ]
+    if isinstance(sources.sites, GeneLevelSites) and sources.sites.vep_spelling:
+        lines.append(
+            "##anntools_protein_changes=not computed: the default bundle has no genome "
+            f"sequence, so coding substitutions read coding_sequence_variant; {PROTEIN_NOTE}"
+        )
+    return lines
 
 
 def command_line(input_name: str, options: Options) -> str:
