@@ -14,6 +14,7 @@ version served; it is left out of the copy, since its hashes are the real provid
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import tf.runner
 
@@ -29,6 +31,7 @@ from tests.terraform.offline import schema
 REPO = Path(__file__).resolve().parents[3]
 TERRAFORM = REPO / "terraform"
 PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
+PLAN_FILE = "offline.tfplan"
 
 _LAUNCHER = """#!{python}
 import sys
@@ -115,8 +118,14 @@ def terraform(env_dir: Path, environ: dict[str, str], *args: str) -> str:
     return output
 
 
-def check(env: str, workdir: Path, source: Path = TERRAFORM) -> str:
-    """init, validate and plan one env offline; the plan's output. Raises CheckFailed."""
+def check(
+    env: str, workdir: Path, source: Path = TERRAFORM, variables: dict[str, Any] | None = None
+) -> str:
+    """init, validate and plan one env offline; the plan's output. Raises CheckFailed.
+
+    ``variables`` are set over the env's example ones. The plan is saved as ``PLAN_FILE`` in the
+    copied env (see ``planned``).
+    """
     version = locked_version(source / "envs" / env)
     if version != schema.PROVIDER_VERSION:
         raise CheckFailed(
@@ -125,11 +134,28 @@ def check(env: str, workdir: Path, source: Path = TERRAFORM) -> str:
         )
     environ = prepare(workdir)
     env_dir = copy_config(env, workdir, source)
+    if variables:
+        (env_dir / "offline.auto.tfvars.json").write_text(json.dumps(variables))
     terraform(env_dir, environ, "init", "-input=false", "-no-color")
     terraform(env_dir, environ, "validate", "-no-color")
     return terraform(
-        env_dir, environ, "plan", "-refresh=false", "-input=false", "-lock=false", "-no-color"
+        env_dir,
+        environ,
+        "plan",
+        "-refresh=false",
+        "-input=false",
+        "-lock=false",
+        "-no-color",
+        f"-out={PLAN_FILE}",
     )
+
+
+def planned(env: str, workdir: Path, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The env's offline plan as `terraform show -json` gives it."""
+    check(env, workdir, TERRAFORM, variables)
+    env_dir = workdir / "terraform" / "envs" / env
+    environ = prepare(workdir)
+    return dict(json.loads(terraform(env_dir, environ, "show", "-json", "-no-color", PLAN_FILE)))
 
 
 def envs() -> list[str]:
