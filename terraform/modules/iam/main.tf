@@ -13,7 +13,6 @@ locals {
     "sqs:DeleteMessage",
     "sqs:ChangeMessageVisibility",
     "sqs:GetQueueUrl",
-    "sqs:GetQueueAttributes",
   ]
 
   policies = {
@@ -187,7 +186,7 @@ data "aws_iam_policy_document" "annotator" {
 
   statement {
     sid       = "JobRequestsDeadLetters"
-    actions   = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+    actions   = ["sqs:GetQueueUrl"]
     resources = [var.dead_letter_queue_arns["job-requests"]]
   }
 
@@ -221,8 +220,6 @@ data "aws_iam_policy_document" "workers" {
       "s3:GetObject",
       "s3:PutObject",
       "s3:DeleteObject",
-      "s3:GetObjectTagging",
-      "s3:PutObjectTagging",
       "s3:RestoreObject",
     ]
     resources = ["${var.bucket_arns["results"]}/*"]
@@ -284,7 +281,7 @@ data "aws_iam_policy_document" "workers" {
 
   statement {
     sid       = "Mail"
-    actions   = ["ses:SendEmail", "ses:SendRawEmail"]
+    actions   = ["ses:SendEmail"]
     resources = [var.ses_identity_arn]
   }
 
