@@ -16,11 +16,10 @@ dropped.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import bottle
 from jinja2 import Environment
 
 from gas.core.jobs import Job, JobStatus
+from gas.services.results_store import is_archived
 from gas.web import security
 from gas.web.context import WebContext
 from gas.web.results_charts import summary_charts
@@ -71,11 +71,6 @@ class TableView:
     page: VariantPage | None = None
 
 
-def is_archived(job: Job) -> bool:
-    """True while the TSV is in cold storage (ARCHIVED) or on its way back (RESTORING)."""
-    return job.storage_status not in (None, "AVAILABLE")
-
-
 class ResultViews:
     """Charts and tables for jobs, with the summary and index caches behind them."""
 
@@ -95,10 +90,7 @@ class ResultViews:
                 self._summaries.move_to_end(key)
                 return self._summaries[key]
         try:
-            obj = self.ctx.clients.s3.get_object(
-                Bucket=key[0], Key=key[1], Range=f"bytes=0-{MAX_SUMMARY_BYTES - 1}"
-            )
-            found = json.loads(obj["Body"].read())
+            found = self.ctx.results.read_summary(job, MAX_SUMMARY_BYTES)
         except Exception as exc:  # a missing, archived or malformed summary: no charts
             log.warning("job %s: no summary charts (%s)", job.job_id, exc)
             return None  # not cached: it may be a passing S3 error
@@ -109,12 +101,6 @@ class ResultViews:
                 self._summaries.popitem(last=False)
         return summary
 
-    def _tsv_lines(self, job: Job) -> Iterator[str]:
-        """The TSV's lines, streamed from S3 (64 KiB reads), as text without line ends."""
-        obj = self.ctx.clients.s3.get_object(Bucket=job.s3_results_bucket, Key=job.s3_key_tsv_file)
-        for raw in obj["Body"].iter_lines(chunk_size=1 << 16):
-            yield raw.decode("utf-8", "replace")
-
     def table(self, job: Job, params: Mapping[str, str], per_page: int | None = None) -> TableView:
         """A page of the job's variants; builds the index on first use."""
         if is_archived(job):
@@ -123,7 +109,7 @@ class ResultViews:
         if not (job.s3_results_bucket and job.s3_key_tsv_file):
             return TableView("unavailable")
         try:
-            path = self.cache.ensure(job.job_id, lambda: self._tsv_lines(job))
+            path = self.cache.ensure(job.job_id, lambda: self.ctx.results.tsv_lines(job))
             return TableView("ready", table_page(path, params, per_page=per_page))
         except IndexUnavailable as exc:
             log.warning("job %s: no variant table (%s)", job.job_id, exc)

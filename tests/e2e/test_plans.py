@@ -49,7 +49,7 @@ def test_crafted_post_over_the_free_limit_is_refused_at_registration(
     Real S3 refuses that POST itself: the signed policy carries
     ``["content-length-range", 1, 153600]`` (asserted here). moto, the emulator
     these tests run against, does NOT enforce POST policy conditions (see
-    DESIGN.md, "Known emulator gaps"), so here the crafted POST *lands* and S3
+    docs/architecture.md, "Known emulator gaps"), so here the crafted POST *lands* and S3
     answers with its 303 back to GAS. What protects the user then is the second
     check: registration (/annotate/uploaded) reads the object's size with
     HeadObject, refuses it with the over-limit message, deletes the object and

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from anntools.output import RESULT_SUFFIXES
 from gas.core.aws import AwsClients
 from gas.core.jobs import GAVE_UP_REASON, JobStatus
-from gas.core.keys import RESULT_SUFFIXES
 from gas.local.bootstrap import Stack
 from gas.workers.annotator import Annotator
 from gas.workers.poll import Received, Worker
