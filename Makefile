@@ -24,8 +24,8 @@ bundle: install ## build the GRCh38 annotation bundle once (fetches the pinned h
 	$(PY) -m anntools.bundle build
 
 lint: install ## ruff and mypy
-	$(VENV)/bin/ruff check anntools handlers loadtest scripts tests web
-	$(VENV)/bin/ruff format --check anntools handlers loadtest scripts tests web
+	$(VENV)/bin/ruff check anntools gas loadtest scripts tests
+	$(VENV)/bin/ruff format --check anntools gas loadtest scripts tests
 	$(VENV)/bin/mypy
 
 test: install bundle ## install what is missing, then run linters, Terraform checks and every test
