@@ -6,6 +6,7 @@ results bucket as the annotator stores them.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -134,6 +135,45 @@ def test_the_details_page_shows_charts_and_the_table(
     assert "<script>" not in page.text and "style=" not in page.text
     # AND the index was cached on this instance's disk
     assert [p.name for p in cache_dir.glob("*.sqlite")] == [f"{completed}.v1.sqlite"]
+
+
+def test_the_details_page_explains_its_counts_and_labels(
+    client: TestApp, completed: str, free_results: dict[str, Path]
+) -> None:
+    # GIVEN free_1.vcf: mitochondrial, with multi-allelic records and overlapping genes
+    summary = json.loads(free_results["summary"].read_text())
+    rows = tsv_rows(free_results["tsv"])
+    page = client.get(f"/annotations/{completed}")
+    facts = {
+        div.dt.get_text(strip=True): div.dd.get_text(strip=True)
+        for div in page.html.find("dl", class_="facts").find_all("div")
+    }
+    # THEN records, ALT alleles and table rows are each named, and the page says why they differ
+    assert facts["Variant records"] == f"{summary['records']:,}"
+    assert facts["ALT alleles"] == f"{summary['alleles']:,}"
+    assert facts["Table rows"] == f"{len(rows):,}"
+    assert summary["records"] < summary["alleles"] < len(rows)
+    note = page.html.find(id="counts-note").get_text(" ", strip=True)
+    assert "can hold several ALT alleles" in note and "a row per allele and gene" in note
+    # AND the rsID count says what it counts: no claim about dbSNP as a whole
+    assert "Known rsID (ID column or common SNPs)" in facts
+    assert not any("dbSNP" in label for label in facts)
+    # AND the consequence chart (records) and the filter (rows) differ, and the chart says why
+    synonymous_rows = sum(1 for row in rows if row[9] == "synonymous")
+    assert summary["consequences"]["synonymous"] < synonymous_rows
+    option = page.html.find("select", id="filter-consequence").find("option", value="synonymous")
+    assert option.get_text(strip=True) == f"synonymous ({synonymous_rows:,})"
+    chart_note = figure_note(page, "consequences")
+    assert "Records with each consequence" in chart_note and "counts rows" in chart_note
+    # AND the Ts/Tv note does not hold mtDNA to the whole genome's ratio
+    ts_tv_note = figure_note(page, "ts-tv")
+    assert "all mitochondrial" in ts_tv_note and "Whole human genomes" not in ts_tv_note
+
+
+def figure_note(page: TestResponse, chart_id: str) -> str:
+    figure = page.html.find("figure", id=f"figure-{chart_id}")
+    assert figure is not None, chart_id
+    return str(figure.find("p", class_="hint").get_text(" ", strip=True))
 
 
 def test_filtering_by_gene_returns_only_its_rows(
