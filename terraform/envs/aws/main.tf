@@ -49,6 +49,7 @@ module "messaging" {
   name_prefix            = var.name_prefix
   free_retention_seconds = var.free_retention_seconds
   job_visibility_seconds = var.job_visibility_seconds
+  alarm_actions          = var.dead_letter_alarm_actions
 }
 
 module "archive" {
