@@ -77,12 +77,14 @@ def test_no_page_is_wider_than_a_phone_and_the_table_fits_a_laptop(
 
     # AND a Premium user's, with an annotated premium_1.vcf, and the pages forms lead to
     email = register(phone, shots)
-    phone.goto("/subscribe")
-    assert_fits(phone, PHONE["width"])  # a Premium user has no link to it
+    phone.goto("/subscribe")  # measured now: a Premium user has no link to it
+    expect(phone.locator("#card-element input").first).to_be_visible()  # Stripe.js drew it
+    assert_fits(phone, PHONE["width"])
     subscribe(phone, shots)
     assert_fits(phone, PHONE["width"])
     phone.goto("/annotate")
     job_id = upload(phone, SAMPLE)
+    assert_fits(phone, PHONE["width"])  # the details page while the job runs
     wait_completed(phone)
     pages = visit_all(phone, gas, shots, PHONE["width"])
     expected = {"/annotate", "/annotations", "/annotations/<job>", "/annotations/<job>/variants"}
