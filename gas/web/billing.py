@@ -93,13 +93,26 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
         bottle.request.environ.pop("gas.account", None)  # re-read: the plan changed
         return ctx.render("billing/subscribed.html")
 
-    @app.post("/subscribe/cancel")
-    @security.login_required
-    def cancel() -> str:
+    def premium_account() -> Account:
+        """The logged-in Premium account; a Free one is sent to its profile with a message."""
         account = ctx.require_account()
         if account.plan != "premium":
             security.flash("You have no subscription to cancel.")
             bottle.redirect("/profile", 303)
+        return account
+
+    @app.get("/subscribe/cancel")
+    @security.login_required
+    def confirm_cancel() -> str:
+        premium_account()
+        return ctx.render("billing/cancel.html")
+
+    @app.post("/subscribe/cancel")
+    @security.login_required
+    def cancel() -> str:
+        account = premium_account()
+        if bottle.request.forms.get("confirm") != "yes":  # not from the confirmation page
+            bottle.redirect("/subscribe/cancel", 303)
         try:
             subscriptions.cancel(account.user_id)
         except Exception:

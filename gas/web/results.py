@@ -49,6 +49,14 @@ TABLE_TEMPLATE = "results/_table.html"
 PREVIEW_ROWS = 25
 MAX_SUMMARY_BYTES = 1024 * 1024
 SUMMARY_CACHE_SIZE = 256
+# Why the headline numbers differ (records, alleles and rows), and what an rsID count means.
+COUNTS_NOTE = (
+    "A record is one line of the VCF and can hold several ALT alleles; the table has a row "
+    "per allele and gene (an allele in two overlapping genes has two rows). The charts count "
+    "records, except Variant classes and Transitions and transversions, which count alleles. "
+    "rsIDs come from the file's ID column or from the annotation bundle's common SNPs "
+    "only, so a variant without one may still be in dbSNP."
+)
 SORT_LABELS = {"position": "Position", "gene": "Gene", "consequence": "Consequence", "af": "AF"}
 assert set(SORT_LABELS) == set(SORTS)
 
@@ -122,25 +130,30 @@ class ResultViews:
         if job.job_status != JobStatus.COMPLETED:
             return {}
         summary = self.summary(job) or {}
+        table = self.table(job, {}, per_page=PREVIEW_ROWS)
+        rows = table.page.rows_in_job if table.page else None
         return {
-            "facts": _facts(summary),
+            "facts": _facts(summary, rows),
+            "counts_note": COUNTS_NOTE if summary else "",
             "charts": summary_charts(summary),
-            "table": self.table(job, {}, per_page=PREVIEW_ROWS),
+            "table": table,
         }
 
 
-def _facts(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Headline numbers from summary.json, as (label, text) pairs."""
+def _facts(summary: Mapping[str, Any], rows: int | None) -> list[tuple[str, str]]:
+    """Headline numbers from summary.json and the table's row count, as (label, text) pairs."""
     facts = []
-    for key, label in (("records", "Variant records"), ("alleles", "Alleles")):
+    for key, label in (("records", "Variant records"), ("alleles", "ALT alleles")):
         value = summary.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
             facts.append((label, f"{value:,}"))
-    dbsnp = summary.get("in_dbsnp")
-    if isinstance(dbsnp, Mapping) and isinstance(dbsnp.get("total"), int):
-        percent = dbsnp.get("percent")
+    if facts and rows is not None:
+        facts.append(("Table rows", f"{rows:,}"))
+    known = summary.get("in_dbsnp")  # records with an rsID: from the ID column or common SNPs
+    if isinstance(known, Mapping) and isinstance(known.get("total"), int):
+        percent = known.get("percent")
         share = f" ({percent:.1f}%)" if isinstance(percent, int | float) else ""
-        facts.append(("With an rsID", f"{dbsnp['total']:,}{share}"))
+        facts.append(("Known rsID (ID column or common SNPs)", f"{known['total']:,}{share}"))
     source = summary.get("input")
     if isinstance(source, Mapping) and isinstance(source.get("assembly"), str):
         facts.append(("Input assembly", source["assembly"]))
