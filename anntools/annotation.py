@@ -23,9 +23,54 @@ ENTRY_FIELDS = (
     "Protein_change",
     "DNA_change",
     "Distance",
+    "MANE_SELECT",
+    "Exon",
+    "Intron",
+    "HGVSc",
+    "HGVSp",
+    "ClinVar",
 )
 
-# Gene-level regions as Sequence Ontology-style consequence names (bcftools' spelling).
+# Gene-level regions as Sequence Ontology terms, spelled as Ensembl VEP spells them.
+_REGION_TERMS_VEP = {
+    "CDS": "coding_sequence_variant",
+    "splice_region": "splice_region_variant",
+    "5_prime_UTR": "5_prime_UTR_variant",
+    "3_prime_UTR": "3_prime_UTR_variant",
+    "noncoding_exon": "non_coding_transcript_exon_variant",
+    "intron": "intron_variant",
+    "upstream": "upstream_gene_variant",
+    "downstream": "downstream_gene_variant",
+    "intergenic": "intergenic_variant",
+}
+
+# bcftools csq's abbreviated terms -> Ensembl VEP's spelling of the same SO terms.
+VEP_SPELLING = {
+    "missense": "missense_variant",
+    "synonymous": "synonymous_variant",
+    "stop_gained": "stop_gained",
+    "stop_lost": "stop_lost",
+    "start_lost": "start_lost",
+    "start_retained": "start_retained_variant",
+    "stop_retained": "stop_retained_variant",
+    "frameshift": "frameshift_variant",
+    "inframe_insertion": "inframe_insertion",
+    "inframe_deletion": "inframe_deletion",
+    "inframe_altering": "protein_altering_variant",
+    "splice_acceptor": "splice_acceptor_variant",
+    "splice_donor": "splice_donor_variant",
+    "splice_region": "splice_region_variant",
+    "5_prime_utr": "5_prime_UTR_variant",
+    "3_prime_utr": "3_prime_UTR_variant",
+    "non_coding": "non_coding_transcript_exon_variant",
+    "intron": "intron_variant",
+    "coding_sequence": "coding_sequence_variant",
+    "feature_elongation": "feature_elongation",
+    "intergenic": "intergenic_variant",
+}
+
+# Gene-level regions as Sequence Ontology-style consequence names (bcftools' spelling,
+# for the BCSQ-compatible mode of --gff/--fasta).
 _REGION_TERMS = {
     "CDS": "coding_sequence",
     "splice_region": "splice_region",
@@ -64,6 +109,12 @@ class Entry:
     protein_change: str = ""
     dna_change: str = ""
     distance: int | None = None
+    mane_select: str = ""  # RefSeq NM of a MANE Select transcript
+    exon: str = ""  # "15/18"
+    intron: str = ""
+    hgvsc: str = ""  # "ENST00000646891.2:c.1799T>A"
+    hgvsp: str = ""  # needs the genome sequence: empty from the default bundle
+    clinvar: str = ""
 
     def fields(self) -> tuple[str, ...]:
         return (
@@ -77,6 +128,12 @@ class Entry:
             self.protein_change,
             self.dna_change,
             "" if self.distance is None else str(self.distance),
+            self.mane_select,
+            self.exon,
+            self.intron,
+            self.hgvsc,
+            self.hgvsp,
+            self.clinvar,
         )
 
 
@@ -97,10 +154,11 @@ _CACHE_SIZE = 1 << 16
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def entry_from_hit(allele: str, hit: GeneHit) -> Entry:
+def entry_from_hit(allele: str, hit: GeneHit, vep_spelling: bool = False) -> Entry:
+    terms = _REGION_TERMS_VEP if vep_spelling else _REGION_TERMS
     return Entry(
         allele=allele,
-        consequence=_REGION_TERMS.get(hit.region, hit.region),
+        consequence=terms.get(hit.region, hit.region),
         gene=hit.gene,
         transcript="",
         biotype=hit.biotype,
@@ -111,10 +169,11 @@ def entry_from_hit(allele: str, hit: GeneHit) -> Entry:
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def entry_from_consequence(allele: str, csq: Consequence) -> Entry:
+def entry_from_consequence(allele: str, csq: Consequence, vep_spelling: bool = False) -> Entry:
+    terms = [VEP_SPELLING.get(t, t) for t in csq.terms] if vep_spelling else csq.terms
     return Entry(
         allele=allele,
-        consequence=csq.term,
+        consequence="&".join(terms),
         gene=csq.gene,
         transcript=csq.transcript,
         biotype=csq.biotype,

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from anntools import __version__
+from anntools.bundle.__main__ import add_build_arguments, run_build
 from anntools.errors import AnnotationError, LimitExceeded
 from anntools.pipeline import Options, annotate_file
 from anntools.vcf import ProgressCallback
@@ -33,8 +34,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="input assembly (GRCh38, GRCh37/hg19, NCBI36/hg18, rCRS); "
         "detected from the header when omitted",
     )
-    annotate.add_argument("--gff", type=Path, help="Ensembl-style GFF3 for transcript consequences")
+    annotate.add_argument(
+        "--gff",
+        type=Path,
+        help="Ensembl-style GFF3 for transcript consequences; with --fasta the reference is "
+        "that FASTA: no assembly detection, liftover or default bundle unless asked for",
+    )
     annotate.add_argument("--fasta", type=Path, help="reference FASTA matching --gff")
+    annotate.add_argument(
+        "--local",
+        action="store_true",
+        help="call each record on its own (bcftools csq -l); by default phased variants "
+        "of one haplotype that share a codon are called together",
+    )
     annotate.add_argument(
         "--bundle", help="annotation bundle folder, or 'none' to skip gene-level annotation"
     )
@@ -61,6 +73,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive,
         help="stop (exit 3) once the input has more than this many valid records",
     )
+    bundle = commands.add_parser("bundle", help="build annotation bundles")
+    bundle_commands = bundle.add_subparsers(dest="bundle_command", required=True)
+    add_build_arguments(
+        bundle_commands.add_parser(
+            "build", help="the GRCh38 default bundle, or a full one from --gff3 and --fasta"
+        )
+    )
     return parser
 
 
@@ -85,6 +104,7 @@ def _options(args: argparse.Namespace) -> Options:
         workers=args.workers,
         max_bytes=args.max_bytes,
         max_records=args.max_records,
+        local=args.local,
     )
 
 
@@ -132,6 +152,13 @@ def annotate_command(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()  # type: ignore[attr-defined]
     data = result.summary
+    if result.ref_mismatches:
+        print(
+            f"anntools: warning: {result.ref_mismatches} records have a REF that does not "
+            "match the reference FASTA; they are kept without transcript consequences "
+            f"(see {result.files['log'].name})",
+            file=sys.stderr,
+        )
     print(
         f"{data['records']} variants annotated, {data['skipped_lines']['total']} lines skipped; "
         f"results in {args.outdir}"
@@ -162,4 +189,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "annotate":
         return annotate_command(args)
+    if args.command == "bundle":
+        return run_build(args)
     return USAGE_EXIT

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 import os
 import shlex
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from anntools import __version__
-from anntools.annotation import Site, entry_from_consequence, entry_from_hit
+from anntools.annotation import Entry, Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
 from anntools.bundle import Bundle, default_bundle_dir
+from anntools.bundle.format import FLANK_BP
+from anntools.bundle.full import FullBundle, is_full_bundle
+from anntools.bundle.reader import ManeTranscript
 from anntools.csq import TranscriptAnnotator
+from anntools.csq.engine import REF_MISMATCH
+from anntools.csq.stream import HaplotypeBuffer
 from anntools.errors import AnnotationError, LimitExceeded
+from anntools.full_annotation import FullBundleSites
 from anntools.lift import Lifter
+from anntools.mane import mane_entry
 from anntools.mito import mito_annotator
+from anntools.model import GeneHit
 from anntools.output import (
     PartialFile,
     result_names,
@@ -26,7 +33,7 @@ from anntools.output import (
     write_text_atomically,
 )
 from anntools.report import Counts, ProblemLog, RunInfo, count_log, summary, to_json
-from anntools.runner import ChunkWork, relaxed_gc, run_chunks
+from anntools.runner import ChunkWork, Job, relaxed_gc, run_chunks
 from anntools.vcf import (
     LineProblem,
     OrderChecker,
@@ -38,12 +45,18 @@ from anntools.vcf import (
 )
 
 RCRS_FASTA = Path(__file__).parent / "resources" / "rCRS.fa"
+PROTEIN_NOTE = "amino-acid changes and HGVS p. need the full bundle with genome sequence"
 PARALLEL_MIN_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """How to annotate: ``bundle_dir`` None is the default bundle; ``use_bundle`` off skips it."""
+    """How to annotate: ``bundle_dir`` None is the default bundle; ``use_bundle`` off skips it.
+
+    With ``gff3`` and ``fasta`` (a custom reference) the default bundle, assembly
+    detection and liftover are skipped unless ``assembly`` or ``bundle_dir`` asks
+    for them, and transcript calls are haplotype-aware unless ``local``.
+    """
 
     assembly: str | None = None
     gff3: Path | None = None
@@ -53,12 +66,23 @@ class Options:
     workers: int | None = None  # None: decided by input size and cores
     max_bytes: int | None = None  # of decompressed input; None: no limit
     max_records: int | None = None  # valid records; None: no limit
+    local: bool = False  # per-record transcript calls, as bcftools csq -l
+
+    @property
+    def custom_reference(self) -> bool:
+        return self.gff3 is not None or self.fasta is not None
+
+    @property
+    def wants_bundle(self) -> bool:
+        asked = self.bundle_dir is not None or self.assembly is not None
+        return self.use_bundle and (asked or not self.custom_reference)
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
     files: dict[str, Path]
     summary: dict[str, Any]
+    ref_mismatches: int = 0  # records whose REF is not the reference FASTA's (not annotated)
 
 
 class Sources:
@@ -71,32 +95,52 @@ class Sources:
     def __init__(
         self,
         assembly: AssemblyGuess,
-        bundle: Bundle | None,
+        bundle: Bundle | FullBundle | None,
         transcripts: TranscriptAnnotator | None,
     ) -> None:
         self.assembly = assembly
         self.transcripts = transcripts
-        self.sites = GeneLevelSites(assembly, bundle) if bundle else None
+        self.full = bundle if isinstance(bundle, FullBundle) else None
+        self.sites: GeneLevelSites | FullBundleSites | None = None
+        if isinstance(bundle, FullBundle):
+            self.sites = FullBundleSites(bundle)
+        elif bundle is not None:
+            # With --gff/--fasta the output keeps bcftools csq's spelling (BCSQ-compatible).
+            bcsq_compatible = transcripts is not None
+            self.sites = GeneLevelSites(assembly, bundle, bcsq_compatible)
 
     @property
     def names(self) -> list[str]:
+        if self.full:
+            known = self.full.manifest["known_variants"]["count"]
+            return [
+                f"full bundle {self.full.path.name} (transcripts, sequence, {known} known alleles)"
+            ]
         names = []
-        if self.sites:
+        if isinstance(self.sites, GeneLevelSites):
             names += [
                 f"bundle {self.sites.bundle.path.name}",
                 "mitochondrial codons (rCRS, code 2)",
             ]
+            if self.sites.vep_spelling:
+                names.append(f"MANE Select transcripts (HGVS c.; {PROTEIN_NOTE})")
         if self.transcripts:
             names.append("transcripts (GFF3 + FASTA)")
         return names
 
 
 class GeneLevelSites:
-    """The bundle's view of a record: genes and regions on GRCh38 (lifted), rsIDs, and MT codons."""
+    """The bundle's view of a record: genes and regions on GRCh38 (lifted), rsIDs, MT codons,
+    and MANE Select transcripts.
 
-    def __init__(self, assembly: AssemblyGuess, bundle: Bundle) -> None:
+    ``bcsq_compatible`` keeps bcftools csq's spelling and leaves out the MANE
+    transcripts (the GFF3's transcripts give the transcript-level part then).
+    """
+
+    def __init__(self, assembly: AssemblyGuess, bundle: Bundle, bcsq_compatible: bool = False):
         self.assembly = assembly
         self.bundle = bundle
+        self.vep_spelling = not bcsq_compatible
         self.lifter = Lifter.for_assembly(assembly.assembly)
         self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA)
 
@@ -118,12 +162,12 @@ class GeneLevelSites:
         coding_genes = set()
         for alt in alts:
             for csq in self.mito.annotate(chrom, pos, ref, alt):
-                site.entries.append(entry_from_consequence(alt, csq))
+                site.entries.append(entry_from_consequence(alt, csq, self.vep_spelling))
                 coding_genes.add(csq.gene)
         hits = self.bundle.gene_hits("chrM", pos, pos + len(ref) - 1)
         other_genes = [hit for hit in hits if hit.gene not in coding_genes]
         for alt in alts:
-            site.entries.extend(entry_from_hit(alt, hit) for hit in other_genes)
+            site.entries.extend(entry_from_hit(alt, hit, self.vep_spelling) for hit in other_genes)
         if look_up_rsid:
             site.rsid = self._rsid("chrM", pos, ref, alts)
 
@@ -138,9 +182,19 @@ class GeneLevelSites:
             site.unmapped = True
             return
         site.grch38 = (lifted.chrom, lifted.pos)
-        hits = self.bundle.gene_hits(lifted.chrom, lifted.pos, lifted.pos + len(lifted.ref) - 1)
-        for alt in alts:
-            site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
+        end = lifted.pos + len(lifted.ref) - 1
+        hits = self.bundle.gene_hits(lifted.chrom, lifted.pos, end)
+        if not self.vep_spelling:
+            for alt in alts:
+                site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
+        else:
+            transcripts = self.bundle.mane_transcripts(lifted.chrom, lifted.pos, end, FLANK_BP)
+            for alt, lifted_alt in zip(alts, lifted.alt.split(","), strict=False):
+                site.entries.extend(
+                    _mane_and_gene_entries(
+                        alt, hits, transcripts, lifted.pos, lifted.ref, lifted_alt
+                    )
+                )
         if alts and look_up_rsid:
             site.rsid = self._rsid(lifted.chrom, lifted.pos, lifted.ref, lifted.alt.split(","))
 
@@ -153,10 +207,37 @@ class GeneLevelSites:
         return None
 
 
-def _load_sources(options: Options) -> tuple[Bundle | None, TranscriptAnnotator | None]:
-    bundle = None
-    if options.use_bundle:
-        bundle = Bundle.load(options.bundle_dir or default_bundle_dir())
+def _mane_and_gene_entries(
+    allele: str,
+    hits: list[GeneHit],
+    transcripts: list[ManeTranscript],
+    pos: int,
+    ref: str,
+    alt: str,
+) -> list[Entry]:
+    """One entry per MANE transcript near the allele, then gene-level entries for the genes
+    that have none (non-coding genes, or a gene whose MANE transcript is farther away)."""
+    entries = [mane_entry(allele, mane, pos, ref, alt) for mane in transcripts]
+    found = [entry for entry in entries if entry is not None]
+    covered = {entry.gene for entry in found}
+    genes = [entry_from_hit(allele, hit, True) for hit in hits if hit.gene not in covered]
+    if found and genes and genes[0].region == "intergenic":
+        genes = []  # the transcripts say where the variant is
+    return found + genes
+
+
+def _load_sources(
+    options: Options,
+) -> tuple[Bundle | FullBundle | None, TranscriptAnnotator | None]:
+    bundle_dir = options.bundle_dir or default_bundle_dir()
+    if options.wants_bundle and is_full_bundle(bundle_dir):
+        if options.custom_reference:
+            raise AnnotationError(
+                f"{bundle_dir} is a full bundle with its own transcripts: drop --gff/--fasta"
+            )
+        full = FullBundle.load(bundle_dir)
+        return full, None  # its transcripts are called by FullBundleSites
+    bundle = Bundle.load(bundle_dir) if options.wants_bundle else None
     transcripts = None
     if options.gff3 or options.fasta:
         if not (options.gff3 and options.fasta):
@@ -203,7 +284,22 @@ def annotate_file(
     data = summary(info, run.counts, run.problems)
     write_text_atomically(files["summary"], to_json(data))
     write_text_atomically(files["log"], count_log(data))
-    return Result(files=files, summary=data)
+    return Result(files=files, summary=data, ref_mismatches=run.ref_mismatches)
+
+
+def annotate_with_reference(
+    input_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    gff3: Path,
+    fasta: Path,
+    local: bool = False,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> Result:
+    """Annotate one VCF with a GFF3 gene model and its FASTA only (no bundle, no liftover):
+    transcript consequences as bcftools csq gives them, haplotype-aware unless ``local``."""
+    options = Options(gff3=gff3, fasta=fasta, use_bundle=False, workers=workers, local=local)
+    return annotate_file(input_path, out_dir, options, progress)
 
 
 class _Run:
@@ -215,10 +311,11 @@ class _Run:
         self.progress = progress
         self.counts = Counts()
         self.problems = ProblemLog()
+        self.ref_mismatches = 0
 
     def stream(
         self,
-        bundle: Bundle | None,
+        bundle: Bundle | FullBundle | None,
         transcripts: TranscriptAnnotator | None,
         vcf_out: PartialFile,
         tsv_out: PartialFile,
@@ -229,7 +326,8 @@ class _Run:
             self._finish_problems()
             raise AnnotationError(_nothing_valid_message(self.problems))
         sources = Sources(self._assembly(first_chrom, bundle), bundle, transcripts)
-        vcf_out.write_text(vcf_header(self.reader.header, _provenance(sources)))
+        provenance = _provenance(sources, command_line(self.reader.path.name, self.options))
+        vcf_out.write_text(vcf_header(self.reader.header, provenance))
         tsv_out.write_text(tsv_header())
         header = self.reader.header
 
@@ -238,12 +336,14 @@ class _Run:
 
         order = OrderChecker()
         workers = self.options.workers or default_workers(self.reader.bytes_total)
-        for result in run_chunks(_chain(first, chunks), make_work, workers):
+        jobs = _jobs(_chain(first, chunks), transcripts, self.options.local)
+        for result in run_chunks(jobs, make_work, workers):
             vcf_out.handle.write(result.vcf_text)
             tsv_out.handle.write(result.tsv_text)
             self.counts.merge(result.counts)
             self._check_records()
             self.problems.add(result.problems)
+            self.ref_mismatches += sum(p.reason.startswith(REF_MISMATCH) for p in result.problems)
             self.problems.add(order.merge(result.runs))
             if self.progress is not None:
                 self.progress(self.counts.records, result.bytes_read, self.reader.bytes_total)
@@ -252,8 +352,16 @@ class _Run:
             raise AnnotationError(_nothing_valid_message(self.problems))
         return sources
 
-    def _assembly(self, first_chrom: str, bundle: Bundle | None) -> AssemblyGuess:
+    def _assembly(self, first_chrom: str, bundle: Bundle | FullBundle | None) -> AssemblyGuess:
+        if isinstance(bundle, FullBundle):
+            return AssemblyGuess(
+                "as the bundle", f"the full bundle {bundle.path.name}'s own reference"
+            )
         if bundle is None and not self.options.assembly:
+            if self.options.fasta is not None:
+                return AssemblyGuess(
+                    self.options.fasta.name, "the reference is the FASTA given; no liftover"
+                )
             return AssemblyGuess("as given", "no bundle used; coordinates are the GFF3's")
         header = self.reader.header
         return detect_assembly(
@@ -295,6 +403,19 @@ class _Run:
         self.problems.sort()
 
 
+def _jobs(
+    chunks: Iterator[RawChunk], transcripts: TranscriptAnnotator | None, local: bool
+) -> Iterator[Job]:
+    """The chunks to annotate, through the haplotype buffer unless calls are local."""
+    if transcripts is None or local:
+        yield from ((chunk, None) for chunk in chunks)
+        return
+    buffer = HaplotypeBuffer(transcripts)
+    for chunk in chunks:
+        yield from buffer.feed(chunk)
+    yield from buffer.finish()
+
+
 def default_workers(input_bytes: int) -> int:
     """Worker processes: one for small inputs (forking costs more than it saves), else a
     process per core, up to four."""
@@ -308,12 +429,38 @@ def _chain(first: RawChunk, rest: Iterator[RawChunk]) -> Iterator[RawChunk]:
     yield from rest
 
 
-def _provenance(sources: Sources) -> list[str]:
-    return [
+def _provenance(sources: Sources, command: str) -> list[str]:
+    lines = [
         f"##anntools_version={__version__}",
         f"##anntools_assembly={sources.assembly.assembly}",
-        "##anntools_command=" + shlex.join(sys.argv),
+        f"##anntools_command={command}",
     ]
+    if isinstance(sources.sites, GeneLevelSites) and sources.sites.vep_spelling:
+        lines.append(
+            "##anntools_protein_changes=not computed: the default bundle has no genome "
+            f"sequence, so coding substitutions read coding_sequence_variant; {PROTEIN_NOTE}"
+        )
+    return lines
+
+
+def command_line(input_name: str, options: Options) -> str:
+    """The command that gives these results, its files named without their folders.
+
+    Written into the output from the options, not from sys.argv: the folders
+    a run used (a worker's temporary ones) mean nothing to the reader and
+    reveal the host's layout. Workers and progress do not change the results.
+    """
+    argv = ["anntools", "annotate", input_name]
+    if options.assembly:
+        argv += ["--assembly", options.assembly]
+    if not options.use_bundle:
+        argv += ["--bundle", "none"]
+    elif options.bundle_dir:
+        argv += ["--bundle", options.bundle_dir.name]
+    for flag, path in (("--gff", options.gff3), ("--fasta", options.fasta)):
+        if path:
+            argv += [flag, path.name]
+    return shlex.join(argv)
 
 
 def _nothing_valid_message(problems: ProblemLog) -> str:

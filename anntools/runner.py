@@ -27,6 +27,11 @@ from anntools.vcf import ChromRun, Header, LineProblem, RawChunk, record_loop
 if TYPE_CHECKING:
     from anntools._recordloop import SiteSource
     from anntools.csq import TranscriptAnnotator
+    from anntools.model import Consequence
+
+# One chunk and the swaps of coding calls haplotype-aware calling decided for some of its
+# lines (see RecordLoop.annotate); None when there are none.
+Job = tuple[RawChunk, "dict[int, dict[int, dict[str, list[Consequence | None]]]] | None"]
 
 IN_FLIGHT_PER_WORKER = 2
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -55,9 +60,10 @@ class ChunkWork:
     ) -> None:
         self._loop = record_loop(header, sites, transcripts)
 
-    def __call__(self, chunk: RawChunk) -> ChunkResult:
+    def __call__(self, job: Job) -> ChunkResult:
+        chunk, overrides = job
         vcf_text, tsv_text, counts, problems, runs = self._loop.annotate(
-            chunk.lines, chunk.first_line_no
+            chunk.lines, chunk.first_line_no, overrides
         )
         return ChunkResult(
             vcf_text,
@@ -97,23 +103,23 @@ def _start_worker(make_work: Callable[[], ChunkWork]) -> None:
     gc.freeze()  # the sources are long-lived: keep the collector from rescanning them
 
 
-def _work_in_worker(chunk: RawChunk) -> ChunkResult:
+def _work_in_worker(job: Job) -> ChunkResult:
     assert _worker_work is not None, "worker not initialised"
-    return _worker_work(chunk)
+    return _worker_work(job)
 
 
 def run_chunks(
-    chunks: Iterable[RawChunk], make_work: Callable[[], ChunkWork], workers: int
+    jobs: Iterable[Job], make_work: Callable[[], ChunkWork], workers: int
 ) -> Iterator[ChunkResult]:
     """Results in chunk order; ``workers`` <= 1 works in this process."""
     if workers <= 1:
-        yield from map(make_work(), chunks)
+        yield from map(make_work(), jobs)
     else:
-        yield from _run_in_pool(chunks, make_work, workers)
+        yield from _run_in_pool(jobs, make_work, workers)
 
 
 def _run_in_pool(
-    chunks: Iterable[RawChunk], make_work: Callable[[], ChunkWork], workers: int
+    jobs: Iterable[Job], make_work: Callable[[], ChunkWork], workers: int
 ) -> Iterator[ChunkResult]:
     # fork: workers inherit the loaded sources instead of unpickling them
     context = multiprocessing.get_context("fork")
@@ -121,8 +127,8 @@ def _run_in_pool(
         workers, mp_context=context, initializer=_start_worker, initargs=(make_work,)
     ) as pool:
         in_flight: deque[Future[ChunkResult]] = deque()
-        for chunk in chunks:
-            in_flight.append(pool.submit(_work_in_worker, chunk))
+        for job in jobs:
+            in_flight.append(pool.submit(_work_in_worker, job))
             if len(in_flight) >= workers * IN_FLIGHT_PER_WORKER:
                 yield in_flight.popleft().result()
         while in_flight:

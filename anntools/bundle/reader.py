@@ -19,6 +19,7 @@ import numpy.typing as npt
 from anntools.bundle import format as fmt
 from anntools.bundle.format import BundleError
 from anntools.bundle.paths import default_bundle_dir
+from anntools.hgvs import Transcript
 from anntools.model import REGIONS, GeneHit
 
 _LAST_INSIDE_CODE = fmt.INTRON  # codes up to this one mean "inside the gene"
@@ -38,6 +39,22 @@ class _SnpIndex:
     ref: npt.NDArray[np.uint8]
     alt: npt.NDArray[np.uint8]
     rs: npt.NDArray[np.uint32]
+
+
+@dataclass(frozen=True, slots=True)
+class ManeTranscript:
+    """A MANE Select transcript of the bundle: its structure, gene and RefSeq name."""
+
+    transcript: Transcript
+    gene: str
+    refseq: str  # NM_..., "" if unknown
+
+
+@dataclass(frozen=True, slots=True)
+class _TranscriptIndex:
+    start: npt.NDArray[np.int64]  # sorted per chromosome
+    reach: npt.NDArray[np.int64]  # running maximum of the transcripts' ends
+    first_row: int  # row of start[0] in the bundle's transcript arrays
 
 
 class Bundle:
@@ -64,6 +81,15 @@ class Bundle:
             chrom: _SnpIndex(*(arrays[name][a:b] for name in fmt.SNP_ARRAYS))
             for chrom, (a, b) in manifest["snps"]["chroms"].items()
         }
+        self._tx = {name: arrays[name] for name in fmt.TRANSCRIPT_ARRAYS}
+        self._tx_index = {
+            chrom: _TranscriptIndex(
+                arrays["tx_start"][a:b], np.maximum.accumulate(arrays["tx_end"][a:b]), a
+            )
+            for chrom, (a, b) in manifest["transcripts"]["chroms"].items()
+            if b > a
+        }
+        self._tx_cache: dict[int, ManeTranscript] = {}
         self._chrom_names: dict[str, str] = {}
         self._entries: dict[int, Entries] = {}
         self._inside_hits: dict[int, tuple[GeneHit, ...]] = {}
@@ -73,7 +99,13 @@ class Bundle:
         """Open the bundle at ``path`` (default: default_bundle_dir())."""
         path = Path(path) if path else default_bundle_dir()
         manifest = _read_manifest(path)
-        names = fmt.GENE_ARRAYS + fmt.SEGMENT_ARRAYS + fmt.SET_ARRAYS + fmt.SNP_ARRAYS
+        names = (
+            fmt.GENE_ARRAYS
+            + fmt.SEGMENT_ARRAYS
+            + fmt.SET_ARRAYS
+            + fmt.SNP_ARRAYS
+            + fmt.TRANSCRIPT_ARRAYS
+        )
         arrays = {name: _load_array(path, name) for name in names}
         return cls(path, manifest, arrays)
 
@@ -111,6 +143,46 @@ class Bundle:
         if len(set_ids) == 1:
             return self._hits_for_set(set_ids[0], pos, end)
         return self._hits(_merge_entries([self._decode(s) for s in set_ids]), pos, end)
+
+    def mane_transcripts(
+        self, chrom: str, pos: int, end: int, flank: int = 0
+    ) -> list[ManeTranscript]:
+        """MANE Select transcripts reaching [pos - flank, end + flank] (1-based closed)."""
+        index = self._tx_index.get(self._bundle_chrom(chrom))
+        if index is None:
+            return []
+        low, high = pos - flank, end + flank
+        row = int(index.start.searchsorted(high, "right")) - 1
+        found = []
+        # reach never decreases, so every transcript ending at low or later is above
+        # the first row whose reach gets there.
+        while row >= 0 and int(index.reach[row]) >= low:
+            bundle_row = index.first_row + row
+            if int(self._tx["tx_end"][bundle_row]) >= low:
+                found.append(self._transcript(bundle_row))
+            row -= 1
+        found.reverse()
+        return found
+
+    def _transcript(self, row: int) -> ManeTranscript:
+        cached = self._tx_cache.get(row)
+        if cached is not None:
+            return cached
+        tx = self._tx
+        a, b = int(tx["tx_exon_offset"][row]), int(tx["tx_exon_offset"][row + 1])
+        coding = int(tx["tx_coding_start"][row]), int(tx["tx_coding_end"][row])
+        structure = Transcript(
+            id=str(tx["tx_id"][row]),
+            strand=tx["tx_strand"][row].decode(),
+            exons=tuple(
+                zip(tx["exon_start"][a:b].tolist(), tx["exon_end"][a:b].tolist(), strict=True)
+            ),
+            coding_start=coding[0] or None,
+            coding_end=coding[1] or None,
+        )
+        found = ManeTranscript(structure, str(tx["tx_gene"][row]), str(tx["tx_refseq"][row]))
+        self._tx_cache[row] = found
+        return found
 
     def rsid(self, chrom: str, pos: int, ref: str, alt: str, any_alt: bool = False) -> str | None:
         """The rsID of the common SNP at GRCh38 ``pos`` (1-based) with this REF and ALT.

