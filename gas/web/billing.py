@@ -101,7 +101,9 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
                 ctx.users.set_stripe_customer(account.user_id, customer_id)
             else:
                 billing.use_card(client, customer_id, token)
-            subscription_id = billing.create_subscription(client, customer_id, account.user_id)
+            subscription_id = billing.create_subscription(
+                client, customer_id, account.user_id, billing.subscribe_key(account.user_id, token)
+            )
         except billing.CardDeclined as exc:
             log.info("user %s: card declined (%s)", account.user_id, exc)
             return subscribe_page(account, f"{exc} Nothing was charged.", status=402)
@@ -156,6 +158,11 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
         change = billing.subscription_event(event)
         if change is None:
             return _answer(200, "ignored")
+        try:  # the event may be late, out of order or replayed: Stripe's state decides
+            change = billing.as_stripe_holds_it(billing.stripe_client(ctx.settings), change)
+        except Exception:
+            log.exception("event %s: could not read %s from Stripe", change.event_id, change.type)
+            return _answer(503, "Stripe could not be asked; send it again")  # Stripe retries
         user_id = ctx.users.user_for_stripe_customer(change.customer_id)
         if user_id is None:
             log.info("event %s: customer %s is not a GAS user", change.event_id, change.customer_id)
@@ -164,9 +171,10 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
         return _answer(200, "ok")
 
     def apply_change(user_id: str, change: billing.SubscriptionEvent) -> None:
-        """Follow a subscription's change; the same event twice changes nothing more."""
+        """Follow a subscription to the state Stripe holds now (``change`` was re-read), so
+        the order and repetition of events do not matter."""
         current = ctx.users.stripe_ids(user_id).subscription_id
-        ended = change.type.endswith(".deleted") or change.status in billing.ENDED_STATUSES
+        ended = change.status in billing.ENDED_STATUSES
         log.info(
             "event %s: %s %s is %s (user %s, current %s)",
             change.event_id,

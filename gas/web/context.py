@@ -82,6 +82,8 @@ class WebContext:
         ended elsewhere before any page can trust its user id."""
         if bottle.request.path.startswith(("/static/", "/healthz")):
             return
+        if bottle.request.get_cookie(security.SESSION_COOKIE) is None:
+            return  # no session to check (and none is started here: no Set-Cookie)
         if security.current_user_id() is not None:
             self.current_account()
 
