@@ -46,7 +46,9 @@ class Subscriptions:
             self.users.set_stripe_customer(user_id, customer_id)
         else:
             billing.use_card(client, customer_id, card_token)
-        subscription_id = billing.create_subscription(client, customer_id, user_id)
+        subscription_id = billing.create_subscription(
+            client, customer_id, user_id, billing.subscribe_key(user_id, card_token)
+        )
         self.users.set_stripe_subscription(user_id, subscription_id)
         log.info("user %s: subscribed (%s, %s)", user_id, customer_id, subscription_id)
         self.upgrade(user_id)
@@ -65,16 +67,21 @@ class Subscriptions:
         self.downgrade(user_id)
 
     def apply_event(self, change: billing.SubscriptionEvent) -> bool:
-        """Follow a subscription's change from Stripe; False when the customer is no GAS user.
+        """Follow a subscription to the state Stripe holds now; False when the customer is
+        no GAS user.
 
-        The same event twice changes nothing more.
+        The event may be late, out of order or replayed, so only its subscription id is
+        trusted: the status and customer are re-read from Stripe (whatever Stripe raises
+        then is raised, and the event should be sent again). The same event twice, or an
+        old one after a newer, changes nothing more.
         """
+        change = billing.as_stripe_holds_it(billing.stripe_client(self.settings), change)
         user_id = self.users.user_for_stripe_customer(change.customer_id)
         if user_id is None:
             log.info("event %s: customer %s is not a GAS user", change.event_id, change.customer_id)
             return False
         current = self.users.stripe_ids(user_id).subscription_id
-        ended = change.type.endswith(".deleted") or change.status in billing.ENDED_STATUSES
+        ended = change.status in billing.ENDED_STATUSES
         log.info(
             "event %s: %s %s is %s (user %s, current %s)",
             change.event_id,

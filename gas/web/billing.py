@@ -139,7 +139,12 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
         change = billing.subscription_event(event)
         if change is None:
             return _answer(200, "ignored")
-        if not subscriptions.apply_event(change):
+        try:
+            known = subscriptions.apply_event(change)
+        except Exception:
+            log.exception("event %s: could not follow %s", change.event_id, change.type)
+            return _answer(503, "Stripe could not be asked; send it again")  # Stripe retries
+        if not known:
             return _answer(200, "ignored")
         return _answer(200, "ok")
 

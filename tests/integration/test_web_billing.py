@@ -416,3 +416,35 @@ def test_archive_states_on_the_job_pages(
     assert ".annot.vcf" in downloads and ".annot.tsv" in downloads
     assert 'data-storage="AVAILABLE">Available</span>' in page.text
     assert 'id="archive-state"' not in page.text
+
+
+def test_a_replayed_creation_event_after_canceling_leaves_the_user_free(
+    client: TestApp, auth: AuthActions, app: GasBottle, clients: AwsClients, stripe_endpoint: str
+) -> None:
+    # GIVEN a subscriber, and the "subscription created" event Stripe sent then (active)
+    auth.register()
+    user = account(app)
+    subscribe(client, card_token(stripe_endpoint, GOOD_CARD))
+    subscription_id = app.gas.users.stripe_ids(user.user_id).subscription_id
+    assert subscription_id
+    created = event_for(stripe_endpoint, "customer.subscription.created", subscription_id, "evt_c")
+    assert json.loads(created)["data"]["object"]["status"] == "active"
+    # WHEN they cancel, and the old event arrives again, correctly signed (late or replayed)
+    client.get("/profile").forms["cancel-form"].submit()
+    assert account(app).plan == "free"
+    messages(clients, "restore")
+    answer = post_webhook(client, created, sign(created))
+    # THEN Stripe's own state decides: the user stays Free, nothing is restored
+    assert answer.status_int == 200
+    assert account(app).plan == "free"
+    assert app.gas.users.stripe_ids(user.user_id).subscription_id is None
+    assert messages(clients, "restore") == []
+    # AND a replayed deletion cannot end a live subscription either
+    subscribe(client, card_token(stripe_endpoint, GOOD_CARD))
+    live = app.gas.users.stripe_ids(user.user_id).subscription_id
+    assert live and live != subscription_id
+    forged = json.loads(event_for(stripe_endpoint, "customer.subscription.deleted", live, "e"))
+    forged["data"]["object"]["status"] = "canceled"
+    payload = json.dumps(forged).encode()
+    assert post_webhook(client, payload, sign(payload)).status_int == 200
+    assert account(app).plan == "premium"
