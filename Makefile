@@ -50,8 +50,10 @@ $(CHECKOV_VENV)/bin/checkov:
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
 
-terraform-check: install $(CHECKOV_VENV)/bin/checkov ## terraform fmt and checkov on terraform/ (offline: no provider)
-	$(VENV)/bin/terraform fmt -check -recursive terraform
+terraform-check: install $(CHECKOV_VENV)/bin/checkov ## fmt, offline validate + plan of every env, trivy, checkov (all offline)
+	terraform fmt -check -recursive terraform
+	$(PY) -m tests.terraform.offline.check
+	$(PY) -m tests.terraform.offline.trivy
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact -d terraform --framework terraform
 
 deploy: install ## terraform init + apply in terraform/envs/aws, then write .gas/aws.env from its outputs
