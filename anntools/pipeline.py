@@ -9,18 +9,15 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anntools import __version__
 from anntools.annotation import Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
-from anntools.bundle import Bundle, default_bundle_dir
 from anntools.csq import TranscriptAnnotator
 from anntools.csq.engine import REF_MISMATCH
 from anntools.csq.stream import HaplotypeBuffer
 from anntools.errors import AnnotationError
-from anntools.lift import Lifter
-from anntools.mito import mito_annotator
 from anntools.output import (
     PartialFile,
     result_names,
@@ -40,6 +37,9 @@ from anntools.vcf import (
     first_valid_chrom,
     record_loop,
 )
+
+if TYPE_CHECKING:  # the bundle, liftover and their numpy load only when a bundle is used
+    from anntools.bundle import Bundle
 
 RCRS_FASTA = Path(__file__).parent / "resources" / "rCRS.fa"
 PARALLEL_MIN_BYTES = 1024 * 1024
@@ -113,6 +113,9 @@ class GeneLevelSites:
     """The bundle's view of a record: genes and regions on GRCh38 (lifted), rsIDs, and MT codons."""
 
     def __init__(self, assembly: AssemblyGuess, bundle: Bundle) -> None:
+        from anntools.lift import Lifter
+        from anntools.mito import mito_annotator
+
         self.assembly = assembly
         self.bundle = bundle
         self.lifter = Lifter.for_assembly(assembly.assembly)
@@ -174,6 +177,8 @@ class GeneLevelSites:
 def _load_sources(options: Options) -> tuple[Bundle | None, TranscriptAnnotator | None]:
     bundle = None
     if options.wants_bundle:
+        from anntools.bundle import Bundle, default_bundle_dir
+
         bundle = Bundle.load(options.bundle_dir or default_bundle_dir())
     transcripts = None
     if options.gff3 or options.fasta:
