@@ -22,8 +22,9 @@ Coordinates: genomic positions are 1-based and closed, as in VCF.
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from itertools import accumulate
 
 _COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 
@@ -66,6 +67,12 @@ class Transcript:
     exons: tuple[tuple[int, int], ...]
     coding_start: int | None = None
     coding_end: int | None = None
+    # Derived in __post_init__, for lookups by bisection: exon starts and ends, and the
+    # exonic bases before each exon.
+    _starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _ends: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _before: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _bounds: tuple[int, int] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.strand not in ("+", "-"):
@@ -76,6 +83,11 @@ class Transcript:
             raise ValueError(f"{self.id}: exons must be non-empty, sorted and disjoint")
         if (self.coding_start is None) != (self.coding_end is None):
             raise ValueError(f"{self.id}: give both ends of the coding range or neither")
+        lengths = [end - start + 1 for start, end in self.exons]
+        object.__setattr__(self, "_starts", tuple(start for start, _ in self.exons))
+        object.__setattr__(self, "_ends", tuple(end for _, end in self.exons))
+        object.__setattr__(self, "_before", tuple(accumulate(lengths, initial=0)))
+        object.__setattr__(self, "_bounds", self._transcript_bounds_of_coding())
 
     @property
     def start(self) -> int:
@@ -100,8 +112,8 @@ class Transcript:
 
     def exon_index(self, pos: int) -> int | None:
         """Index into ``exons`` of the exon holding ``pos``, or None."""
-        index = bisect_right([start for start, _ in self.exons], pos) - 1
-        if index >= 0 and pos <= self.exons[index][1]:
+        index = bisect_right(self._starts, pos) - 1
+        if index >= 0 and pos <= self._ends[index]:
             return index
         return None
 
@@ -109,7 +121,14 @@ class Transcript:
         """Index ``i`` of the intron between ``exons[i]`` and ``exons[i + 1]`` holding ``pos``."""
         if not self.start < pos < self.end or self.exon_index(pos) is not None:
             return None
-        return bisect_right([start for start, _ in self.exons], pos) - 1
+        return bisect_right(self._starts, pos) - 1
+
+    def exons_overlapping(self, start: int, end: int) -> range:
+        """Indices into ``exons`` of the exons that share a base with [start, end].
+
+        When there is none, the range is empty and starts at the next exon's index.
+        """
+        return range(bisect_left(self._ends, start), bisect_right(self._starts, end))
 
     def intron_number(self, index: int) -> int:
         """The 1-based number, in transcription order, of the intron after ``exons[index]``."""
@@ -120,13 +139,14 @@ class Transcript:
 
         Each is "" when the bases touch no exon (or no intron) of the transcript.
         """
-        exons = [
-            self.exon_number(i) for i, (a, b) in enumerate(self.exons) if a <= end and start <= b
-        ]
+        overlapping = self.exons_overlapping(start, end)
+        exons = [self.exon_number(i) for i in overlapping]
         introns = [
             self.intron_number(i)
-            for i in range(len(self.exons) - 1)
-            if self.exons[i][1] < end and start < self.exons[i + 1][0]
+            for i in range(
+                max(overlapping.start - 1, 0), min(overlapping.stop, len(self.exons) - 1)
+            )
+            if self._ends[i] < end and start < self._starts[i + 1]
         ]
         return _numbered(exons, len(self.exons)), _numbered(introns, len(self.exons) - 1)
 
@@ -135,16 +155,18 @@ class Transcript:
         index = self.exon_index(pos)
         if index is None:
             raise ValueError(f"{pos} is not in an exon of {self.id}")
-        before = sum(end - start + 1 for start, end in self.exons[:index])
-        genomic_rank = before + pos - self.exons[index][0] + 1
+        genomic_rank = self._before[index] + pos - self._starts[index] + 1
         return genomic_rank if self.strand == "+" else self.length - genomic_rank + 1
 
     @property
     def length(self) -> int:
-        return sum(end - start + 1 for start, end in self.exons)
+        return self._before[-1]
 
     def coding_bounds(self) -> tuple[int, int] | None:
         """Transcript positions of the first and last coding bases, or None if non-coding."""
+        return self._bounds
+
+    def _transcript_bounds_of_coding(self) -> tuple[int, int] | None:
         if self.coding_start is None or self.coding_end is None:
             return None
         first, last = self.coding_start, self.coding_end
@@ -230,9 +252,13 @@ def hgvs(transcript: Transcript, pos: int, ref: str, alt: str) -> str:
     Empty when the changed bases reach outside the transcript, when REF equals
     ALT, or when an allele is not plain bases (``*``, ``<DEL>``, ``.``).
     """
-    if not _plain(ref) or not _plain(alt):
+    if not plain_bases(ref) or not plain_bases(alt):
         return ""
-    alleles = trim_alleles(pos, ref, alt)
+    return hgvs_of_trimmed(transcript, trim_alleles(pos, ref, alt))
+
+
+def hgvs_of_trimmed(transcript: Transcript, alleles: Alleles) -> str:
+    """As ``hgvs``, for alleles already trimmed by ``trim_alleles`` (plain bases only)."""
     if not alleles.ref and not alleles.alt:
         return ""
     if not alleles.ref:
@@ -283,5 +309,6 @@ def _oriented(transcript: Transcript, bases: str) -> str:
     return reverse_complement(bases) if transcript.strand == "-" else bases
 
 
-def _plain(allele: str) -> bool:
+def plain_bases(allele: str) -> bool:
+    """True for a non-empty allele of A, C, G, T and N only (either case)."""
     return bool(allele) and all(base in "ACGTNacgtn" for base in allele)

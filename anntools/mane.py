@@ -22,12 +22,17 @@ empty (a full bundle with sequence gives both).
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 from anntools.annotation import Entry
 from anntools.bundle.format import FLANK_BP
 from anntools.bundle.reader import ManeTranscript
-from anntools.hgvs import Alleles, Transcript, hgvs, reverse_complement, trim_alleles
+from anntools.hgvs import (
+    Alleles,
+    Transcript,
+    hgvs_of_trimmed,
+    plain_bases,
+    reverse_complement,
+    trim_alleles,
+)
 
 SPLICE_SITE_BP = 2  # intron bases of the donor and acceptor sites
 SPLICE_EXONIC_BP = 3  # exon bases of the splice region
@@ -76,6 +81,17 @@ def mane_entry(allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str) 
     None when the change lies more than 5 kb from the transcript, or when REF
     and ALT do not differ.
     """
+    if len(ref) == 1 and len(alt) == 1 and ref != alt:
+        fast = _simple_substitution(allele, mane, pos, ref.upper(), alt.upper())
+        if fast is not None:
+            return fast
+    return any_change_entry(allele, mane, pos, ref, alt)
+
+
+def any_change_entry(
+    allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str
+) -> Entry | None:
+    """``mane_entry`` by the general path, which handles any change."""
     transcript = mane.transcript
     alleles = trim_alleles(pos, ref, alt)
     if not alleles.ref and not alleles.alt:
@@ -89,7 +105,62 @@ def mane_entry(allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str) 
         return _entry(allele, mane, (term,), distance=distance)
     terms = effect_terms(transcript, alleles)
     exon, intron = transcript.exon_intron(low, high)
-    return _entry(allele, mane, terms, exon, intron, hgvs(transcript, pos, ref, alt))
+    notation = hgvs_of_trimmed(transcript, alleles) if plain_bases(ref + alt) else ""
+    return _entry(allele, mane, terms, exon, intron, notation)
+
+
+def _simple_substitution(
+    allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str
+) -> Entry | None:
+    """The entry of a one-base substitution away from splice sites and codons, else None.
+
+    Most variants are such: this short path gives the same entry as the general
+    one (tests/unit/test_mane_effects.py compares them base by base) for a
+    fraction of the work. Near an exon boundary, in a start or stop codon or
+    beside the transcript it declines, and the general path answers.
+    """
+    transcript = mane.transcript
+    if not transcript.start <= pos <= transcript.end or not plain_bases(ref + alt):
+        return None
+    count = len(transcript.exons)
+    index = transcript.exon_index(pos)
+    if index is None:
+        index = transcript.intron_index(pos)
+        assert index is not None
+        left, right = transcript.exons[index][1], transcript.exons[index + 1][0]
+        if min(pos - left, right - pos) <= SPLICE_INTRONIC_BP:
+            return None
+        term, region = "intron_variant", "intron"
+        exon, intron = "", f"{transcript.intron_number(index)}/{count - 1}"
+    else:
+        start, end = transcript.exons[index]
+        if (index > 0 and pos - start < SPLICE_EXONIC_BP) or (
+            index < count - 1 and end - pos < SPLICE_EXONIC_BP
+        ):
+            return None
+        term, region = _exonic_term(transcript, pos)
+        if not term:
+            return None
+        exon, intron = f"{transcript.exon_number(index)}/{count}", ""
+    if transcript.strand == "-":
+        ref, alt = reverse_complement(ref), reverse_complement(alt)
+    hgvsc = f"{transcript.prefix}{transcript.position(pos)}{ref}>{alt}"
+    return _entry(allele, mane, (term,), exon, intron, hgvsc, region=region)
+
+
+def _exonic_term(transcript: Transcript, pos: int) -> tuple[str, str]:
+    """(term, region) of an exonic base; ("", "") in a start or stop codon."""
+    if transcript.coding_start is None or transcript.coding_end is None:
+        return "non_coding_transcript_exon_variant", "noncoding_exon"
+    if transcript.coding_start <= pos <= transcript.coding_end:
+        position = transcript.position(pos)
+        assert position is not None
+        if position.number <= 3 or position.number > _codons(transcript) - 3:
+            return "", ""
+        return "coding_sequence_variant", "CDS"
+    if (pos < transcript.coding_start) == (transcript.strand == "+"):
+        return "5_prime_UTR_variant", "5_prime_UTR"
+    return "3_prime_UTR_variant", "3_prime_UTR"
 
 
 def _entry(
@@ -100,6 +171,7 @@ def _entry(
     intron: str = "",
     hgvsc: str = "",
     distance: int | None = None,
+    region: str = "",
 ) -> Entry:
     transcript = mane.transcript
     return Entry(
@@ -109,7 +181,7 @@ def _entry(
         transcript=transcript.id,
         biotype=MANE_BIOTYPE,
         strand=transcript.strand,
-        region=region_of(terms),
+        region=region or region_of(terms),
         distance=distance,
         mane_select=mane.refseq,
         exon=exon,
@@ -172,7 +244,11 @@ def _meets(start: int, end: int, alleles: Alleles) -> bool:
 def _splice_and_intron_terms(transcript: Transcript, alleles: Alleles) -> set[str]:
     terms = set()
     exons = transcript.exons
-    for (_, left), (right, _) in pairwise(exons):
+    low, high = _affected(alleles)
+    near = transcript.exons_overlapping(low - SPLICE_INTRONIC_BP, high + SPLICE_INTRONIC_BP)
+    # The introns beside those exons (or the one intron holding the whole change).
+    for index in range(max(near.start - 1, 0), min(near.stop, len(exons) - 1)):
+        left, right = exons[index][1], exons[index + 1][0]
         first, last = left + 1, right - 1  # the intron's bases
         # As VEP: the donor and acceptor sites are not intron_variant.
         if _touches(first + SPLICE_SITE_BP, last - SPLICE_SITE_BP, alleles):
@@ -198,7 +274,9 @@ def _splice_and_intron_terms(transcript: Transcript, alleles: Alleles) -> set[st
 
 
 def _exon_terms(transcript: Transcript, alleles: Alleles) -> set[str]:
-    touched = [(s, e) for s, e in transcript.exons if _touches(s, e, alleles)]
+    low, high = _affected(alleles)
+    nearby = transcript.exons_overlapping(low, high)
+    touched = [transcript.exons[i] for i in nearby if _touches(*transcript.exons[i], alleles)]
     if not touched:
         return set()
     if transcript.coding_start is None or transcript.coding_end is None:
