@@ -25,8 +25,10 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
+from typing import NamedTuple
 
 _COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
+_PLAIN = frozenset("ACGTNacgtn")
 
 
 def reverse_complement(bases: str) -> str:
@@ -34,8 +36,7 @@ def reverse_complement(bases: str) -> str:
     return bases.translate(_COMPLEMENT)[::-1]
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """One base's HGVS position: ``number`` with an intronic ``offset``.
 
     ``number`` counts transcript bases; in c. notation it is negative in the
@@ -123,6 +124,12 @@ class Transcript:
             return None
         return bisect_right(self._starts, pos) - 1
 
+    def locate(self, pos: int) -> tuple[int, bool]:
+        """(index, True) for a base of ``exons[index]``, (index, False) for one of the intron
+        after it; ``pos`` must lie within the transcript's span."""
+        index = bisect_right(self._starts, pos) - 1
+        return index, pos <= self._ends[index]
+
     def exons_overlapping(self, start: int, end: int) -> range:
         """Indices into ``exons`` of the exons that share a base with [start, end].
 
@@ -155,8 +162,7 @@ class Transcript:
         index = self.exon_index(pos)
         if index is None:
             raise ValueError(f"{pos} is not in an exon of {self.id}")
-        genomic_rank = self._before[index] + pos - self._starts[index] + 1
-        return genomic_rank if self.strand == "+" else self.length - genomic_rank + 1
+        return self._offset_in(index, pos)
 
     @property
     def length(self) -> int:
@@ -176,16 +182,22 @@ class Transcript:
 
     def position(self, pos: int) -> Position | None:
         """The HGVS position of genomic base ``pos``; None outside the transcript."""
-        if not self.start <= pos <= self.end:
+        if not self._starts[0] <= pos <= self._ends[-1]:
             return None
-        if self.exon_index(pos) is not None:
-            return self._exonic(self.transcript_offset(pos))
-        anchor, offset = self._nearest_exon_base(pos)
-        exonic = self._exonic(self.transcript_offset(anchor))
+        index = bisect_right(self._starts, pos) - 1
+        if pos <= self._ends[index]:
+            return self._exonic(self._offset_in(index, pos))
+        anchor_index, anchor, offset = self._nearest_exon_base(index, pos)
+        exonic = self._exonic(self._offset_in(anchor_index, anchor))
         return Position(exonic.number, offset, exonic.after_stop)
 
+    def _offset_in(self, index: int, pos: int) -> int:
+        """``transcript_offset`` of ``pos``, known to lie in ``exons[index]``."""
+        genomic_rank = self._before[index] + pos - self._starts[index] + 1
+        return genomic_rank if self.strand == "+" else self._before[-1] - genomic_rank + 1
+
     def _exonic(self, t: int) -> Position:
-        bounds = self.coding_bounds()
+        bounds = self._bounds
         if bounds is None:
             return Position(t)
         first, last = bounds
@@ -195,23 +207,22 @@ class Transcript:
             return Position(t - last, after_stop=True)
         return Position(t - first + 1)
 
-    def _nearest_exon_base(self, pos: int) -> tuple[int, int]:
-        """The exon boundary base nearest intronic ``pos`` and the offset from it.
+    def _nearest_exon_base(self, index: int, pos: int) -> tuple[int, int, int]:
+        """(exon index, base, offset): the exon boundary base nearest ``pos``, in the
+        intron after ``exons[index]``, and the offset from it.
 
         An offset is + after an exon and - before one, in transcription order;
         the middle base of an odd-length intron takes +, as HGVS says.
         """
-        index = self.intron_index(pos)
-        assert index is not None
-        left_end, right_start = self.exons[index][1], self.exons[index + 1][0]
+        left_end, right_start = self._ends[index], self._starts[index + 1]
         from_left, from_right = pos - left_end, right_start - pos
         if self.strand == "+":
             if from_left <= from_right:
-                return left_end, from_left
-            return right_start, -from_right
+                return index, left_end, from_left
+            return index + 1, right_start, -from_right
         if from_right <= from_left:
-            return right_start, from_right
-        return left_end, -from_left
+            return index + 1, right_start, from_right
+        return index, left_end, -from_left
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,4 +322,4 @@ def _oriented(transcript: Transcript, bases: str) -> str:
 
 def plain_bases(allele: str) -> bool:
     """True for a non-empty allele of A, C, G, T and N only (either case)."""
-    return bool(allele) and all(base in "ACGTNacgtn" for base in allele)
+    return bool(allele) and set(allele) <= _PLAIN

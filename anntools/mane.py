@@ -123,10 +123,8 @@ def _simple_substitution(
     if not transcript.start <= pos <= transcript.end or not plain_bases(ref + alt):
         return None
     count = len(transcript.exons)
-    index = transcript.exon_index(pos)
-    if index is None:
-        index = transcript.intron_index(pos)
-        assert index is not None
+    index, in_exon = transcript.locate(pos)
+    if not in_exon:
         left, right = transcript.exons[index][1], transcript.exons[index + 1][0]
         if min(pos - left, right - pos) <= SPLICE_INTRONIC_BP:
             return None
