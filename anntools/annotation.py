@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from anntools.model import Consequence, GeneHit
 
@@ -95,9 +96,13 @@ _TERM_REGIONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One allele and gene (or transcript) line of the annotation."""
+class Entry(NamedTuple):
+    """One allele and gene (or transcript) line of the annotation.
+
+    A named tuple: files hold one per allele and transcript, and a tuple is
+    built and hashed (the record loop caches by entry) far faster than a
+    frozen dataclass.
+    """
 
     allele: str
     consequence: str
