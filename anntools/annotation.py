@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import NamedTuple
 
 from anntools.model import Consequence, GeneHit
 
@@ -96,13 +95,9 @@ _TERM_REGIONS = {
 }
 
 
-class Entry(NamedTuple):
-    """One allele and gene (or transcript) line of the annotation.
-
-    A named tuple: files hold one per allele and transcript, and a tuple is
-    built and hashed (the record loop caches by entry) far faster than a
-    frozen dataclass.
-    """
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One allele and gene (or transcript) line of the annotation."""
 
     allele: str
     consequence: str
