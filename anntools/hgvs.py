@@ -246,6 +246,8 @@ def trim_alleles(pos: int, ref: str, alt: str) -> Alleles:
     Leading bases first, as VCF pads indels on the left: they become ``before``.
     """
     ref, alt = ref.upper(), alt.upper()
+    if len(ref) == 1 and len(alt) == 1 and ref != alt:  # most variants: nothing to trim
+        return Alleles(pos, pos, ref, alt, "")
     prefix = 0
     while prefix < min(len(ref), len(alt)) and ref[prefix] == alt[prefix]:
         prefix += 1
@@ -274,7 +276,8 @@ def hgvs_of_trimmed(transcript: Transcript, alleles: Alleles) -> str:
         return ""
     if not alleles.ref:
         return _insertion(transcript, alleles)
-    first, last = transcript.position(alleles.start), transcript.position(alleles.end)
+    first = transcript.position(alleles.start)
+    last = first if alleles.end == alleles.start else transcript.position(alleles.end)
     if first is None or last is None:
         return ""
     if transcript.strand == "-":

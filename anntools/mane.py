@@ -81,21 +81,29 @@ def mane_entry(allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str) 
     None when the change lies more than 5 kb from the transcript, or when REF
     and ALT do not differ.
     """
-    if len(ref) == 1 and len(alt) == 1 and ref != alt:
-        fast = _simple_substitution(allele, mane, pos, ref.upper(), alt.upper())
-        if fast is not None:
-            return fast
-    return any_change_entry(allele, mane, pos, ref, alt)
+    alleles = trim_alleles(pos, ref, alt)
+    if not alleles.ref and not alleles.alt:
+        return None
+    plain = plain_bases(ref + alt)
+    return _short_path_entry(allele, mane, alleles, plain) or _general_entry(
+        allele, mane, alleles, plain
+    )
 
 
 def any_change_entry(
     allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str
 ) -> Entry | None:
-    """``mane_entry`` by the general path, which handles any change."""
-    transcript = mane.transcript
+    """``mane_entry`` by the general path alone, which handles any change."""
     alleles = trim_alleles(pos, ref, alt)
     if not alleles.ref and not alleles.alt:
         return None
+    return _general_entry(allele, mane, alleles, plain_bases(ref + alt))
+
+
+def _general_entry(
+    allele: str, mane: ManeTranscript, alleles: Alleles, plain: bool
+) -> Entry | None:
+    transcript = mane.transcript
     low, high = _affected(alleles)
     outside = _outside(transcript, low, high)
     if outside is not None:
@@ -105,44 +113,45 @@ def any_change_entry(
         return _entry(allele, mane, (term,), distance=distance)
     terms = effect_terms(transcript, alleles)
     exon, intron = transcript.exon_intron(low, high)
-    notation = hgvs_of_trimmed(transcript, alleles) if plain_bases(ref + alt) else ""
+    notation = hgvs_of_trimmed(transcript, alleles) if plain else ""
     return _entry(allele, mane, terms, exon, intron, notation)
 
 
-def _simple_substitution(
-    allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str
+def _short_path_entry(
+    allele: str, mane: ManeTranscript, alleles: Alleles, plain: bool
 ) -> Entry | None:
-    """The entry of a one-base substitution away from splice sites and codons, else None.
+    """The entry of the commonest changes, else None: any change wholly inside one intron
+    away from its splice region, or a substitution in an exon away from splice sites and
+    codons.
 
-    Most variants are such: this short path gives the same entry as the general
-    one (tests/unit/test_mane_effects.py compares them base by base) for a
-    fraction of the work. Near an exon boundary, in a start or stop codon or
-    beside the transcript it declines, and the general path answers.
+    It gives the same entry as the general path (tests/unit/test_mane_effects.py
+    compares them at every base) for a fraction of the work.
     """
     transcript = mane.transcript
-    if not transcript.start <= pos <= transcript.end or not plain_bases(ref + alt):
+    low, high = _affected(alleles)
+    if not plain or low < transcript.start or high > transcript.end:
         return None
     count = len(transcript.exons)
-    index, in_exon = transcript.locate(pos)
+    index, in_exon = transcript.locate(low)
     if not in_exon:
         left, right = transcript.exons[index][1], transcript.exons[index + 1][0]
-        if min(pos - left, right - pos) <= SPLICE_INTRONIC_BP:
+        if low - left <= SPLICE_INTRONIC_BP or right - high <= SPLICE_INTRONIC_BP:
             return None
         term, region = "intron_variant", "intron"
         exon, intron = "", f"{transcript.intron_number(index)}/{count - 1}"
     else:
+        if len(alleles.ref) != 1 or len(alleles.alt) != 1:
+            return None
         start, end = transcript.exons[index]
-        if (index > 0 and pos - start < SPLICE_EXONIC_BP) or (
-            index < count - 1 and end - pos < SPLICE_EXONIC_BP
+        if (index > 0 and low - start < SPLICE_EXONIC_BP) or (
+            index < count - 1 and end - low < SPLICE_EXONIC_BP
         ):
             return None
-        term, region = _exonic_term(transcript, pos)
+        term, region = _exonic_term(transcript, low)
         if not term:
             return None
         exon, intron = f"{transcript.exon_number(index)}/{count}", ""
-    if transcript.strand == "-":
-        ref, alt = reverse_complement(ref), reverse_complement(alt)
-    hgvsc = f"{transcript.prefix}{transcript.position(pos)}{ref}>{alt}"
+    hgvsc = hgvs_of_trimmed(transcript, alleles)
     return _entry(allele, mane, (term,), exon, intron, hgvsc, region=region)
 
 
