@@ -311,7 +311,7 @@ def _known_variants(
     paths: Sequence[Path], lengths: dict[str, int], aliases: dict[str, str] | None, scratch: Path
 ) -> KnownVariantTable:
     sequence = FastaReader(scratch / FASTA_NAME)
-    table = KnownVariantTable(ContigNamer(lengths, aliases), sequence.fetch)
+    table = KnownVariantTable(ContigNamer(lengths, aliases), sequence.fetcher)
     for path in paths:
         stats = table.add_vcf(Path(path))
         log.info(
