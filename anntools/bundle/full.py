@@ -8,7 +8,7 @@ is a directory::
     transcripts.gff3.gz  the GFF3, as given (gzip)
     transcripts.pickle   the GFF3's transcripts as anntools.csq reads them, pickled:
                          loading them is ten times faster than parsing the GFF3
-                         (which is the fallback when another anntools version wrote them)
+                         (the fallback when another version of the reader wrote them)
     names.json           per transcript ID, its versioned ID and its protein's (for HGVS)
     genome.fa            the FASTA, uncompressed and rewrapped, with genome.fa.fai
     known_*.npy          known alleles with rsID and ClinVar significance (anntools.bundle.known)
@@ -36,7 +36,6 @@ from typing import Any
 
 import numpy as np
 
-from anntools import __version__
 from anntools.bundle.format import MANIFEST, BundleError
 from anntools.bundle.known import (
     ARRAYS as KNOWN_ARRAYS,
@@ -49,6 +48,7 @@ from anntools.bundle.known import (
 )
 from anntools.bundle.sequence import copy_fasta, open_text
 from anntools.csq import TranscriptAnnotator, normalize_chrom
+from anntools.csq import gff3 as gff3_module
 from anntools.csq.fasta import FastaReader
 from anntools.csq.gff3 import Transcript, read_gff3
 
@@ -124,7 +124,7 @@ def _read_names(path: Path) -> dict[str, list[str]]:
 
 def _load_transcripts(path: Path, manifest: dict[str, Any]) -> list[Transcript]:
     """The pickled transcripts when this anntools wrote them, else the GFF3 parsed again."""
-    if manifest["transcripts"].get("anntools_version") == __version__:
+    if manifest["transcripts"].get("reader") == _reader_fingerprint():
         try:
             with open(path / PICKLE_NAME, "rb") as handle:
                 loaded = pickle.load(handle)
@@ -133,6 +133,12 @@ def _load_transcripts(path: Path, manifest: dict[str, Any]) -> list[Transcript]:
         except (OSError, pickle.UnpicklingError, AttributeError, EOFError) as error:
             log.warning("cannot read %s (%s); parsing the GFF3 instead", PICKLE_NAME, error)
     return read_gff3(path / GFF3_NAME)
+
+
+def _reader_fingerprint() -> str:
+    """The GFF3 reader's source digest: a pickle of transcripts is read back only by the
+    classes that wrote it, so any change to them falls back to parsing the GFF3."""
+    return hashlib.sha256(Path(gff3_module.__file__).read_bytes()).hexdigest()[:16]
 
 
 def _load_array(path: Path, name: str) -> np.ndarray[Any, Any]:
@@ -201,7 +207,7 @@ def _write_full_bundle(
         "transcripts": {
             "count": len(transcripts),
             "coding": sum(tr.coding for tr in transcripts),
-            "anntools_version": __version__,  # of the pickle's classes
+            "reader": _reader_fingerprint(),  # of the pickle's classes
         },
         "known_variants": {
             "count": len(arrays["known_pos"]),
