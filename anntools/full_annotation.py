@@ -70,14 +70,14 @@ class FullBundleSites:
         self, contig: ContigIndex, csq: Consequence, pos: int, ref: str, alt: str, clinvar: str
     ) -> Entry:
         entry = entry_from_consequence(alt, csq, True)
-        tr = self._transcripts.get((contig.name, csq.transcript))
-        structure = self._structure(tr) if tr is not None else None
-        if tr is None or structure is None:
-            return replace(entry, clinvar=clinvar) if clinvar else entry
         alleles = trim_alleles(pos, ref.upper(), alt.upper())
         low, high = (
             (alleles.start, alleles.end) if alleles.ref else (alleles.start - 1, alleles.start)
         )
+        tr = self._transcript(contig, csq, low, high)
+        structure = self._structure(tr) if tr is not None else None
+        if tr is None or structure is None:
+            return replace(entry, clinvar=clinvar) if clinvar else entry
         exon, intron = structure.exon_intron(low, high)
         notation = hgvs(structure, pos, ref.upper(), alt.upper())
         protein = ""
@@ -91,6 +91,20 @@ class FullBundleSites:
             hgvsp=f"{self.bundle.protein(tr.id)}:{protein}" if protein else "",
             clinvar=clinvar,
         )
+
+    def _transcript(
+        self, contig: ContigIndex, csq: Consequence, low: int, high: int
+    ) -> Transcript | None:
+        """The consequence's transcript; for a gene's merged intron or non-coding entry (which,
+        as bcftools', names none) the gene's first-ranked transcript holding the change."""
+        if csq.transcript:
+            return self._transcripts.get((contig.name, csq.transcript))
+        holding = [
+            tr
+            for tr in contig.candidates(low - 1, high - 1)
+            if tr.gene == csq.gene and tr.beg <= low - 1 and high - 1 <= tr.end
+        ]
+        return min(holding, key=lambda tr: (self.bundle.rank(tr.id), tr.order), default=None)
 
     def _structure(self, tr: Transcript) -> Structure | None:
         """The transcript's exon structure for HGVS c. (None when it has no usable exons)."""

@@ -9,7 +9,8 @@ is a directory::
     transcripts.pickle   the GFF3's transcripts as anntools.csq reads them, pickled:
                          loading them is ten times faster than parsing the GFF3
                          (the fallback when another version of the reader wrote them)
-    names.json           per transcript ID, its versioned ID and its protein's (for HGVS)
+    names.json           per transcript ID: its versioned ID, its protein's, and its rank
+                         (0 MANE Select, 1 Ensembl canonical, 2 other; for HGVS)
     genome.fa            the FASTA, uncompressed and rewrapped, with genome.fa.fai
     known_*.npy          known alleles with rsID and ClinVar significance (anntools.bundle.known)
 
@@ -57,6 +58,7 @@ FULL_FORMAT_VERSION = 1
 GFF3_NAME = "transcripts.gff3.gz"
 PICKLE_NAME = "transcripts.pickle"
 NAMES_NAME = "names.json"
+MANE_RANK, CANONICAL_RANK, OTHER_RANK = 0, 1, 2
 FASTA_NAME = "genome.fa"
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,11 @@ class FullBundle:
         """The ID of the transcript's protein (``ENSP...``), else the transcript's own."""
         names = self._names.get(transcript)
         return names[1] if names and names[1] else self.versioned(transcript)
+
+    def rank(self, transcript: str) -> int:
+        """0 for a MANE Select transcript, 1 for Ensembl's canonical one, 2 for the others."""
+        names = self._names.get(transcript)
+        return int(names[2]) if names and len(names) > 2 else OTHER_RANK
 
     @classmethod
     def load(cls, path: Path) -> FullBundle:
@@ -239,11 +246,12 @@ def _copy_gff3(source: Path, target: Path) -> tuple[dict[str, int], dict[str, li
 
 
 class TranscriptNames:
-    """Versioned transcript IDs and protein IDs, as HGVS notation names them.
+    """Versioned transcript IDs and protein IDs, as HGVS notation names them, and ranks.
 
     Ensembl writes ``ID=transcript:ENST00000288602;...;version=11`` on the
     transcript and ``protein_id=ENSP00000288602`` on its CDS; GENCODE writes the
-    versions into the IDs themselves.
+    versions into the IDs themselves. Both tag the gene's chosen transcripts
+    (``tag=basic,Ensembl_canonical,MANE_Select``).
     """
 
     def __init__(self) -> None:
@@ -257,14 +265,28 @@ class TranscriptNames:
         if columns[2] == "CDS" and "protein_id" in attributes:
             for parent in attributes.get("Parent", "").split(","):
                 self._entry(parent)[1] = attributes["protein_id"]
-        elif attributes.get("ID", "").startswith("transcript:"):
+        elif _is_transcript(columns[2], attributes):
             version = attributes.get("version", "")
             entry = self._entry(attributes["ID"])
             entry[0] += f".{version}" if version and "." not in entry[0] else ""
+            tags = attributes.get("tag", "").split(",")
+            rank = MANE_RANK if "MANE_Select" in tags else OTHER_RANK
+            entry[2] = str(CANONICAL_RANK if rank and "Ensembl_canonical" in tags else rank)
 
     def _entry(self, feature_id: str) -> list[str]:
         transcript = feature_id.removeprefix("transcript:")
-        return self.table.setdefault(transcript, [transcript, ""])
+        return self.table.setdefault(transcript, [transcript, "", str(OTHER_RANK)])
+
+
+_PART_TYPES = frozenset({"exon", "CDS", "five_prime_UTR", "three_prime_UTR"})
+
+
+def _is_transcript(feature_type: str, attributes: dict[str, str]) -> bool:
+    """A transcript line: Ensembl's ``ID=transcript:...``, or GENCODE's line with a transcript_id
+    that is not one of a transcript's parts."""
+    if "ID" not in attributes or feature_type in _PART_TYPES:
+        return False
+    return attributes["ID"].startswith("transcript:") or "transcript_id" in attributes
 
 
 def _check_gene_models(

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from anntools.annotation import ENTRY_FIELDS, VEP_SPELLING
-from anntools.bundle import BundleError
-from anntools.bundle.full import FullBundle, build_full_bundle, is_full_bundle
+from anntools.bundle import BUNDLE_DIR_ENV, BundleError
+from anntools.bundle.full import FullBundle, TranscriptNames, build_full_bundle, is_full_bundle
 from anntools.cli import main as anntools_main
 from anntools.pipeline import Options, annotate_file
 from tests.conftest import read_vcf
@@ -233,6 +233,33 @@ def test_a_full_bundle_writes_vep_terms_with_hgvs_c_and_p(
     ]
 
 
+def test_anntools_bundle_dir_names_the_full_bundle_jobs_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the deployment setting pointing at a full bundle (the annotator passes no --bundle)
+    bundle = build_full_bundle(GFF3, FASTA, tmp_path / "b")
+    monkeypatch.setenv(BUNDLE_DIR_ENV, str(bundle))
+    vcf = tmp_path / "in.vcf"
+    shutil.copy(CASE / "intron.vcf", vcf)
+    # WHEN a job annotates with the default options
+    result = annotate_file(vcf, tmp_path / "out")
+    # THEN the full bundle's transcripts answer. The insertion lies 8-9 bases into intron 3 of
+    # this minus-strand transcript, after exon 3's last base c.-4 (5' UTR: exon 4 holds c.-3
+    # to c.-1 before the start codon); the gene's merged intron entry names no transcript, as
+    # bcftools', and its HGVS c. is on the gene's first-ranked transcript.
+    _, records = read_vcf(result.files["vcf"])
+    entry = records[0].entries()[0]
+    names = ("Consequence", "Gene", "Transcript", "Intron", "HGVSc")
+    assert [field(entry, name) for name in names] == [
+        "intron_variant",
+        "IL5RA",
+        "",
+        "3/12",
+        "ENST00000256452.3:c.-4+8_-4+9insGTT",
+    ]
+    assert result.summary["sources"] == ["full bundle b (transcripts, sequence, 0 known alleles)"]
+
+
 # Bad inputs: one clear message, no bundle (not even a half-written one).
 
 
@@ -426,3 +453,24 @@ def test_known_variants_on_no_bundle_contig_are_refused(tmp_path: Path) -> None:
     clinvar = clinvar_vcf(tmp_path / "c.vcf", [(100, "A", "G", 1, "Benign")], contig="21")
     with pytest.raises(BundleError, match=r"none of its contigs \(21\) is in the bundle"):
         build_full_bundle(GFF3, FASTA, tmp_path / "b", [clinvar])
+
+
+def test_transcript_names_and_ranks_from_ensembl_and_gencode_lines() -> None:
+    names = TranscriptNames()
+    for line in (
+        "7\tensembl\tmRNA\t1\t9\t.\t-\t.\tID=transcript:ENST00000288602;Parent=gene:G;"
+        "tag=basic,Ensembl_canonical,MANE_Select;version=11",
+        "7\tensembl\tCDS\t1\t9\t.\t-\t0\tID=CDS:ENSP00000288602;Parent=transcript:ENST00000288602;"
+        "protein_id=ENSP00000288602",
+        "chr7\tHAVANA\ttranscript\t1\t9\t.\t-\t.\tID=ENST00000479537.6;Parent=ENSG00000157764.14;"
+        "transcript_id=ENST00000479537.6;tag=basic,Ensembl_canonical",
+        "chr7\tHAVANA\tCDS\t1\t9\t.\t-\t0\tID=CDS:ENST00000479537.6;Parent=ENST00000479537.6;"
+        "protein_id=ENSP00000418033.2",
+        "7\tensembl\tmRNA\t1\t9\t.\t-\t.\tID=transcript:ENST00000496384;tag=basic;version=6",
+    ):
+        names.add(line)
+    assert names.table == {
+        "ENST00000288602": ["ENST00000288602.11", "ENSP00000288602", "0"],
+        "ENST00000479537.6": ["ENST00000479537.6", "ENSP00000418033.2", "1"],
+        "ENST00000496384": ["ENST00000496384.6", "", "2"],
+    }
