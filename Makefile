@@ -28,8 +28,8 @@ bundle-full: install ## download the pinned Ensembl release (sha256-checked) and
 	$(PY) -m anntools.bundle.download $(FULL_BUNDLE_ARGS)
 
 lint: install ## ruff and mypy
-	$(VENV)/bin/ruff check anntools handlers loadtest scripts tests web
-	$(VENV)/bin/ruff format --check anntools handlers loadtest scripts tests web
+	$(VENV)/bin/ruff check anntools gas loadtest scripts tests
+	$(VENV)/bin/ruff format --check anntools gas loadtest scripts tests
 	$(VENV)/bin/mypy
 
 test: install bundle ## install what is missing, then run linters, Terraform checks and every test

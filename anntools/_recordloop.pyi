@@ -5,6 +5,7 @@ from typing import Any, Protocol
 
 from anntools.annotation import Entry
 from anntools.csq import TranscriptAnnotator
+from anntools.model import Consequence
 
 Problem = tuple[int, str, bool]  # line_no, reason, skipped (False: a warning, record kept)
 Run = tuple[str, int, int, int]  # chrom, first_line_no, first_pos, max_pos
@@ -34,7 +35,10 @@ class RecordLoop:
         transcripts: TranscriptAnnotator | None = None,
     ) -> None: ...
     def annotate(
-        self, lines: list[bytes], first_line_no: int
+        self,
+        lines: list[bytes],
+        first_line_no: int,
+        overrides: dict[int, dict[int, dict[str, list[Consequence | None]]]] | None = None,
     ) -> tuple[bytes, bytes, dict[str, Any], list[Problem], list[Run]]: ...
     def parse(
         self, lines: list[bytes], first_line_no: int

@@ -37,7 +37,7 @@ from anntools.annotation import (
     entry_tsv_text,
     info_escape,
 )
-from anntools.csq.engine import QUIET_MARGIN as _QUIET_MARGIN
+from anntools.csq.engine import QUIET_MARGIN as _QUIET_MARGIN, RefMismatch
 from anntools.model import REGIONS
 from anntools.variant import allele_kind
 
@@ -361,6 +361,7 @@ cdef class RecordLoop:
     cdef int n_text
     cdef int n_samples
     cdef Py_ssize_t n_columns
+    cdef bint v3_columns  # a VCFv3.3 input: QUAL and FILTER are rewritten as VCFv4 (see output.py)
     cdef object check_line
     cdef object sites
     cdef object transcripts
@@ -436,6 +437,7 @@ cdef class RecordLoop:
         self.n_samples = bcf_hdr_nsamples(self.hdr)
         column_line = header_text.rstrip("\n").rpartition("\n")[2]
         self.n_columns = len(column_line.split("\t"))
+        self.v3_columns = header_text.startswith("##fileformat=VCFv3")
         self.check_line = check_line
         self.sites = sites
         self.transcripts = transcripts
@@ -478,22 +480,25 @@ cdef class RecordLoop:
 
     # ------------------------------------------------------------ public
 
-    def annotate(self, list lines, Py_ssize_t first_line_no):
+    def annotate(self, list lines, Py_ssize_t first_line_no, dict overrides=None):
         """(vcf bytes, tsv bytes, counts dict, problems, runs) of one chunk of lines.
 
         ``lines[i]`` is line ``first_line_no + i`` of the file, without its newline.
         Problems are (line_no, reason, skipped); runs (chrom, first_line_no, first_pos, max_pos).
+        ``overrides`` maps a line number to the swaps haplotype-aware calling decided for
+        its alleles: {ALT number (1-based): {transcript id: [Consequence or None]}}, what
+        replaces the allele's coding call on that transcript (None: the call itself).
         """
-        return self._run(lines, first_line_no, True)
+        return self._run(lines, first_line_no, True, overrides)
 
     def parse(self, list lines, Py_ssize_t first_line_no):
         """(records, problems, runs) of one chunk; a record is (line_no, columns, chrom, pos,
         ref, alts, info_ac, info_an, genotypes), genotypes (called, het, hom_alt, counts)."""
-        return self._run(lines, first_line_no, False)
+        return self._run(lines, first_line_no, False, None)
 
     # ------------------------------------------------------------ the loop itself
 
-    cdef tuple _run(self, list lines, Py_ssize_t first_line_no, bint annotate):
+    cdef tuple _run(self, list lines, Py_ssize_t first_line_no, bint annotate, dict overrides):
         cdef Py_ssize_t i, n = PyList_GET_SIZE(lines)
         cdef object raw
         cdef Line line
@@ -538,7 +543,11 @@ cdef class RecordLoop:
                     problems.append((line_no, _problem_of_errcode(self.rec.errcode), True))
                     continue
                 if annotate:
-                    self._annotate(&line, run_chrom)
+                    reason = self._annotate(
+                        &line, run_chrom, overrides.get(line_no) if overrides else None
+                    )
+                    if reason is not None:
+                        problems.append((line_no, reason, False))
                 else:
                     records.append(self._record(&line, raw, line_no, run_chrom))
         finally:
@@ -757,11 +766,14 @@ cdef class RecordLoop:
 
     # ------------------------------------------------------------ annotation
 
-    cdef void _annotate(self, Line *line, str chrom) except *:
+    cdef str _annotate(self, Line *line, str chrom, dict calls):
+        """Annotates and writes one record; returns why its transcript calls were left out
+        (a REF that is not the reference's), or None. ``calls``: see ``annotate``."""
         cdef int n_alts = self._alleles(line), j
         cdef long long tallies[3]
         cdef bint has_gt = self._genotypes(n_alts + 1, tallies)
         cdef object ac, an, site, rsid = None
+        cdef str reason = None
         cdef bint rsid_from_input, unmapped = False
         cdef object grch38 = None
         ac, an = self._counts_from_info(line)
@@ -789,14 +801,30 @@ cdef class RecordLoop:
                 self._push(self._rendered(entry), PyBytes_AS_STRING(allele), len(allele))
             rsid, grch38, unmapped = site.rsid, site.grch38, site.unmapped
         if self.transcripts is not None:
-            for j in range(n_alts):
-                if not self._symbolic(line, j):
-                    self._consequences(line, chrom, j)
+            reason = self._transcript_calls(line, chrom, n_alts, calls)
         if rsid_from_input:
             rsid = _decode(line.text + line.starts[2], line.ends[2] - line.starts[2])
         self._write_vcf(line, n_alts, rsid if not rsid_from_input else None, grch38, unmapped)
         self._write_tsv(line, n_alts, rsid, grch38, unmapped, has_gt, tallies)
         self._count(chrom, n_alts, rsid, rsid_from_input, grch38, unmapped)
+        return reason
+
+    cdef str _transcript_calls(self, Line *line, str chrom, int n_alts, dict calls):
+        """Pushes the transcript calls of every ALT; on a REF mismatch pushes none, says why."""
+        cdef int j, mark = self.n_slots
+        cdef Span alt
+        try:
+            for j in range(n_alts):
+                alt = self.alts[j]
+                if self._symbolic(line, j):
+                    if alt.length > 1 and line.text[alt.start] == b'<':  # <INS...>: the engine's
+                        self._push_all(self._general(line, chrom, j), line.text + alt.start, alt.length)
+                else:
+                    self._consequences(line, chrom, j, calls.get(j + 1) if calls else None)
+        except RefMismatch as exc:
+            self.n_slots = mark
+            return exc.reason
+        return None
 
     cdef bint _symbolic(self, Line *line, int j):
         """variant.is_symbolic: *, ., <ID>, breakends."""
@@ -835,7 +863,8 @@ cdef class RecordLoop:
         found.region_rank = REGION_RANK.get(entry.region, -1)
         found.gene_id = self.genes.id_of(entry.gene)
         found.counts_gene = entry.region != "intergenic"
-        terms = consequence_terms(entry.consequence)
+        # "@POS" (see the record at POS, haplotype-aware calling) names no term to count
+        terms = [term for term in consequence_terms(entry.consequence) if term[:1] != "@"]
         if len(terms) > MAX_TERMS:
             raise ValueError(f"more than {MAX_TERMS} consequence terms in one entry")
         found.n_terms = len(terms)
@@ -859,8 +888,9 @@ cdef class RecordLoop:
             view = self.contigs[chrom] = None if index is None else ContigView(index)
             return view
 
-    cdef void _consequences(self, Line *line, str chrom, int j) except *:
-        """Transcript consequences of ALT j: the engine's plans where it would use them."""
+    cdef void _consequences(self, Line *line, str chrom, int j, dict swaps) except *:
+        """Transcript consequences of ALT j: the engine's plans where it would use them;
+        ``swaps`` (or None): see ``annotate``."""
         cdef ContigView contig = self._contig(chrom)
         cdef Span alt = self.alts[j]
         cdef const char *allele = line.text + alt.start
@@ -883,6 +913,9 @@ cdef class RecordLoop:
         ):
             k = contig.stretch(beg - QUIET_MARGIN, beg + ref_length + QUIET_MARGIN)
         plan = self._plan(contig, k, beg) if k != -2 else None
+        if swaps is not None:
+            self._push_swapped(self._general(line, chrom, j), swaps, allele, alt.length)
+            return
         if plan is not None and (ref_length == 1 and alt.length == 1 or not plan.coding):
             for tr, cds in plan.coding:
                 rendered = self._rendered_consequence(contig.index.coding_snv(
@@ -891,10 +924,40 @@ cdef class RecordLoop:
             for rendered in plan.tail:
                 self._push(rendered, allele, alt.length)
             return
-        for csq in self.transcripts.annotate(
-            chrom, line.pos, _decode(ref, ref_length), _decode(allele, alt.length)
-        ):
-            self._push(self._rendered_consequence(csq), allele, alt.length)
+        self._push_all(self._general(line, chrom, j), allele, alt.length)
+
+    cdef int _push_swapped(
+        self, list found, dict swaps, const char *allele, Py_ssize_t length
+    ) except -1:
+        """The calls, each coding one on a transcript in ``swaps`` replaced by its swap."""
+        cdef set done = set()
+        for csq in found:
+            swap = swaps.get(csq.transcript) if csq.dna_change else None
+            if swap is None:
+                self._push(self._rendered_consequence(csq), allele, length)
+                continue
+            done.add(csq.transcript)
+            for item in swap:
+                self._push(self._rendered_consequence(item if item is not None else csq), allele, length)
+        for transcript, swap in swaps.items():
+            if transcript not in done:
+                self._push_all([item for item in swap if item is not None], allele, length)
+        return 0
+
+    cdef list _general(self, Line *line, str chrom, int j):
+        """The engine's general path for ALT j."""
+        cdef Span alt = self.alts[j]
+        return self.transcripts.annotate(
+            chrom,
+            line.pos,
+            _decode(line.text + line.starts[3], line.ends[3] - line.starts[3]),
+            _decode(line.text + alt.start, alt.length),
+        )
+
+    cdef int _push_all(self, list found, const char *allele, Py_ssize_t length) except -1:
+        for csq in found:
+            self._push(self._rendered_consequence(csq), allele, length)
+        return 0
 
     cdef StretchPlan _plan(self, ContigView contig, Py_ssize_t k, long long beg):
         cdef StretchPlan plan = contig.plans[k + 1]
@@ -934,7 +997,10 @@ cdef class RecordLoop:
             _add_bytes(b, common_rsid.encode("utf-8"))
         else:
             _add(b, line.text + line.starts[2], id_length)
-        _add(b, line.text + line.ends[2], line.starts[7] - line.ends[2])
+        if self.v3_columns:
+            self._write_v4_qual_filter(line)
+        else:
+            _add(b, line.text + line.ends[2], line.starts[7] - line.ends[2])
         if not (info_length == 0 or (info_length == 1 and info[0] == b'.')):
             _add(b, info, info_length)
             _add_char(b, b';')
@@ -959,6 +1025,23 @@ cdef class RecordLoop:
             _add(b, b";UNMAPPED", 9)
         _add(b, line.text + line.ends[7], line.length - line.ends[7])
         _add_char(b, b'\n')
+        return 0
+
+    cdef int _write_v4_qual_filter(self, Line *line) except -1:
+        """REF to FILTER of a VCFv3.3 line as VCFv4 writes them: QUAL -1 (unknown) becomes
+        '.', FILTER 0 (passed) becomes PASS; the output header says VCFv4."""
+        cdef Buffer *b = &self.vcf
+        _add(b, line.text + line.ends[2], line.starts[5] - line.ends[2])
+        if line.ends[5] - line.starts[5] == 2 and memcmp(line.text + line.starts[5], b"-1", 2) == 0:
+            _add_char(b, b'.')
+        else:
+            _add(b, line.text + line.starts[5], line.ends[5] - line.starts[5])
+        _add_char(b, b'\t')
+        if line.ends[6] - line.starts[6] == 1 and line.text[line.starts[6]] == b'0':
+            _add(b, b"PASS", 4)
+        else:
+            _add(b, line.text + line.starts[6], line.ends[6] - line.starts[6])
+        _add_char(b, b'\t')
         return 0
 
     cdef int _write_tsv(

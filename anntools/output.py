@@ -6,6 +6,7 @@ killed run never leaves a half-written result that looks finished.
 
 from __future__ import annotations
 
+import csv
 import os
 from pathlib import Path
 from typing import IO
@@ -56,6 +57,15 @@ _INFO_FIELDS = (
 )
 
 
+OUTPUT_V4_VERSION = "VCFv4.2"  # what a VCFv3.3 input is written as
+# The fields of a v3.3 declaration, in order: INFO=DP,1,Integer,"Total Depth"
+_V3_DECLARATIONS = {
+    "INFO": ("ID", "Number", "Type", "Description"),
+    "FORMAT": ("ID", "Number", "Type", "Description"),
+    "FILTER": ("ID", "Description"),
+}
+
+
 def result_names(input_name: str) -> dict[str, str]:
     """The course's result file names for an input file name."""
     stem = input_name
@@ -97,10 +107,43 @@ def write_text_atomically(path: Path, text: str) -> None:
 
 
 def vcf_header(header: Header, extra_meta: list[str]) -> str:
-    """The input header with the engine's INFO declarations, before the #CHROM line."""
-    old_style = header.version.startswith("VCFv3")
-    declared = [_info_line(f, old_style) for f in _INFO_FIELDS if not _declared(header, f[0])]
-    return "\n".join([*header.meta_lines, *declared, *extra_meta, header.column_line]) + "\n"
+    """The input header with the engine's INFO declarations, before the #CHROM line.
+
+    A VCFv3.3 header is written as VCFv4 (the record loop rewrites its records' QUAL and
+    FILTER to match), so that tools which read only VCFv4 read the output.
+    """
+    meta = header.meta_lines
+    if header.version.startswith("VCFv3"):
+        meta = v4_meta_lines(meta)
+    declared = [_info_line(f) for f in _INFO_FIELDS if not _declared(header, f[0])]
+    return "\n".join([*meta, *declared, *extra_meta, header.column_line]) + "\n"
+
+
+def v4_meta_lines(meta_lines: list[str]) -> list[str]:
+    """VCFv3.3 meta lines as VCFv4.2: the version, and INFO, FORMAT and FILTER declarations
+    in the ``<ID=...>`` form. A line that is not a well-formed v3.3 declaration is kept."""
+    converted = []
+    for line in meta_lines:
+        key, _, value = line[2:].partition("=")
+        if key == "fileformat":
+            line = f"##fileformat={OUTPUT_V4_VERSION}"
+        elif key in _V3_DECLARATIONS and not value.startswith("<"):
+            line = _v4_declaration(key, value) or line
+        converted.append(line)
+    return converted
+
+
+def _v4_declaration(key: str, value: str) -> str | None:
+    fields = _V3_DECLARATIONS[key]
+    values = next(csv.reader([value], skipinitialspace=True))
+    if len(values) != len(fields) or not values[0]:
+        return None
+    found = dict(zip(fields, values, strict=True))
+    if found.get("Number") == "-1":  # v3.3's "varies"
+        found["Number"] = "."
+    parts = [f"{name}={found[name]}" for name in fields if name != "Description"]
+    description = found["Description"].replace("\\", "\\\\").replace('"', '\\"')
+    return f'##{key}=<{",".join(parts)},Description="{description}">'
 
 
 def _declared(header: Header, key: str) -> bool:
@@ -109,10 +152,8 @@ def _declared(header: Header, key: str) -> bool:
     )
 
 
-def _info_line(spec: tuple[str, str, str, str], old_style: bool) -> str:
+def _info_line(spec: tuple[str, str, str, str]) -> str:
     key, number, kind, description = spec
-    if old_style:  # VCFv3.3 writes INFO declarations without angle brackets
-        return f'##INFO={key},{number},{kind},"{description}"'
     return f'##INFO=<ID={key},Number={number},Type={kind},Description="{description}">'
 
 

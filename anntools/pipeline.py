@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import shlex
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +17,9 @@ from anntools.bundle.format import FLANK_BP
 from anntools.bundle.full import FullBundle, is_full_bundle
 from anntools.bundle.reader import ManeTranscript
 from anntools.csq import TranscriptAnnotator
-from anntools.errors import AnnotationError
+from anntools.csq.engine import REF_MISMATCH
+from anntools.csq.stream import HaplotypeBuffer
+from anntools.errors import AnnotationError, LimitExceeded
 from anntools.full_annotation import FullBundleSites
 from anntools.lift import Lifter
 from anntools.mane import mane_entry
@@ -33,9 +33,8 @@ from anntools.output import (
     write_text_atomically,
 )
 from anntools.report import Counts, ProblemLog, RunInfo, count_log, summary, to_json
-from anntools.runner import ChunkWork, relaxed_gc, run_chunks
+from anntools.runner import ChunkWork, Job, relaxed_gc, run_chunks
 from anntools.vcf import (
-    Header,
     LineProblem,
     OrderChecker,
     ProgressCallback,
@@ -52,7 +51,12 @@ PARALLEL_MIN_BYTES = 1024 * 1024
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    """How to annotate: ``bundle_dir`` None is the default bundle; ``use_bundle`` off skips it."""
+    """How to annotate: ``bundle_dir`` None is the default bundle; ``use_bundle`` off skips it.
+
+    With ``gff3`` and ``fasta`` (a custom reference) the default bundle, assembly
+    detection and liftover are skipped unless ``assembly`` or ``bundle_dir`` asks
+    for them, and transcript calls are haplotype-aware unless ``local``.
+    """
 
     assembly: str | None = None
     gff3: Path | None = None
@@ -60,12 +64,25 @@ class Options:
     bundle_dir: Path | None = None
     use_bundle: bool = True
     workers: int | None = None  # None: decided by input size and cores
+    max_bytes: int | None = None  # of decompressed input; None: no limit
+    max_records: int | None = None  # valid records; None: no limit
+    local: bool = False  # per-record transcript calls, as bcftools csq -l
+
+    @property
+    def custom_reference(self) -> bool:
+        return self.gff3 is not None or self.fasta is not None
+
+    @property
+    def wants_bundle(self) -> bool:
+        asked = self.bundle_dir is not None or self.assembly is not None
+        return self.use_bundle and (asked or not self.custom_reference)
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
     files: dict[str, Path]
     summary: dict[str, Any]
+    ref_mismatches: int = 0  # records whose REF is not the reference FASTA's (not annotated)
 
 
 class Sources:
@@ -213,14 +230,14 @@ def _load_sources(
     options: Options,
 ) -> tuple[Bundle | FullBundle | None, TranscriptAnnotator | None]:
     bundle_dir = options.bundle_dir or default_bundle_dir()
-    if options.use_bundle and is_full_bundle(bundle_dir):
-        if options.gff3 or options.fasta:
+    if options.wants_bundle and is_full_bundle(bundle_dir):
+        if options.custom_reference:
             raise AnnotationError(
                 f"{bundle_dir} is a full bundle with its own transcripts: drop --gff/--fasta"
             )
         full = FullBundle.load(bundle_dir)
         return full, None  # its transcripts are called by FullBundleSites
-    bundle = Bundle.load(bundle_dir) if options.use_bundle else None
+    bundle = Bundle.load(bundle_dir) if options.wants_bundle else None
     transcripts = None
     if options.gff3 or options.fasta:
         if not (options.gff3 and options.fasta):
@@ -244,7 +261,7 @@ def annotate_file(
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {kind: out_dir / name for kind, name in result_names(input_path.name).items()}
     bundle, transcripts = _load_sources(options)
-    with VcfReader(input_path) as reader, relaxed_gc():
+    with VcfReader(input_path, max_bytes=options.max_bytes) as reader, relaxed_gc():
         vcf_out, tsv_out = PartialFile(files["vcf"]), PartialFile(files["tsv"])
         try:
             run = _Run(reader, options, progress)
@@ -267,7 +284,22 @@ def annotate_file(
     data = summary(info, run.counts, run.problems)
     write_text_atomically(files["summary"], to_json(data))
     write_text_atomically(files["log"], count_log(data))
-    return Result(files=files, summary=data)
+    return Result(files=files, summary=data, ref_mismatches=run.ref_mismatches)
+
+
+def annotate_with_reference(
+    input_path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    gff3: Path,
+    fasta: Path,
+    local: bool = False,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+) -> Result:
+    """Annotate one VCF with a GFF3 gene model and its FASTA only (no bundle, no liftover):
+    transcript consequences as bcftools csq gives them, haplotype-aware unless ``local``."""
+    options = Options(gff3=gff3, fasta=fasta, use_bundle=False, workers=workers, local=local)
+    return annotate_file(input_path, out_dir, options, progress)
 
 
 class _Run:
@@ -279,6 +311,7 @@ class _Run:
         self.progress = progress
         self.counts = Counts()
         self.problems = ProblemLog()
+        self.ref_mismatches = 0
 
     def stream(
         self,
@@ -288,12 +321,13 @@ class _Run:
         tsv_out: PartialFile,
     ) -> Sources:
         chunks = self.reader.raw_chunks()
-        peeked, first_chrom = _peek_first_chrom(chunks, self.reader.header)
-        if first_chrom is None:
-            self._collect_problems(peeked)
+        first, first_chrom = self._first_record_chunk(chunks)
+        if first is None or first_chrom is None:
+            self._finish_problems()
             raise AnnotationError(_nothing_valid_message(self.problems))
         sources = Sources(self._assembly(first_chrom, bundle), bundle, transcripts)
-        vcf_out.write_text(vcf_header(self.reader.header, _provenance(sources)))
+        provenance = _provenance(sources, command_line(self.reader.path.name, self.options))
+        vcf_out.write_text(vcf_header(self.reader.header, provenance))
         tsv_out.write_text(tsv_header())
         header = self.reader.header
 
@@ -302,16 +336,18 @@ class _Run:
 
         order = OrderChecker()
         workers = self.options.workers or default_workers(self.reader.bytes_total)
-        for result in run_chunks(itertools.chain(peeked, chunks), make_work, workers):
+        jobs = _jobs(_chain(first, chunks), transcripts, self.options.local)
+        for result in run_chunks(jobs, make_work, workers):
             vcf_out.handle.write(result.vcf_text)
             tsv_out.handle.write(result.tsv_text)
             self.counts.merge(result.counts)
+            self._check_records()
             self.problems.add(result.problems)
+            self.ref_mismatches += sum(p.reason.startswith(REF_MISMATCH) for p in result.problems)
             self.problems.add(order.merge(result.runs))
             if self.progress is not None:
                 self.progress(self.counts.records, result.bytes_read, self.reader.bytes_total)
-        self.problems.add(self.reader.stats.problems)  # over-long lines, found while reading
-        self.problems.sort()
+        self._finish_problems()
         if self.counts.records == 0:
             raise AnnotationError(_nothing_valid_message(self.problems))
         return sources
@@ -322,6 +358,10 @@ class _Run:
                 "as the bundle", f"the full bundle {bundle.path.name}'s own reference"
             )
         if bundle is None and not self.options.assembly:
+            if self.options.fasta is not None:
+                return AssemblyGuess(
+                    self.options.fasta.name, "the reference is the FASTA given; no liftover"
+                )
             return AssemblyGuess("as given", "no bundle used; coordinates are the GFF3's")
         header = self.reader.header
         return detect_assembly(
@@ -331,13 +371,49 @@ class _Run:
             override=self.options.assembly,
         )
 
-    def _collect_problems(self, chunks: list[RawChunk]) -> None:
-        loop = record_loop(self.reader.header)
+    def _check_records(self) -> None:
+        limit = self.options.max_records
+        if limit is not None and self.counts.records > limit:
+            raise LimitExceeded(
+                "max_records",
+                limit,
+                f"the input has more than {limit:,} variant records (the limit)",
+            )
+
+    def _first_record_chunk(self, chunks: Iterator[RawChunk]) -> tuple[RawChunk | None, str | None]:
+        """The first chunk that holds a valid record line, and that line's CHROM.
+
+        Only the line checks run here (no htslib): the assembly must be settled
+        from the first record before any worker starts. The chunks before it
+        hold no record: their problems are counted and the chunks dropped, so
+        lines before the first record (blank or not) cost no memory.
+        """
+        loop = None
         for chunk in chunks:
+            chrom = first_valid_chrom(chunk.lines, self.reader.header.n_columns)
+            if chrom is not None:
+                return chunk, chrom
+            loop = loop or record_loop(self.reader.header)
             _, problems, _ = loop.parse(chunk.lines, chunk.first_line_no)
             self.problems.add(LineProblem(*problem) for problem in problems)
-        self.problems.add(self.reader.stats.problems)
+        return None, None
+
+    def _finish_problems(self) -> None:
+        self.problems.add(self.reader.stats.problems)  # over-long lines, found while reading
         self.problems.sort()
+
+
+def _jobs(
+    chunks: Iterator[RawChunk], transcripts: TranscriptAnnotator | None, local: bool
+) -> Iterator[Job]:
+    """The chunks to annotate, through the haplotype buffer unless calls are local."""
+    if transcripts is None or local:
+        yield from ((chunk, None) for chunk in chunks)
+        return
+    buffer = HaplotypeBuffer(transcripts)
+    for chunk in chunks:
+        yield from buffer.feed(chunk)
+    yield from buffer.finish()
 
 
 def default_workers(input_bytes: int) -> int:
@@ -348,28 +424,16 @@ def default_workers(input_bytes: int) -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _peek_first_chrom(
-    chunks: Iterator[RawChunk], header: Header
-) -> tuple[list[RawChunk], str | None]:
-    """Read chunks until one holds a valid record line; returns them and its CHROM.
-
-    Only the line checks run here (no htslib): the assembly must be settled
-    from the first record before any worker starts.
-    """
-    peeked: list[RawChunk] = []
-    for chunk in chunks:
-        peeked.append(chunk)
-        chrom = first_valid_chrom(chunk.lines, header.n_columns)
-        if chrom is not None:
-            return peeked, chrom
-    return peeked, None
+def _chain(first: RawChunk, rest: Iterator[RawChunk]) -> Iterator[RawChunk]:
+    yield first
+    yield from rest
 
 
-def _provenance(sources: Sources) -> list[str]:
+def _provenance(sources: Sources, command: str) -> list[str]:
     lines = [
         f"##anntools_version={__version__}",
         f"##anntools_assembly={sources.assembly.assembly}",
-        "##anntools_command=" + shlex.join(sys.argv),
+        f"##anntools_command={command}",
     ]
     if isinstance(sources.sites, GeneLevelSites) and sources.sites.vep_spelling:
         lines.append(
@@ -377,6 +441,26 @@ def _provenance(sources: Sources) -> list[str]:
             f"sequence, so coding substitutions read coding_sequence_variant; {PROTEIN_NOTE}"
         )
     return lines
+
+
+def command_line(input_name: str, options: Options) -> str:
+    """The command that gives these results, its files named without their folders.
+
+    Written into the output from the options, not from sys.argv: the folders
+    a run used (a worker's temporary ones) mean nothing to the reader and
+    reveal the host's layout. Workers and progress do not change the results.
+    """
+    argv = ["anntools", "annotate", input_name]
+    if options.assembly:
+        argv += ["--assembly", options.assembly]
+    if not options.use_bundle:
+        argv += ["--bundle", "none"]
+    elif options.bundle_dir:
+        argv += ["--bundle", options.bundle_dir.name]
+    for flag, path in (("--gff", options.gff3), ("--fasta", options.fasta)):
+        if path:
+            argv += [flag, path.name]
+    return shlex.join(argv)
 
 
 def _nothing_valid_message(problems: ProblemLog) -> str:

@@ -153,13 +153,16 @@ def count_log(data: dict[str, Any]) -> str:
         f"Assembly: {data['input']['assembly']} ({data['input']['assembly_reason']})",
         f"Annotation sources: {', '.join(data['sources']) or 'none'}",
         "",
-        f"Total number of variants: {total}",
-        f"In dbSNP: {dbsnp['total']} ({dbsnp['percent']:.2f}%)"
-        f" [from ID column {dbsnp['from_input']}, from common set {dbsnp['from_common_set']}]",
+        f"Total number of variants: {total} (VCF records, holding {data['alleles']} ALT alleles)",
+        # Only the bundle's common SNPs are looked up: the rest may be in dbSNP all the same.
+        f"With a known rsID: {dbsnp['total']} ({dbsnp['percent']:.2f}%)"
+        f" [from the input's ID column {dbsnp['from_input']},"
+        f" matched to the bundle's common SNPs {dbsnp['from_common_set']}]",
+        "  (only common SNPs are looked up: a variant without an rsID here may be in dbSNP)",
         "",
     ]
-    lines += _section("By region", data["regions"], total)
-    lines += _section("By consequence", data["consequences"], total)
+    lines += _section("By region (per record)", data["regions"], total)
+    lines += _section("By consequence (per record)", data["consequences"], total)
     lines += _section("By variant class (per ALT allele)", data["classes"], data["alleles"])
     tstv = data["ts_tv"]
     ratio = "n/a" if tstv["ratio"] is None else f"{tstv['ratio']:.3f}"

@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from anntools.errors import AnnotationError
+from anntools.errors import AnnotationError, LimitExceeded
 from anntools.recordloop import RecordLoop
 
 if TYPE_CHECKING:
@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from anntools.csq import TranscriptAnnotator
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
+# The '##' lines are kept (they are copied to the output), so they are bounded; human VCFs
+# have hundreds, a few thousand with every alt contig.
+MAX_HEADER_LINES = 200_000
+MAX_HEADER_BYTES = 32 * 1024 * 1024
 READ_BLOCK_BYTES = 1024 * 1024
 CHUNK_RECORDS = 20_000
 CHUNK_BYTES = 8 * 1024 * 1024
@@ -124,7 +128,9 @@ class VcfReader:
 
     Lines that are not valid records are recorded in ``stats.problems`` and
     not returned. Fatal problems (not a VCF, no header, a truncated or corrupt
-    gzip stream) raise AnnotationError naming the line.
+    gzip stream, a header past its bounds) raise AnnotationError naming the
+    line; more than ``max_bytes`` of decompressed input raises LimitExceeded
+    as soon as the reading passes it.
     """
 
     def __init__(
@@ -132,18 +138,22 @@ class VcfReader:
         path: str | os.PathLike[str],
         progress: ProgressCallback | None = None,
         max_line_bytes: int = MAX_LINE_BYTES,
+        max_bytes: int | None = None,
     ) -> None:
         self.path = Path(path)
         self.bytes_total = self.path.stat().st_size
+        self.bytes_decompressed = 0
         self.stats = ReadStats()
         self._progress = progress
         self._max_line_bytes = max_line_bytes
+        self._max_bytes = max_bytes
         self._raw: IO[bytes] = open(self.path, "rb")  # noqa: SIM115 - closed in close()
         self._text = self._open_decompressed(self._raw)
         self._line_no = 0  # the last line handed out by _next_line
         self._lines_seen = 0  # lines split off so far
         self._chunk_start = 0
         self._carry: list[bytes] = []
+        self._carry_at = 0  # the next line of _carry that _next_line hands out
         self._batches = self._raw_batches()
         try:
             self.header = self._read_header()
@@ -175,7 +185,7 @@ class VcfReader:
 
     def _read_block(self) -> bytes:
         try:
-            return self._text.read(READ_BLOCK_BYTES)
+            block = self._text.read(READ_BLOCK_BYTES)
         except EOFError as exc:
             raise AnnotationError(
                 f"the compressed file ends early, after line {self._line_no}: "
@@ -185,12 +195,23 @@ class VcfReader:
             raise AnnotationError(
                 f"the compressed data is corrupt after line {self._line_no} ({exc})"
             ) from exc
+        self.bytes_decompressed += len(block)
+        if self._max_bytes is not None and self.bytes_decompressed > self._max_bytes:
+            raise LimitExceeded(
+                "max_bytes",
+                self._max_bytes,
+                f"the input is larger than the limit of {self._max_bytes:,} bytes "
+                "(counted decompressed)",
+            )
+        return block
 
-    def _raw_batches(self) -> Iterator[list[bytes]]:
+    def _raw_batches(self) -> Iterator[list[bytes] | BlankRun]:
         """Lists of lines without line ends, one list per block read (fast: no per-line I/O).
 
         A line longer than the limit is counted, reported and replaced by b""
         without ever being held whole: its bytes are skipped up to its newline.
+        A block of nothing but whitespace is a BlankRun: its lines are counted,
+        never split into a list (a gzip of newlines expands a thousandfold).
         """
         pending, skipping, limit = b"", False, self._max_line_bytes
         while block := self._read_block():
@@ -200,24 +221,39 @@ class VcfReader:
                     continue
                 block, skipping = block[cut + 1 :], False
             text = pending + block if pending else block
+            if not text.strip():
+                pending = text[text.rfind(b"\n") + 1 :]
+                yield self._blank_run(text.count(b"\n"))
+                continue
             pieces = text.split(b"\n")
             pending = pieces.pop()
-            yield self._clean(pieces, b"\r" in text)
+            yield self._clean(pieces, b"\r" in text, may_be_long=len(text) > limit)
             if len(pending) > limit:
                 pending, skipping = b"", True
                 yield self._clean([b""], False, too_long=0)  # stands for the over-long line
         if pending:
             yield self._clean([pending], b"\r" in pending)
 
-    def _clean(self, lines: list[bytes], has_cr: bool, too_long: int | None = None) -> list[bytes]:
+    def _blank_run(self, count: int) -> BlankRun:
+        self._lines_seen += count
+        return BlankRun(count)
+
+    def _clean(
+        self,
+        lines: list[bytes],
+        has_cr: bool,
+        too_long: int | None = None,
+        may_be_long: bool = True,
+    ) -> list[bytes]:
         """Lines with CR line ends stripped and over-long ones reported and emptied
-        (``too_long`` is the index of a line already emptied for its length)."""
+        (``too_long`` is the index of a line already emptied for its length;
+        ``may_be_long`` False skips measuring lines that cannot be too long)."""
         first_line_no = self._lines_seen + 1
         self._lines_seen += len(lines)
         reason = f"line longer than the limit of {self._max_line_bytes:,} bytes"
         if too_long is not None:
             self.stats.problems.append(LineProblem(first_line_no + too_long, reason))
-        if lines and max(map(len, lines)) > self._max_line_bytes:
+        if may_be_long and lines and max(map(len, lines)) > self._max_line_bytes:
             for index, line in enumerate(lines):
                 if len(line) > self._max_line_bytes:
                     self.stats.problems.append(LineProblem(first_line_no + index, reason))
@@ -228,19 +264,28 @@ class VcfReader:
 
     def _next_line(self) -> bytes | None:
         """The next line, for the header; records are taken in chunks by ``raw_chunks``."""
-        while not self._carry:
+        while self._carry_at >= len(self._carry):
             batch = next(self._batches, None)
             if batch is None:
                 return None
-            self._carry = batch
+            # A blank run is bounded by the block size; the header check stops at its first line.
+            self._carry = [b""] * batch.count if isinstance(batch, BlankRun) else batch
+            self._carry_at = 0
         self._line_no += 1
-        return self._carry.pop(0)
+        self._carry_at += 1
+        return self._carry[self._carry_at - 1]
 
     def raw_chunks(self) -> Iterator[RawChunk]:
         """The record lines after the header, in chunks of whole read blocks."""
         first_line_no = self._line_no + 1
-        lines, self._carry = self._carry, []
+        lines, self._carry = self._carry[self._carry_at :], []
         for batch in self._batches:
+            if isinstance(batch, BlankRun):  # ends the chunk: its lines are consecutive
+                if lines:
+                    yield RawChunk(first_line_no, lines, self.bytes_read)
+                first_line_no += len(lines) + batch.count
+                lines, self._chunk_start = [], self.bytes_read
+                continue
             lines += batch
             if len(lines) >= CHUNK_RECORDS or self.bytes_read - self._chunk_start >= CHUNK_BYTES:
                 yield RawChunk(first_line_no, lines, self.bytes_read)
@@ -279,7 +324,7 @@ class VcfReader:
             raise AnnotationError(
                 "not a VCF file: the first line must be '##fileformat=VCFv…'", line_no=1
             )
-        meta = [text]
+        meta, meta_bytes = [text], len(text)
         while True:
             line = self._next_line()
             if line is None:
@@ -289,12 +334,22 @@ class VcfReader:
                 raise AnnotationError("header line is not UTF-8 text", self._line_no)
             if text.startswith("##"):
                 meta.append(text)
+                meta_bytes += len(line)
+                self._check_header_size(len(meta), meta_bytes)
                 continue
             if not text.startswith("#CHROM"):
                 raise AnnotationError(
                     "expected the '#CHROM' header line before any record", self._line_no
                 )
             return self._parse_column_line(meta, text)
+
+    def _check_header_size(self, lines: int, size: int) -> None:
+        if lines > MAX_HEADER_LINES or size > MAX_HEADER_BYTES:
+            raise AnnotationError(
+                f"the header has more than {MAX_HEADER_LINES:,} '##' lines or "
+                f"{MAX_HEADER_BYTES // 2**20} MiB of them, the limit",
+                self._line_no,
+            )
 
     def _parse_column_line(self, meta: list[str], text: str) -> Header:
         columns = text.split("\t")
@@ -304,10 +359,10 @@ class VcfReader:
                 self._line_no,
             )
         samples = columns[9:] if len(columns) > 9 else []
-        repeated = sorted({name for name in samples if samples.count(name) > 1})
-        if repeated:
+        repeated = first_repeated(samples)
+        if repeated is not None:
             raise AnnotationError(
-                f"sample name {repeated[0]!r} appears more than once in the '#CHROM' line",
+                f"sample name {repeated!r} appears more than once in the '#CHROM' line",
                 self._line_no,
             )
         return Header(
@@ -317,6 +372,13 @@ class VcfReader:
             version=meta[0].split("=", 1)[1].strip(),
             contig_lengths=_contig_lengths(meta),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class BlankRun:
+    """``count`` consecutive lines of only whitespace: counted, never held."""
+
+    count: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,7 +435,7 @@ def line_problem(columns: list[str], n_columns: int) -> str | None:
 
 def first_valid_chrom(lines: list[bytes], n_columns: int) -> str | None:
     """CHROM of the first line that passes the line checks (no htslib)."""
-    for raw in lines:
+    for raw in filter(None, lines):  # skips empty lines at C speed (newline bombs)
         if raw.strip():
             columns = raw.decode("utf-8", errors="replace").split("\t")
             if line_problem(columns, n_columns) is None:
@@ -408,6 +470,16 @@ class OrderChecker:
     def _warning(run: ChromRun, what: str) -> LineProblem:
         reason = f"unsorted: {run.chrom}:{run.first_pos} {what} (kept)"
         return LineProblem(run.first_line_no, reason, skipped=False)
+
+
+def first_repeated(names: list[str]) -> str | None:
+    """The first name that appears a second time, or None (linear: a set of those seen)."""
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
 
 
 def _valid_alt(alt: str) -> bool:

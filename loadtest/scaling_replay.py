@@ -47,7 +47,7 @@ Auto Scaling semantics, as documented, with this replay's simplifications
   job at a time and holds it for the measured service time of its file (the trace
   cycles through the sample files, as ann_load does). NumberOfMessagesSent counts
   arrivals (SQS publishes zeros while a queue is active); BacklogPerInstance is
-  visible requests / InService instances, once a minute (handlers.backlog).
+  visible requests / InService instances, once a minute (gas.workers.backlog).
 """
 
 from __future__ import annotations

@@ -117,7 +117,7 @@ def write_records(path: Path, bases: str, tiles: int, count: int, seed: int) -> 
         out.write("##fileformat=VCFv4.2\n")
         out.write('##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n')
         out.write("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tSAMPLE1\n")
-        for line in synthetic_records(CHROM, tiled, len(tiled), count, seed):
+        for line in synthetic_records(CHROM, tiled, 1, len(tiled), count, seed, "today"):
             out.write(line + "\n")
     pysam.tabix_compress(str(path), f"{path}.gz", force=True)
     path.unlink()
@@ -208,7 +208,9 @@ def main() -> None:
     print(f"bundle size {size / 2**20:,.1f} MiB", flush=True)
     for workers in sorted({1, min(4, os.cpu_count() or 1)}):
         out = args.workdir / f"out{workers}"
-        command = anntools(args.workdir / "input.vcf.gz", out, workers, "--bundle", str(bundle))
+        command = anntools(
+            args.workdir / "input.vcf.gz", out, "--workers", str(workers), "--bundle", str(bundle)
+        )
         runs = [measure(command) for _ in range(args.repeat)]
         summarise(f"annotate --bundle, {workers} process(es)", runs, args.records)
 

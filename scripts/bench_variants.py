@@ -22,9 +22,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from web.context import template_environment
-from web.results import TABLE_TEMPLATE, install_template_helpers, table_page
-from web.results_index import PER_PAGE_CHOICES, IndexCache
+from gas.web.context import template_environment
+from gas.web.results import TABLE_TEMPLATE, install_template_helpers, table_page
+from gas.web.results_index import PER_PAGE_CHOICES, IndexCache
 
 COLUMNS = [
     *("CHROM", "POS", "ID", "REF", "ALT", "Variant_class", "Ts_Tv", "GRCh38", "rsID"),

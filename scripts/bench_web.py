@@ -4,8 +4,8 @@
    creates one user and writes N jobs for that user (default 500; COMPLETED,
    RUNNING and FAILED, with varied submit times) straight into DynamoDB.
 2. For each WSGI server, started with the same environment on a free
-   loopback port -- waitress (``python -m web``, GAS_WEB_THREADS threads) and
-   gunicorn (``gunicorn -w 2*cores web.wsgi:app``, sync workers) -- it logs in
+   loopback port -- waitress (``python -m gas.web``, GAS_WEB_THREADS threads) and
+   gunicorn (``gunicorn -w 2*cores gas.web.wsgi:app``, sync workers) -- it logs in
    over HTTP, warms up, then runs a closed-loop load on the first page of the
    list and on a later page (reached through the "Older" links): for each
    concurrency level, that many client threads share a fixed number of
@@ -48,12 +48,12 @@ from types import FrameType
 
 import requests
 
-from handlers.aws import AwsClients
-from handlers.bootstrap import bootstrap
-from handlers.jobs import Job, JobRepository, JobStatus
-from handlers.settings import Settings
-from handlers.users import UserRepository
-from scripts.localcloud import free_port
+from gas.core.aws import AwsClients
+from gas.core.jobs import Job, JobRepository, JobStatus
+from gas.core.settings import Settings
+from gas.core.users import UserRepository
+from gas.local.bootstrap import bootstrap
+from gas.local.localcloud import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -316,7 +316,7 @@ def server_command(server: str, port: int, workers: int) -> list[str]:
         str(workers),
         "--worker-class",
         "sync",
-        "web.wsgi:app",
+        "gas.web.wsgi:app",
     ]
 
 

@@ -32,8 +32,9 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
 
+from gas.local import cli as gas
+from gas.local import localcloud
 from loadtest.stages import parse_stages, total_seconds
-from scripts import gas, localcloud
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 LOCUSTFILE = PROJECT_ROOT / "loadtest" / "locustfile.py"
@@ -166,9 +167,9 @@ def replay(out: Path) -> bool:
 
 
 def job_requests_url() -> str:
-    from handlers.aws import AwsClients
-    from handlers.settings import Settings
-    from handlers.stack import locator_for
+    from gas.core.aws import AwsClients
+    from gas.core.settings import Settings
+    from gas.core.stack import locator_for
 
     return locator_for(AwsClients(Settings.from_env())).queue_url("job-requests")
 

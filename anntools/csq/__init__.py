@@ -6,7 +6,9 @@
 
 Modules: ``gff3`` (gene models), ``fasta`` (reference access), ``codons``
 (genetic codes), ``splice`` and ``coding`` (the consequence logic),
-``collector`` (merging and printing like bcftools), ``engine`` (lookup).
+``collector`` (merging and printing like bcftools), ``engine`` (lookup),
+``haplotype`` (bcftools csq's default, haplotype-aware calls) and ``stream``
+(those calls over a stream of chunks, holding only what a transcript reaches).
 """
 
 from anntools.csq.engine import TranscriptAnnotator, normalize_chrom

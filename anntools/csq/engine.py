@@ -106,6 +106,32 @@ class Plan:
         self.tail = tail
 
 
+REF_MISMATCH = "REF does not match the reference FASTA"
+
+
+class RefMismatch(ValueError):
+    """A record's REF differs from the reference FASTA where its consequence depends on it.
+
+    bcftools csq warns and leaves such a record without consequences; so does
+    the record loop, which keeps the record and reports it as a warning.
+    """
+
+    def __init__(self, chrom: str, pos: int, ref: str, found: str) -> None:
+        self.reason = (
+            f"{REF_MISMATCH}: {ref} where it has {found} at {chrom}:{pos} "
+            "(kept, without transcript consequences)"
+        )
+        super().__init__(self.reason)
+
+
+def check_ref(contig: ContigIndex, beg: int, ref: str) -> None:
+    """Raise RefMismatch when upper-case ``ref`` at 0-based ``beg`` is not the FASTA's
+    (an N on either side matches anything)."""
+    found = contig.fetch(beg, beg + len(ref))
+    if found != ref and any(a != b and "N" not in (a, b) for a, b in zip(ref, found, strict=True)):
+        raise RefMismatch(contig.name, beg + 1, ref, found)
+
+
 class ContigIndex:
     """The transcripts of one contig, binned for lookup, with its sequence and genetic code.
 
@@ -210,7 +236,11 @@ class ContigIndex:
         return plan if plan is not None and not plan.coding else None
 
     def coding_snv(self, tr: Transcript, cds: Cds, beg: int, ref: str, alt: str) -> Consequence:
-        """The coding consequence of an SNV at 0-based ``beg`` of a plan's (tr, cds) pair."""
+        """The coding consequence of an SNV at 0-based ``beg`` of a plan's (tr, cds) pair.
+
+        Raises RefMismatch when ``ref`` is not the reference base.
+        """
+        check_ref(self, beg, ref)
         return coding_snv(tr, cds, beg, ref, alt, self.fetch, self.code)
 
     def _index_boundaries(self) -> None:
@@ -330,7 +360,9 @@ class TranscriptAnnotator:
         """Consequences of one ALT allele at 1-based ``pos``; [] when no transcript is hit.
 
         Missing (``.``), spanning-deletion (``*``) and symbolic alleles other than
-        ``<INS...>`` give []. Alleles need not be left-normalised.
+        ``<INS...>`` give []. Alleles need not be left-normalised. Raises RefMismatch
+        when the REF of an allele near a transcript's exons or in its coding
+        sequence is not the reference's.
         """
         contig = self.contig(chrom)
         if contig is None or not alt or not ref or alt[0] in ".*" or alt[1:2] == "*":
@@ -347,6 +379,7 @@ class TranscriptAnnotator:
         candidates = contig.candidates(beg, end)
         if not candidates:
             return []
+        check_ref(contig, beg, ref)
         out = Collector()
         call = Call(beg, ref, alt, contig.fetch, contig.code, out, self._fast_paths)
         hit = _test_cds(call, candidates, beg, end)

@@ -21,7 +21,7 @@ combined consequences but not of single-variant ones.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from anntools.csq.codons import GeneticCode, reverse_complement
@@ -56,6 +56,7 @@ class SeeRecord:
 
 
 HaplotypeCall = Consequence | SeeRecord
+Replaced = dict[int, dict[str, HaplotypeCall | None]]  # record -> transcript id -> call
 
 
 def parse_genotypes(columns: Sequence[str]) -> tuple[tuple[int | None, ...], ...]:
@@ -94,22 +95,70 @@ def _coding_sequence(annotator: TranscriptAnnotator, tr: Transcript) -> str | No
     return seq
 
 
+def _trimmed(ref: str, alt: str, beg: int) -> tuple[str, str, int]:
+    """REF and ALT without the bases they share, and the new 0-based start, as bcftools
+    trims them: the common suffix first while REF keeps a base (``ACTA>A`` deletes
+    ``ACT``, ``C>CC`` stays), then the common prefix while both keep a base (``G>GCGT``
+    stays anchored on its G)."""
+    while len(ref) > 1 and alt and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    while len(ref) > 1 and len(alt) > 1 and ref[0] == alt[0]:
+        ref, alt, beg = ref[1:], alt[1:], beg + 1
+    return ref, alt, beg
+
+
 def _place(tr: Transcript, index: int, pos: int, ref: str, alt: str) -> _Edit | None:
-    """The edit of one allele when its REF lies wholly within one CDS segment, else None."""
-    beg, end = pos - 1, pos - 1 + len(ref) - 1
+    """The edit of one allele when what it changes (see _trimmed) lies wholly within one
+    CDS segment, else None (also for REF == ALT)."""
+    core_ref, core_alt, beg = _trimmed(ref, alt, pos - 1)
+    if core_ref == core_alt:
+        return None
+    end = beg + len(core_ref) - 1
     offset = 0
     for cds in tr.cds:
         if cds.beg <= beg and end <= cds.end:
             gbeg = offset + beg - cds.beg
-            gend = gbeg + len(ref)
+            gend = gbeg + len(core_ref)
             break
         offset += cds.length
     else:
         return None
     if tr.forward:
-        return _Edit(index, pos, ref, alt, gbeg, gend, alt)
+        return _Edit(index, pos, ref, alt, gbeg, gend, core_alt)
     total = sum(cds.length for cds in tr.cds)
-    return _Edit(index, pos, ref, alt, total - gend, total - gbeg, reverse_complement(alt))
+    return _Edit(index, pos, ref, alt, total - gend, total - gbeg, reverse_complement(core_alt))
+
+
+def _terms(group: list[_Edit], dlen: int, tref: str, tseq: str, c0: int) -> list[str]:
+    """The consequence terms of a group, by bcftools' rules (csq.c, hap_add_csq)."""
+    terms: list[str] = []
+    if dlen:
+        terms.append(
+            "frameshift" if dlen % 3 else "inframe_deletion" if dlen < 0 else "inframe_insertion"
+        )
+        if dlen % 3 == 0 and not tref.endswith("*") and tseq.endswith("*"):
+            terms.append("stop_gained")  # (bcftools' cases call a frameshift only that)
+    else:
+        if any(_dlen(e) for e in group):
+            terms.append("inframe_altering")
+        for j, ref_aa in enumerate(tref):
+            alt_aa = tseq[j] if j < len(tseq) else ""
+            if ref_aa != alt_aa:
+                term = (
+                    "stop_lost" if ref_aa == "*" else "stop_gained" if alt_aa == "*" else "missense"
+                )
+                if term not in terms:
+                    terms.append(term)
+        if terms in ([], ["inframe_altering"]):
+            terms.append("synonymous")
+    if c0 == 0 and tref[:1] == "M" and tseq[:1] != "M":
+        terms.append("start_lost")
+    inframe = [t for t in terms if t.startswith("inframe_")]
+    if len(group) > 1 and inframe and tseq.endswith("*"):
+        # a stop comes before the frame is restored
+        terms = [t for t in terms if t not in inframe]
+        terms += [t for t in ("frameshift", "stop_gained") if t not in terms]
+    return terms
 
 
 def _translate(seq: str, code: GeneticCode, to_stop: bool) -> str:
@@ -128,7 +177,7 @@ def _compound(
     """The one consequence of a group of edits sharing codons (or a shifted frame)."""
     c0 = group[0].tbeg // 3
     last = max(edit.tend for edit in group)
-    dlen = sum(len(e.talt) - (e.tend - e.tbeg) for e in group)
+    dlen = sum(_dlen(e) for e in group)
     frameshift = dlen % 3 != 0
     stop = len(cds_seq) if frameshift else (max((last - 1) // 3, c0) + 1) * 3
     parts, cursor = [], c0 * 3
@@ -139,34 +188,9 @@ def _compound(
     parts.append(cds_seq[cursor:stop])
     alt_nt = "".join(parts)
     ref_nt = cds_seq[c0 * 3 : stop]
-    tref = _translate(ref_nt, code, frameshift)
-    tseq = _translate(alt_nt, code, frameshift)
-    terms: list[str] = []
-    if frameshift:
-        terms.append("frameshift")
-    else:
-        if dlen:
-            terms.append("inframe_deletion" if dlen < 0 else "inframe_insertion")
-        if c0 == 0 and tref[:1] == "M" and tseq[:1] != "M":
-            terms.append("start_lost")
-        changed = bool(dlen)  # in-frame indels: no per-residue terms, as bcftools
-        for j, ref_aa in enumerate(tref if not dlen else ""):
-            alt_aa = tseq[j] if j < len(tseq) else ""
-            if ref_aa == alt_aa:
-                continue
-            changed = True
-            if ref_aa == "*":
-                term = "stop_lost"
-            elif alt_aa == "*":
-                term = "stop_gained"
-            else:
-                term = "missense"
-            if term not in terms:
-                terms.append(term)
-        if not dlen and not changed:
-            terms.append("synonymous")
-        if dlen and "*" in tseq and "*" not in tref and "stop_gained" not in terms:
-            terms.append("stop_gained")
+    tref = _translate(ref_nt, code, to_stop=True)  # bcftools cuts both at the first stop
+    tseq = _translate(alt_nt, code, to_stop=True)
+    terms = _terms(group, dlen, tref, tseq, c0)
     synonymous = terms == ["synonymous"]
     aa_change = f"{c0 + 1}{tref}" + ("" if synonymous else f">{c0 + 1 + shift_before // 3}{tseq}")
     dna = "+".join(f"{e.pos}{e.ref}>{e.alt}" for e in sorted(group, key=lambda e: e.pos))
@@ -211,6 +235,144 @@ def _haplotypes(records: Sequence[PhasedRecord]) -> list[list[int]]:
     return haps
 
 
+def _replacements(
+    annotator: TranscriptAnnotator,
+    records: Sequence[PhasedRecord],
+    alleles: Sequence[int],
+    transcripts: dict[str, Transcript],
+    local: LocalCalls,
+) -> Replaced:
+    """On one haplotype: record -> transcript id -> the call replacing the record's local
+    coding call on that transcript: a compound consequence, a :class:`SeeRecord`, or None
+    (the allele overlaps one placed before it on this haplotype: bcftools skips it)."""
+    replaced: Replaced = {}
+    for tr in transcripts.values():
+        contig = annotator.contig(tr.chrom)
+        cds_seq = _coding_sequence(annotator, tr)
+        if contig is None or cds_seq is None:
+            continue
+        edits, last_end = [], -1  # the kept edits in genomic order
+        for edit in _edits(tr, records, alleles):
+            if edit.tbeg < 3 and _is_start_lost(local(edit.record, alleles[edit.record]), tr):
+                continue  # bcftools calls a lost start on its own
+            genomic = _genomic_span(edit, tr.forward, len(cds_seq))
+            if genomic[0] < last_end:
+                replaced.setdefault(edit.record, {})[tr.id] = None
+                continue
+            last_end = max(last_end, genomic[1])
+            edits.append(edit)
+        shift = 0
+        for group in _groups(edits, tr.forward, len(cds_seq)):
+            if len(group) > 1:
+                lead = group[0]
+                compound = _compound(tr, cds_seq, contig.code, group, shift)
+                replaced.setdefault(lead.record, {})[tr.id] = compound
+                for edit in group[1:]:
+                    replaced.setdefault(edit.record, {})[tr.id] = SeeRecord(lead.pos)
+            shift += sum(len(e.talt) - (e.tend - e.tbeg) for e in group)
+    return replaced
+
+
+def _edits(
+    tr: Transcript, records: Sequence[PhasedRecord], alleles: Sequence[int]
+) -> Iterator[_Edit]:
+    """The carried alleles placed on ``tr``'s coding sequence, in the records' order."""
+    for i, (record, allele) in enumerate(zip(records, alleles, strict=True)):
+        if allele <= 0 or allele > len(record.alts) or record.chrom != tr.chrom:
+            continue
+        alt = record.alts[allele - 1].upper()
+        if not alt or alt[0] in ".*<" or "*" in alt:
+            continue
+        edit = _place(tr, i, record.pos, record.ref.upper(), alt)
+        if edit is not None:
+            yield edit
+
+
+def _genomic_span(edit: _Edit, forward: bool, total: int) -> tuple[int, int]:
+    """The edit's half-open span in coding-sequence offsets on the + strand."""
+    return (edit.tbeg, edit.tend) if forward else (total - edit.tend, total - edit.tbeg)
+
+
+def _is_start_lost(calls: list[Consequence], tr: Transcript) -> bool:
+    return any(csq.transcript == tr.id and "start_lost" in csq.terms for csq in calls)
+
+
+class LocalCalls:
+    """The engine's per-record calls of (record index, ALT number), each computed once."""
+
+    def __init__(self, annotator: TranscriptAnnotator, records: Sequence[PhasedRecord]) -> None:
+        self.annotator = annotator
+        self.records = records
+        self._found: dict[tuple[int, int], list[Consequence]] = {}
+
+    def __call__(self, index: int, allele: int) -> list[Consequence]:
+        key = (index, allele)
+        if key not in self._found:
+            r = self.records[index]
+            self._found[key] = self.annotator.annotate(r.chrom, r.pos, r.ref, r.alts[allele - 1])
+        return self._found[key]
+
+
+def _groups(edits: list[_Edit], forward: bool, total: int) -> Iterator[list[_Edit]]:
+    """Edits grouped as bcftools groups them, each group in coding order.
+
+    ``edits`` are in genomic order. Walking them in coding order, a group goes on
+    while its length change is not a multiple of 3 (the frame is shifted) or the
+    last base of an edit and the first of the next fall in one codon; positions
+    are on the alternate coding sequence, with bcftools' rules for an indel's
+    last base (csq.c, hap_finalize).
+    """
+    starts, before = [], 0  # each edit's start on the alternate sequence, + strand
+    for edit in edits:
+        starts.append(_genomic_span(edit, forward, total)[0] + before)
+        before += _dlen(edit)
+    alt_total = total + before
+    order = list(range(len(edits))) if forward else list(range(len(edits) - 1, -1, -1))
+    group: list[_Edit] = []
+    dlen = 0
+    for n, k in enumerate(order):
+        group.append(edits[k])
+        dlen += _dlen(edits[k])
+        if n + 1 < len(order) and (
+            dlen % 3 or _same_codon(edits, starts, k, order[n + 1], forward, alt_total)
+        ):
+            continue
+        yield group
+        group, dlen = [], 0
+
+
+def _same_codon(
+    edits: list[_Edit], starts: list[int], k: int, nxt: int, forward: bool, alt_total: int
+) -> bool:
+    """Whether the last base of edit ``k`` and the first of edit ``nxt`` (next in coding
+    order) share a codon of the alternate coding sequence."""
+    d, d_next = _dlen(edits[k]), _dlen(edits[nxt])
+    if forward:
+        cur = starts[k] + (d if d > 0 else 1 if d < 0 else 0)
+        return cur // 3 == starts[nxt] // 3
+    cur = alt_total - 1 - starts[k] + (d - 1 if d > 0 else -d if d < 0 else 0)
+    following = alt_total - 1 - starts[nxt] - (d_next if d_next > 0 else 0)
+    return cur // 3 == following // 3
+
+
+def _dlen(edit: _Edit) -> int:
+    return len(edit.talt) - (edit.tend - edit.tbeg)
+
+
+def _merge_calls(
+    local: list[Consequence], replaced: dict[str, HaplotypeCall | None]
+) -> list[tuple[str, HaplotypeCall]]:
+    """A record's calls on one haplotype, with their transcript ids: local calls, the coding
+    ones of the transcripts in ``replaced`` replaced."""
+    calls: list[tuple[str, HaplotypeCall]] = [
+        (csq.transcript, csq)
+        for csq in local
+        if not (csq.transcript in replaced and csq.dna_change)
+    ]
+    calls.extend((tid, call) for tid, call in replaced.items() if call is not None)
+    return calls
+
+
 def annotate_haplotypes(
     annotator: TranscriptAnnotator, records: Sequence[PhasedRecord]
 ) -> list[list[HaplotypeCall]]:
@@ -221,74 +383,70 @@ def annotate_haplotypes(
     replaced by a compound consequence (on the first record of a group in
     coding order) or a :class:`SeeRecord` (on the others).
     """
-    local = [
-        [
-            [] if k == 0 else annotator.annotate(r.chrom, r.pos, r.ref, alt)
-            for k, alt in enumerate(("", *r.alts))
-        ]
-        for r in records
-    ]
     out: list[list[HaplotypeCall]] = [[] for _ in records]
     transcripts = _transcripts(annotator, records)
+    local = LocalCalls(annotator, records)
     for alleles in _haplotypes(records):
-        # (record, transcript id) -> replacement of the local coding call
-        replaced: dict[tuple[int, str], HaplotypeCall] = {}
-        for tr in transcripts.values():
-            contig = annotator.contig(tr.chrom)
-            cds_seq = _coding_sequence(annotator, tr)
-            if contig is None or cds_seq is None:
-                continue
-            edits = []
-            for i, (record, allele) in enumerate(zip(records, alleles, strict=True)):
-                if allele <= 0 or allele > len(record.alts) or record.chrom != tr.chrom:
-                    continue
-                alt = record.alts[allele - 1].upper()
-                if not alt or alt[0] in ".*<" or "*" in alt:
-                    continue
-                edit = _place(tr, i, record.pos, record.ref.upper(), alt)
-                if edit is not None:
-                    edits.append(edit)
-            edits.sort(key=lambda e: (e.tbeg, e.tend))
-            shift = 0
-            k = 0
-            while k < len(edits):
-                group = [edits[k]]
-                dlen = len(edits[k].talt) - (edits[k].tend - edits[k].tbeg)
-                last_codon = (edits[k].tend - 1) // 3
-                k += 1
-                while k < len(edits):
-                    nxt = edits[k]
-                    if nxt.tbeg < group[-1].tend:
-                        break  # overlapping alleles cannot both be on one haplotype
-                    if dlen % 3 == 0 and nxt.tbeg // 3 > last_codon:
-                        break
-                    group.append(nxt)
-                    dlen += len(nxt.talt) - (nxt.tend - nxt.tbeg)
-                    last_codon = max(last_codon, (nxt.tend - 1) // 3)
-                    k += 1
-                if len(group) > 1:
-                    lead = group[0]
-                    compound = _compound(tr, cds_seq, contig.code, group, shift)
-                    replaced[(lead.record, tr.id)] = compound
-                    for edit in group[1:]:
-                        replaced[(edit.record, tr.id)] = SeeRecord(lead.pos)
-                shift += dlen
+        replaced = _replacements(annotator, records, alleles, transcripts, local)
         for i, allele in enumerate(alleles):
-            if allele <= 0 or allele >= len(local[i]):
+            if allele <= 0 or allele > len(records[i].alts):
                 continue
-            calls: list[HaplotypeCall] = []
-            for csq in local[i][allele]:
-                key = (i, csq.transcript)
-                if key in replaced and csq.dna_change:
-                    continue
-                calls.append(csq)
-            for (j, _tid), call in replaced.items():
-                if j == i:
-                    calls.append(call)
-            for call in calls:
+            for _tid, call in _merge_calls(local(i, allele), replaced.get(i, {})):
                 if call not in out[i]:
                     out[i].append(call)
     return out
+
+
+# ALT number (1-based) -> transcript id -> what replaces the allele's local coding call
+# on that transcript: consequences, with None standing for the local call itself
+Swaps = dict[int, dict[str, list[Consequence | None]]]
+
+
+def haplotype_overrides(
+    annotator: TranscriptAnnotator, records: Sequence[PhasedRecord]
+) -> dict[int, Swaps]:
+    """The records whose calls haplotype-aware calling changes: record index -> Swaps.
+
+    Over all haplotypes carrying an allele, its coding call on a transcript is
+    kept (None), replaced by a compound consequence or by a reference to the
+    record carrying one (a Consequence whose one term is ``@POS``), or dropped
+    (an allele overlapping one placed before it on that haplotype). Records left
+    out, and their other calls, are the local ones.
+    """
+    transcripts = _transcripts(annotator, records)
+    if not transcripts:
+        return {}
+    haplotypes = list(dict.fromkeys(tuple(alleles) for alleles in _haplotypes(records)))
+    local = LocalCalls(annotator, records)
+    replaced = [
+        _replacements(annotator, records, alleles, transcripts, local) for alleles in haplotypes
+    ]
+    touched = sorted({i for found in replaced for i in found})
+    out: dict[int, Swaps] = {}
+    for i in touched:
+        tids = sorted({tid for found in replaced for tid in found.get(i, {})})
+        swaps: Swaps = {}
+        for alleles, found in zip(haplotypes, replaced, strict=True):
+            allele = alleles[i]
+            if allele <= 0 or allele > len(records[i].alts):
+                continue
+            calls = found.get(i, {})
+            for tid in tids:
+                swap = swaps.setdefault(allele, {}).setdefault(tid, [])
+                if tid in calls and calls[tid] is None:
+                    continue  # dropped on this haplotype
+                item = _as_consequence(calls[tid], transcripts[tid]) if tid in calls else None
+                if item not in swap:
+                    swap.append(item)
+        out[i] = swaps
+    return out
+
+
+def _as_consequence(call: HaplotypeCall | None, tr: Transcript) -> Consequence:
+    """A call as a Consequence; a :class:`SeeRecord` as the term ``@POS`` on ``tr``."""
+    if isinstance(call, Consequence):
+        return call
+    return Consequence((str(call),), tr.gene, tr.id, tr.biotype, "+" if tr.forward else "-")
 
 
 def render_bcsq(calls: Sequence[HaplotypeCall]) -> str:

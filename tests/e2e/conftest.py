@@ -38,7 +38,7 @@ playwright_sync = pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, expect  # noqa: E402
 
-from scripts import localcloud  # noqa: E402
+from gas.local import localcloud  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = PROJECT_ROOT / "data" / "samples"
@@ -190,10 +190,10 @@ def gas(bundle_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         patch.setenv("GAS_WEB_URL", web_url)
         patch.delenv("AWS_SESSION_TOKEN", raising=False)
         patch.delenv("AWS_PROFILE", raising=False)
-        from handlers.aws import AwsClients
-        from handlers.billing import ensure_premium_plan, stripe_client
-        from handlers.bootstrap import bootstrap
-        from handlers.settings import Settings
+        from gas.core.aws import AwsClients
+        from gas.core.billing import ensure_premium_plan, stripe_client
+        from gas.core.settings import Settings
+        from gas.local.bootstrap import bootstrap
 
         settings = Settings.from_env()
         bootstrap(AwsClients(settings))
@@ -201,7 +201,7 @@ def gas(bundle_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         localcloud.register_stripe_webhook(web_url)
 
         for name in WORKERS:
-            processes.start(name, [sys.executable, "-m", f"handlers.{name}"], env)
+            processes.start(name, [sys.executable, "-m", f"gas.workers.{name}"], env)
         processes.start("web", [sys.executable, "-m", "web"], env)
         wait_for_url(f"{web_url}/healthz", processes)
         yield Gas(web_url, env["AWS_ENDPOINT_URL"], env["STRIPE_API_BASE"], env, processes)

@@ -8,7 +8,7 @@ import json
 import pytest
 from playwright.sync_api import Page, expect
 
-from handlers.settings import FREE_UPLOAD_LIMIT_BYTES
+from gas.core.settings import FREE_UPLOAD_LIMIT_BYTES
 from tests.e2e.conftest import (
     SAMPLES,
     Gas,

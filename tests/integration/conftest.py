@@ -20,13 +20,13 @@ from pathlib import Path
 
 import pytest
 
-from handlers.aws import AwsClients
-from handlers.bootstrap import Stack, bootstrap
-from handlers.settings import Settings
-from scripts.localcloud import free_port
+from gas.core.aws import AwsClients
+from gas.core.settings import Settings
+from gas.local.bootstrap import Stack, bootstrap
+from gas.local.localcloud import free_port
 
 pytestmark = pytest.mark.integration
-LOCALSTRIPE = Path(__file__).resolve().parents[2] / "scripts" / "localstripe_loopback.py"
+LOCALSTRIPE = Path(__file__).resolve().parents[2] / "gas" / "local" / "localstripe_loopback.py"
 
 
 def _wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 30) -> None:

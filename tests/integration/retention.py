@@ -11,16 +11,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from handlers.archiver import Archiver
-from handlers.aws import AwsClients
-from handlers.bootstrap import Stack
-from handlers.cold_storage import ColdStorage, cold_storage_for
-from handlers.jobs import Job, JobStatus, StorageStatus
-from handlers.keys import new_input_key, result_key_names
-from handlers.messages import JobFinished
-from handlers.restorer import Restorer
-from handlers.thawer import Thawer
-from handlers.worker import Worker
+from gas.core.aws import AwsClients
+from gas.core.jobs import Job, JobStatus, StorageStatus
+from gas.core.keys import new_input_key, result_key_names
+from gas.core.messages import JobFinished
+from gas.local.bootstrap import Stack
+from gas.services.cold_storage import ColdStorage, cold_storage_for
+from gas.workers.archiver import Archiver
+from gas.workers.poll import Worker
+from gas.workers.restorer import Restorer
+from gas.workers.thawer import Thawer
 from tests.integration.services import Services, services
 
 BACKENDS = ("s3-glacier", "vault")

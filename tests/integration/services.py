@@ -10,12 +10,12 @@ from typing import Any
 
 import requests
 
-from handlers.aws import AwsClients
-from handlers.jobs import JobRepository
-from handlers.messages import unwrap
-from handlers.stack import StackLocator, locator_for
-from handlers.submission import SubmissionService, Upload
-from handlers.users import UserRepository
+from gas.core.aws import AwsClients
+from gas.core.jobs import JobRepository
+from gas.core.messages import unwrap
+from gas.core.stack import StackLocator, locator_for
+from gas.core.users import UserRepository
+from gas.services.submission import SubmissionService, Upload
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 FREE_SAMPLE = PROJECT_ROOT / "data" / "samples" / "free_1.vcf"

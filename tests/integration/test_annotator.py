@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from handlers.annotator import GAVE_UP_REASON, Annotator
-from handlers.aws import AwsClients
-from handlers.bootstrap import Stack
-from handlers.jobs import JobStatus
-from handlers.keys import RESULT_SUFFIXES
-from handlers.worker import Received, Worker
+from gas.core.aws import AwsClients
+from gas.core.jobs import GAVE_UP_REASON, JobStatus
+from gas.core.keys import RESULT_SUFFIXES
+from gas.local.bootstrap import Stack
+from gas.workers.annotator import Annotator
+from gas.workers.poll import Received, Worker
 from tests.integration.services import (
     FREE_SAMPLE,
     Services,
@@ -215,7 +215,7 @@ def test_a_poison_message_is_kept_and_reaches_the_dead_letter_queue(
 def test_the_module_entry_point_runs_the_loop(
     clients: AwsClients, stack: Stack, found: Services, bundle_dir: Path, tmp_path: Path
 ) -> None:
-    # GIVEN `python -m handlers.annotator` running for this stack, configured by environment
+    # GIVEN `python -m gas.workers.annotator` running for this stack, configured by environment
     env = {
         **os.environ,
         "GAS_STACK": clients.settings.stack,
@@ -224,7 +224,10 @@ def test_the_module_entry_point_runs_the_loop(
     log_path = tmp_path / "annotator.log"
     with log_path.open("wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "handlers.annotator"], env=env, stdout=log_file, stderr=log_file
+            [sys.executable, "-m", "gas.workers.annotator"],
+            env=env,
+            stdout=log_file,
+            stderr=log_file,
         )
         try:
             # WHEN a job is submitted

@@ -7,11 +7,11 @@ import time
 
 import pytest
 
-from handlers.archiver import request_downgrade_archive
-from handlers.aws import AwsClients
-from handlers.bootstrap import Stack
-from handlers.cold_storage import Frozen
-from handlers.jobs import Job, JobStatus, StorageStatus
+from gas.core.aws import AwsClients
+from gas.core.jobs import Job, JobStatus, StorageStatus
+from gas.core.publisher import request_downgrade_archive
+from gas.local.bootstrap import Stack
+from gas.services.cold_storage import Frozen
 from tests.integration.retention import (
     BACKENDS,
     Retention,

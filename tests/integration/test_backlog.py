@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from handlers.aws import AwsClients
-from handlers.backlog import METRIC, NAMESPACE, BacklogPublisher
-from handlers.bootstrap import Stack
+from gas.core.aws import AwsClients
+from gas.local.bootstrap import Stack
+from gas.workers.backlog import METRIC, NAMESPACE, BacklogPublisher
 
 
 def test_backlog_per_instance_is_published(clients: AwsClients, stack: Stack) -> None:

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from handlers.billing import (
+from gas.core.billing import (
     PREMIUM_MONTHLY_CENTS,
     PREMIUM_PLAN_ID,
     BillingError,
     ensure_premium_plan,
     stripe_client,
 )
-from handlers.settings import Settings
+from gas.core.settings import Settings
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from handlers.aws import AwsClients
-from handlers.bootstrap import JOBS_BY_USER_INDEX, Stack, bootstrap
-from handlers.names import QUEUES
+from gas.core.aws import AwsClients
+from gas.core.topology import JOBS_BY_USER_INDEX, QUEUES
+from gas.local.bootstrap import Stack, bootstrap
 
 
 def test_every_named_resource_exists(clients: AwsClients, stack: Stack) -> None:

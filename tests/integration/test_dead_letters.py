@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.annotator import GAVE_UP_REASON
-from handlers.aws import AwsClients
-from handlers.bootstrap import Stack
-from handlers.dead_letters import DeadLetters
-from handlers.jobs import JobStatus
-from handlers.messages import JobRequested
-from handlers.worker import Worker
+from gas.core.aws import AwsClients
+from gas.core.jobs import GAVE_UP_REASON, JobStatus
+from gas.core.messages import JobRequested
+from gas.local.bootstrap import Stack
+from gas.workers.dead_letters import DeadLetters
+from gas.workers.poll import Worker
 from tests.integration.services import Services, receive_documents, services, submit
 
 

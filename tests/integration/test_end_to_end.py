@@ -18,16 +18,16 @@ from pathlib import Path
 
 import pytest
 
-from handlers.aws import AwsClients
-from handlers.bootstrap import Stack
-from handlers.jobs import JobRepository, JobStatus
-from handlers.users import UserRepository
+from gas.core.aws import AwsClients
+from gas.core.jobs import JobRepository, JobStatus
+from gas.core.users import UserRepository
+from gas.local.bootstrap import Stack
 
 pytestmark = pytest.mark.slow
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = sorted((PROJECT_ROOT / "data" / "samples").iterdir())
-GAS = [sys.executable, "-m", "scripts.gas"]
+GAS = [sys.executable, "-m", "gas.local.cli"]
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def environment(clients: AwsClients, stack: Stack, bundle_dir: Path) -> dict[str
 def workers(environment: dict[str, str]) -> Iterator[list[subprocess.Popen[bytes]]]:
     processes = [
         subprocess.Popen([sys.executable, "-m", module], env=environment, cwd=PROJECT_ROOT)
-        for module in ("handlers.annotator", "handlers.notifier")
+        for module in ("gas.workers.annotator", "gas.workers.notifier")
     ]
     yield processes
     for process in processes:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.localcloud import free_port
+from gas.local.localcloud import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 def gas(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "scripts.gas", *args],
+        [sys.executable, "-m", "gas.local.cli", *args],
         env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from handlers.bootstrap import Stack
-from handlers.settings import Settings
+from gas.core.settings import Settings
+from gas.local.bootstrap import Stack
+from gas.local.localcloud import free_port
 from loadtest import report
-from scripts.localcloud import free_port
 from tests.integration.conftest import _server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -42,8 +42,8 @@ def web_app(environment: dict[str, str], tmp_path: Path) -> Iterator[str]:
     """The web app under gunicorn, one worker, and one annotator, as make load runs them."""
     url = environment["GAS_WEB_URL"]
     gunicorn = [sys.executable, "-m", "gunicorn", "--bind", url.removeprefix("http://"),
-                "--workers", "1", "web.wsgi:app"]  # fmt: skip
-    annotator = [sys.executable, "-m", "handlers.annotator"]
+                "--workers", "1", "gas.web.wsgi:app"]  # fmt: skip
+    annotator = [sys.executable, "-m", "gas.workers.annotator"]
     with (
         _server(gunicorn, f"{url}/login", tmp_path / "web.log"),
         (tmp_path / "annotator.log").open("wb") as log,

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from handlers.annotator import Annotator
-from handlers.aws import AwsClients
-from handlers.bootstrap import Stack
-from handlers.notifier import Notifier
-from handlers.worker import Worker
+from gas.core.aws import AwsClients
+from gas.local.bootstrap import Stack
+from gas.workers.annotator import Annotator
+from gas.workers.notifier import Notifier
+from gas.workers.poll import Worker
 from tests.integration.services import Services, services, submit
 
 pytestmark = pytest.mark.slow

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from handlers.aws import AwsClients
-from handlers.bootstrap import Stack
-from handlers.cold_storage import STANDARD, ColdStorage, cold_storage
-from handlers.jobs import StorageStatus
-from handlers.messages import ThawCheck, UserUpgraded
-from handlers.restorer import request_restore
-from handlers.thawer import Wake
+from gas.core.aws import AwsClients
+from gas.core.jobs import StorageStatus
+from gas.core.messages import ThawCheck, UserUpgraded
+from gas.core.publisher import request_restore
+from gas.local.bootstrap import Stack
+from gas.services.cold_storage import STANDARD, ColdStorage, cold_storage
+from gas.workers.thawer import Wake
 from tests.integration.retention import (
     BACKENDS,
     Made,

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from handlers.annotator import Annotator
-from handlers.aws import AwsClients
-from handlers.bootstrap import Stack
-from handlers.jobs import JobStatus, StorageStatus
-from handlers.restorer import request_restore
-from handlers.worker import Worker
+from gas.core.aws import AwsClients
+from gas.core.jobs import JobStatus, StorageStatus
+from gas.core.publisher import request_restore
+from gas.local.bootstrap import Stack
+from gas.workers.annotator import Annotator
+from gas.workers.poll import Worker
 from tests.integration.retention import BACKENDS, poll_until, read_result, retention, sent_mail
 from tests.integration.services import submit
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.aws import AwsClients
-from handlers.bootstrap import Stack
-from handlers.jobs import JobStatus
-from handlers.submission import SubmissionRefused
+from gas.core.aws import AwsClients
+from gas.core.jobs import JobStatus
+from gas.local.bootstrap import Stack
+from gas.services.submission import SubmissionRefused
 from tests.integration.services import (
     FREE_SAMPLE,
     post_upload,

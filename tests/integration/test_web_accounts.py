@@ -7,10 +7,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from handlers.aws import AwsClients
-from handlers.bootstrap import Stack
-from handlers.settings import Settings
-from handlers.users import EmailTaken, UserRepository
+from gas.core.aws import AwsClients
+from gas.core.settings import Settings
+from gas.core.users import EmailTaken, UserRepository
+from gas.local.bootstrap import Stack
+from gas.web.app import GasBottle, SessionSecretMissing, create_app
 from tests.integration.web_helpers import (
     PASSWORD,
     SECRET,
@@ -18,7 +19,6 @@ from tests.integration.web_helpers import (
     TestApp,
     csrf_from,
 )
-from web.app import GasBottle, SessionSecretMissing, create_app
 
 pytest_plugins = ["tests.integration.web_fixtures"]
 

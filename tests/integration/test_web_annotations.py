@@ -8,13 +8,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-import web.annotations as annotation_pages
-from handlers.aws import AwsClients
-from handlers.jobs import Job, JobStatus, ResultKeys
-from handlers.keys import parse_input_key, result_key_names
+import gas.web.annotations as annotation_pages
+from gas.core.aws import AwsClients
+from gas.core.jobs import Job, JobStatus, ResultKeys
+from gas.core.keys import parse_input_key, result_key_names
+from gas.web.app import GasBottle
 from tests.integration.services import FREE_SAMPLE
 from tests.integration.web_helpers import AuthActions, TestApp, post_form_to_s3
-from web.app import GasBottle
 
 pytest_plugins = ["tests.integration.web_fixtures"]
 

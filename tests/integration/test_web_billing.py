@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 import requests
 
-from handlers.aws import AwsClients
-from handlers.billing import PREMIUM_PLAN_ID, create_subscription, stripe_client
-from handlers.messages import USER_DOWNGRADED, USER_UPGRADED
-from handlers.settings import Settings
-from handlers.stack import locator_for
-from handlers.users import Account
+from gas.core.aws import AwsClients
+from gas.core.billing import PREMIUM_PLAN_ID, create_subscription, stripe_client
+from gas.core.messages import USER_DOWNGRADED, USER_UPGRADED
+from gas.core.settings import Settings
+from gas.core.stack import locator_for
+from gas.core.users import Account
+from gas.web.app import GasBottle
 from tests.integration.retention import completed_job
 from tests.integration.services import receive_documents, services
 from tests.integration.web_helpers import AuthActions, TestApp, TestResponse, csrf_from
-from web.app import GasBottle
 
 pytest_plugins = ["tests.integration.web_fixtures"]
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from handlers.aws import AwsClients
-from handlers.jobs import Job, ResultKeys
-from handlers.keys import parse_input_key, result_key_names
+from gas.core.aws import AwsClients
+from gas.core.jobs import Job, ResultKeys
+from gas.core.keys import parse_input_key, result_key_names
+from gas.web.app import GasBottle
+from gas.web.results_index import CACHE_ENV
 from tests.integration.services import FREE_SAMPLE
 from tests.integration.web_helpers import AuthActions, TestApp, TestResponse, post_form_to_s3
-from web.app import GasBottle
-from web.results_index import CACHE_ENV
 
 pytest_plugins = ["tests.integration.web_fixtures"]
 

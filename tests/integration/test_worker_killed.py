@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from handlers.aws import AwsClients
-from handlers.bootstrap import bootstrap
-from handlers.jobs import JobStatus
-from handlers.settings import Settings
+from gas.core.aws import AwsClients
+from gas.core.jobs import JobStatus
+from gas.core.settings import Settings
+from gas.local.bootstrap import bootstrap
 from tests.integration.services import receive_documents, services, submit
 
 pytestmark = pytest.mark.slow
@@ -51,7 +51,9 @@ def annotator_process(settings: Settings, bundle_dir: Path) -> subprocess.Popen[
         "ANNTOOLS_BUNDLE_DIR": str(bundle_dir),
         "GAS_LOG_LEVEL": "WARNING",
     }
-    return subprocess.Popen([sys.executable, "-m", "handlers.annotator"], env=env, cwd=PROJECT_ROOT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "gas.workers.annotator"], env=env, cwd=PROJECT_ROOT
+    )
 
 
 def wait_for(condition: object, seconds: float, what: str) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.aws import AwsClients
-from handlers.bootstrap import Stack
-from handlers.settings import Settings
+from gas.core.aws import AwsClients
+from gas.core.settings import Settings
+from gas.local.bootstrap import Stack
+from gas.web.app import GasBottle, create_app
+from gas.web.security import LoginThrottle
 from tests.integration.web_helpers import SECRET, AuthActions, TestApp
-from web.app import GasBottle, create_app
-from web.security import LoginThrottle
 
 
 @pytest.fixture

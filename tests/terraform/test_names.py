@@ -1,6 +1,6 @@
 """The Terraform declares every name and attribute the emulator bootstrap creates, identically.
 
-The bootstrap (handlers/bootstrap.py) runs against recording clients; each call
+The bootstrap (gas/local/bootstrap.py) runs against recording clients; each call
 it makes is then looked up in the parsed Terraform, evaluated with the default
 ``name_prefix = "gas"`` and the modules' defaults. Changing either side breaks
 these tests.
@@ -17,9 +17,10 @@ from typing import Any
 
 import pytest
 
-from handlers import bootstrap as bootstrap_module
-from handlers.names import _STACK, QUEUES, SUBSCRIPTIONS, TOPICS, ResourceNames
-from handlers.settings import MAX_SQS_DELAY_SECONDS, Settings
+from gas.core import topology
+from gas.core.settings import MAX_SQS_DELAY_SECONDS, Settings
+from gas.core.topology import _STACK, QUEUES, SUBSCRIPTIONS, TOPICS, ResourceNames
+from gas.local import bootstrap as bootstrap_module
 from tests.terraform import tfconfig
 from tests.terraform.tfconfig import Evaluator
 
@@ -229,10 +230,10 @@ def test_tables_names_keys_and_index(recorded: RecordingClients) -> None:
         created[call["TableName"]] = shape
     assert declared == created
     assert set(created) == {NAMES.annotations_table, NAMES.users_table}
-    assert bootstrap_module.JOBS_BY_USER_INDEX == "user_id-submit_time-index"
+    assert topology.JOBS_BY_USER_INDEX == "user_id-submit_time-index"
     assert (
         tfconfig.module("data").outputs["jobs_by_user_index_name"]["value"]
-        == bootstrap_module.JOBS_BY_USER_INDEX
+        == topology.JOBS_BY_USER_INDEX
     )
 
 
@@ -303,7 +304,7 @@ def test_queue_attributes(recorded: RecordingClients, queue_name: str) -> None:
     }
     assert {k: str(v) for k, v in declared.items()} == expected
     assert expected == {
-        **bootstrap_module.queue_attributes(SETTINGS, queue_name),
+        **topology.queue_attributes(SETTINGS, queue_name),
         "DelaySeconds": expected["DelaySeconds"],
     }
     # redrive: to this queue's own DLQ after the bootstrap's number of receives
@@ -324,7 +325,7 @@ def test_dead_letter_queue_retention(recorded: RecordingClients) -> None:
         assert attributes == {
             "MessageRetentionPeriod": str(evaluate(dlq["message_retention_seconds"]))
         }
-    assert evaluate(dlq["message_retention_seconds"]) == bootstrap_module.DLQ_RETENTION_SECONDS
+    assert evaluate(dlq["message_retention_seconds"]) == topology.DLQ_RETENTION_SECONDS
 
 
 def test_retention_and_visibility_are_the_settings_variables() -> None:
@@ -440,11 +441,11 @@ def test_instance_environment_is_what_settings_reads() -> None:
     environment = evaluate(aws.locals["environment"])
     environment["GAS_WEB_URL"] = SETTINGS.web_url
     assert Settings.from_env(environment) == SETTINGS
-    source = (Path(bootstrap_module.__file__).parent / "settings.py").read_text()
+    source = (Path(bootstrap_module.__file__).parents[1] / "core" / "settings.py").read_text()
     for name in environment:
         assert f'"{name}"' in source, name
     web = aws.modules["web"]["secret_parameters"]
-    billing = (Path(bootstrap_module.__file__).parent / "billing.py").read_text()
+    billing = (Path(bootstrap_module.__file__).parents[1] / "core" / "billing.py").read_text()
     assert '"STRIPE_API_KEY"' in billing and "STRIPE_API_KEY" in web
 
 
@@ -452,18 +453,18 @@ def test_worker_units_run_the_planned_handler_modules() -> None:
     import importlib.util
 
     annotator = tfconfig.module("annotator").modules["instances"]["units"]
-    assert "handlers.annotator" in annotator
+    assert "gas.workers.annotator" in annotator
     workers = tfconfig.module("workers")
     assert workers.locals["handlers"].startswith(
         '${concat(["notifier", "dead_letters", "archiver", "restorer", "thawer"]'
     )
-    assert workers.modules["instances"]["units"].count("handlers.${handler}") == 1
+    assert workers.modules["instances"]["units"].count("gas.workers.${handler}") == 1
     for existing in (
-        "handlers.annotator",
-        "handlers.notifier",
-        "handlers.archiver",
-        "handlers.restorer",
-        "handlers.thawer",
-        "handlers.backlog",
+        "gas.workers.annotator",
+        "gas.workers.notifier",
+        "gas.workers.archiver",
+        "gas.workers.restorer",
+        "gas.workers.thawer",
+        "gas.workers.backlog",
     ):
         assert importlib.util.find_spec(existing) is not None

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from handlers import backlog
-from handlers.names import QUEUES
+from gas.core.topology import QUEUES
+from gas.workers import backlog
 from tests.terraform import tfconfig
 from tests.terraform.tfconfig import Evaluator
 
@@ -153,7 +153,7 @@ def test_backlog_option_is_target_tracking() -> None:
     assert metric["metric_name"] == backlog.METRIC
     assert scaling.defaults()["backlog_metric_namespace"] == backlog.NAMESPACE
     dimensions = {d["name"] for d in metric["metric_dimension"]}
-    assert dimensions == {"AutoScalingGroupName", "QueueName"}  # as handlers.backlog publishes
+    assert dimensions == {"AutoScalingGroupName", "QueueName"}  # as gas.workers.backlog publishes
     assert scaling.defaults()["annotator_scaling"] == "step"
     # the workers tier publishes the metric, in the one namespace IAM lets it use
     workers = tfconfig.module("workers")

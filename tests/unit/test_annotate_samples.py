@@ -101,6 +101,23 @@ def _expected_protein_change(pos: int, alt: str, cds_start: int, cds_end: int, s
     return f"{number}{before}" if before == after else f"{number}{before}>{number}{after}"
 
 
+def test_the_count_log_says_where_rsids_come_from(results: dict[str, Result]) -> None:
+    # GIVEN premium_1, whose rsIDs come from its own ID column and from the common SNPs
+    summary = results["premium_1.vcf"].summary
+    known = summary["in_dbsnp"]
+    log = results["premium_1.vcf"].files["log"].read_text()
+    # THEN the log calls them known rsIDs, says where each came from, and claims no dbSNP count
+    assert (
+        f"With a known rsID: {known['total']} ({known['percent']:.2f}%) "
+        f"[from the input's ID column {known['from_input']}, "
+        f"matched to the bundle's common SNPs {known['from_common_set']}]"
+    ) in log
+    assert known["from_input"] and known["from_common_set"]
+    assert "In dbSNP" not in log
+    # and the records line names the alleles they hold, the unit of the class counts
+    assert f"holding {summary['alleles']} ALT alleles" in log.splitlines()[4]
+
+
 @pytest.mark.parametrize(
     ("gene", "cds_start", "cds_end", "strand"),
     [("MT-CO1", 5904, 7445, "+"), ("MT-ND6", 14149, 14673, "-")],

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.annotator import ProgressRecorder, anntools_command, error_reason, progress_percent
-from handlers.jobs import Job, JobStatus
+from gas.core.jobs import Job, JobStatus
+from gas.workers.annotator import ProgressRecorder, anntools_command, error_reason, progress_percent
 
 
 def _line(read: int, total: int) -> str:

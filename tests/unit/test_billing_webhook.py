@@ -1,4 +1,4 @@
-"""Stripe webhook signatures and events (handlers.billing), and the subscribe page's CSP."""
+"""Stripe webhook signatures and events (gas.core.billing), and the subscribe page's CSP."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from handlers.billing import (
+from gas.core.billing import (
     WEBHOOK_TOLERANCE_SECONDS,
     SubscriptionEvent,
     WebhookRejected,
@@ -19,8 +19,8 @@ from handlers.billing import (
     subscription_event,
     verify_webhook,
 )
-from handlers.settings import Settings
-from web.security import security_headers
+from gas.core.settings import Settings
+from gas.web.security import security_headers
 
 SECRET = "whsec_unit_test"
 EVENT: dict[str, Any] = {

@@ -87,13 +87,21 @@ def test_every_case_builds_and_annotates_as_with_gff_and_fasta(
     # GIVEN a full bundle built from each case's GFF3 + FASTA
     assert len(case_bundles) >= 50
     for index, (vcf, gff, fasta, bundle) in enumerate(case_bundles):
-        # WHEN its VCF is annotated through --bundle alone and through --gff/--fasta
+        # WHEN its VCF is annotated through --bundle alone and through --gff/--fasta --local
+        # (a full bundle's calls are per record, as bcftools csq -l's)
         full = annotate_file(vcf, tmp_path / f"full{index}", Options(bundle_dir=bundle))
         direct = annotate_file(
-            vcf, tmp_path / f"gff{index}", Options(gff3=gff, fasta=fasta, use_bundle=False)
+            vcf,
+            tmp_path / f"gff{index}",
+            Options(gff3=gff, fasta=fasta, use_bundle=False, local=True),
         )
-        # THEN the transcript consequences are the same
-        assert annotated_keys(full.files["vcf"]) == annotated_keys(direct.files["vcf"]), vcf
+        # THEN the transcript consequences are the same, but for symbolic <INS> alleles, which
+        # only the record loop's own transcript calls take
+        plain = [not any(alt.startswith("<") for alt in r.alts) for r in read_vcf(vcf)[1]]
+        ours, theirs = annotated_keys(full.files["vcf"]), annotated_keys(direct.files["vcf"])
+        assert [k for k, p in zip(ours, plain, strict=True) if p] == [
+            k for k, p in zip(theirs, plain, strict=True) if p
+        ], vcf
 
 
 def test_bundle_annotation_agrees_with_bcftools_expectations(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from handlers.cold_storage import (
+from gas.services.cold_storage import (
     CHECKSUM_METADATA,
     S3_GLACIER,
     VAULT,

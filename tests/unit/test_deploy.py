@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.settings import Settings
+from gas.core.settings import Settings
 from scripts import deploy
 
 OUTPUTS = {

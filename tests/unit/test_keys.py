@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from anntools.output import result_names
-from handlers.keys import BadKey, new_input_key, parse_input_key, result_key_names, safe_file_name
+from gas.core.keys import BadKey, new_input_key, parse_input_key, result_key_names, safe_file_name
 
 JOB_ID = str(uuid.uuid4())
 

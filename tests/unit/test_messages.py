@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from handlers.messages import JobFinished, JobRequested, MalformedMessage, peek_job_id, unwrap
+from gas.core.messages import JobFinished, JobRequested, MalformedMessage, peek_job_id, unwrap
 
 REQUEST = JobRequested(job_id="j1", user_id="u1")
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pysam
 import pytest
 
+from anntools.cli import main
 from anntools.errors import AnnotationError
 from anntools.pipeline import Options, annotate_file
 from anntools.vcf import CHUNK_RECORDS
@@ -115,3 +117,61 @@ def test_gff_without_fasta_is_refused(write_vcf: WriteVcf, tmp_path: Path) -> No
     path = write_vcf([*HEADER, *random_records(3)])
     with pytest.raises(AnnotationError, match="both --gff and --fasta"):
         annotate_file(path, tmp_path / "out", Options(gff3=GFF, use_bundle=False))
+
+
+def test_outputs_name_files_without_the_folders_of_the_host(
+    write_vcf: WriteVcf, tmp_path: Path
+) -> None:
+    # GIVEN an input, an output folder and sources all given by absolute paths
+    path = write_vcf([*HEADER, *random_records(20)])
+    out = tmp_path / "worker-tmp" / "out"
+    argv = ["annotate", str(path), "-o", str(out), "--bundle", "none", "--progress", "none"]
+    # WHEN the command line annotates it
+    assert main([*argv, "--gff", str(GFF), "--fasta", str(FASTA), "--workers", "1"]) == 0
+    # THEN no result names a folder of this machine, and the VCF records a command to rerun
+    for result in out.iterdir():
+        text = result.read_text()
+        for folder in (tmp_path, CASE, PROJECT_ROOT):
+            assert str(folder) not in text, result.name
+    command = "anntools annotate input.vcf --bundle none --gff ENST00000227471.gff"
+    assert f"##anntools_command={command} --fasta ENST00000227471.fa\n" in (
+        (out / "input.annot.vcf").read_text()
+    )
+
+
+def test_a_vcf_v3_input_is_written_as_vcf_v4(write_vcf: WriteVcf, tmp_path: Path) -> None:
+    # GIVEN a VCFv3.3 file: old-style declarations, QUAL -1 for unknown, FILTER 0 for passed
+    sequence = reference()
+    snv = {
+        pos: f"{sequence[pos - 1]}\t{'C' if sequence[pos - 1] == 'A' else 'A'}"
+        for pos in (100, 200)
+    }
+    path = write_vcf(
+        [
+            "##fileformat=VCFv3.3",
+            '##INFO=DP,1,Integer,"Total Depth, all samples"',
+            '##INFO=AL,-1,String,"Alleles seen"',
+            '##FILTER=q10,"Quality below 10"',
+            '##FORMAT=GT,1,String,"Genotype"',
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1",
+            f"11\t100\t.\t{snv[100]}\t-1\t0\tDP=7\tGT\t0/1",
+            f"11\t200\trs1\t{snv[200]}\t30\tq10\tDP=2;AL=x,y\tGT\t1/1",
+        ]
+    )
+    # WHEN it is annotated
+    result = annotate_file(path, tmp_path / "out", OPTIONS)
+    # THEN htslib reads a VCFv4.2 file whose declarations and records mean what the input said
+    header, _ = read_vcf(result.files["vcf"])
+    assert header.version == "VCFv4.2"
+    assert (header.info["DP"].type, header.info["DP"].description) == (
+        "Integer",
+        "Total Depth, all samples",
+    )
+    assert header.info["AL"].number == "."
+    assert header.filters["q10"].description == "Quality below 10"
+    assert header.formats["GT"].type == "String"
+    with pysam.VariantFile(str(result.files["vcf"])) as reader:
+        records = [(r.qual, list(r.filter), r.info["DP"]) for r in reader]
+    assert records == [(None, ["PASS"], 7), (30.0, ["q10"], 2)]
+    # and the summary still names the version the input was written in
+    assert result.summary["input"]["vcf_version"] == "VCFv3.3"

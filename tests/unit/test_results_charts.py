@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from web.results_charts import (
+from gas.web.results_charts import (
     chromosome_rank,
     karyotype_order,
     summary_charts,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from web.results_index import (
+from gas.web.results_index import (
     PER_PAGE,
     IndexCache,
     IndexUnavailable,

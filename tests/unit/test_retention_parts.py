@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from handlers.jobs import Job, JobStatus
-from handlers.messages import (
+from gas.core.jobs import Job, JobStatus
+from gas.core.messages import (
     ArchiveJob,
     MalformedMessage,
     ThawCheck,
@@ -16,7 +16,7 @@ from handlers.messages import (
     unwrap,
     unwrap_any,
 )
-from handlers.thawer import Wake, backoff_delay, wakes
+from gas.workers.thawer import Wake, backoff_delay, wakes
 
 JOB_ID = "0b5a3e8e-3c57-4f6e-9d2a-8f1f8d0c1a2b"
 

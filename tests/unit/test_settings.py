@@ -1,7 +1,7 @@
 import pytest
 
-from handlers.names import ResourceNames
-from handlers.settings import Settings, SettingsError
+from gas.core.settings import Settings, SettingsError
+from gas.core.topology import ResourceNames
 
 
 def test_defaults_name_the_gas_stack() -> None:

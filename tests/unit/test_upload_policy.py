@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from handlers.aws import AwsClients
-from handlers.jobs import JobRepository
-from handlers.settings import Settings
-from handlers.stack import locator_for
-from handlers.submission import SubmissionRefused, SubmissionService, Upload
-from handlers.users import UserRepository
+from gas.core.aws import AwsClients
+from gas.core.jobs import JobRepository
+from gas.core.settings import Settings
+from gas.core.stack import locator_for
+from gas.core.users import UserRepository
+from gas.services.submission import SubmissionRefused, SubmissionService, Upload
 
 
 @pytest.fixture

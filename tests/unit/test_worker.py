@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from handlers.worker import Heartbeat, Received, Worker
+from gas.workers.poll import Heartbeat, Received, Worker
 
 
 class FakeSqs:

@@ -8,7 +8,7 @@ data "aws_ssm_parameter" "al2023" {
 locals {
   image_id = coalesce(var.image_id, nonsensitive(data.aws_ssm_parameter.al2023.value))
 
-  # What handlers/settings.py reads (GAS_WEB_URL is added per tier; STRIPE_API_KEY comes from SSM).
+  # What gas/core/settings.py reads (GAS_WEB_URL is added per tier; STRIPE_API_KEY comes from SSM).
   environment = {
     AWS_REGION                 = var.region
     GAS_STACK                  = var.name_prefix
@@ -49,6 +49,7 @@ module "messaging" {
   name_prefix            = var.name_prefix
   free_retention_seconds = var.free_retention_seconds
   job_visibility_seconds = var.job_visibility_seconds
+  alarm_actions          = var.dead_letter_alarm_actions
 }
 
 module "archive" {

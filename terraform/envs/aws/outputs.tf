@@ -1,5 +1,5 @@
 output "settings" {
-  description = "The app's settings (handlers/settings.py's environment variables); `make deploy` writes them to .gas/aws.env"
+  description = "The app's settings (gas/core/settings.py's environment variables); `make deploy` writes them to .gas/aws.env"
   value       = merge(local.environment, { GAS_WEB_URL = module.web.url })
 }
 

@@ -152,3 +152,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "dead_letter_alarm_actions" {
+  description = "ARNs (e.g. an SNS topic with the operator's email) told when any dead-letter queue holds a message"
+  type        = list(string)
+  default     = []
+}

@@ -1,5 +1,5 @@
 # GAS's data plane in a local emulator, from the same modules as envs/aws:
-# the resources handlers/bootstrap.py creates. The instance tiers (network,
+# the resources gas/local/bootstrap.py creates. The instance tiers (network,
 # web, annotator, workers, scaling, iam) are not composed here: on one machine
 # `gas run` runs the same processes directly. See docs/deploy.md for what the
 # emulators cannot create and the switches below.

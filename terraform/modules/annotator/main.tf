@@ -1,5 +1,5 @@
 # The annotator tier: an auto scaling group (2 to 10 by default) whose
-# instances run `python -m handlers.annotator` on the job-requests queue.
+# instances run `python -m gas.workers.annotator` on the job-requests queue.
 
 module "instances" {
   source = "../tier"
@@ -8,7 +8,7 @@ module "instances" {
   tier        = "annotator"
   units = [for index in range(var.workers_per_instance) : {
     name   = "annotator-${index}"
-    module = "handlers.annotator"
+    module = "gas.workers.annotator"
     args   = ""
   }]
   environment          = var.environment

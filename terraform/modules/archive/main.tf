@@ -1,4 +1,4 @@
-# The Amazon Glacier vault (`vault` archive backend), named as in handlers/bootstrap.py,
+# The Amazon Glacier vault (`vault` archive backend), named as in gas/local/bootstrap.py,
 # telling the thaw topic when a retrieval job completes.
 # Amazon Glacier stopped taking new customers on 2025-12-15: new accounts use `s3-glacier`.
 

@@ -1,5 +1,5 @@
 # DynamoDB tables: annotations (jobs, with the user_id + submit_time index) and users.
-# Keys and the index match handlers/bootstrap.py.
+# Keys and the index match gas/local/bootstrap.py.
 
 resource "aws_dynamodb_table" "annotations" {
   #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS owned key, as in the emulator bootstrap; a customer managed key adds cost without changing who can read.

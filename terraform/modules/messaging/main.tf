@@ -1,5 +1,5 @@
 # SNS topics, SQS work queues with their dead-letter queues, and the subscriptions.
-# Names and attributes match handlers/names.py and handlers/bootstrap.py (tests/terraform checks).
+# Names and attributes match gas/core/topology.py and gas/local/bootstrap.py (tests/terraform checks).
 
 data "aws_caller_identity" "current" {}
 
@@ -194,8 +194,34 @@ resource "aws_sns_topic_subscription" "this" {
   protocol  = "sqs"
   endpoint  = aws_sqs_queue.this[each.value.queue].arn
 
-  # The handlers unwrap the SNS envelope themselves (handlers/messages.py), as in the emulator.
+  # The handlers unwrap the SNS envelope themselves (gas/core/messages.py), as in the emulator.
   raw_message_delivery = false
 
   depends_on = [aws_sqs_queue_policy.this]
+}
+
+################################################################################
+# Dead-letter alarms: a message in any dead-letter queue means work that failed
+# every attempt (only job-requests' has a handler, which fails the job); each
+# alarms as soon as one message waits, and tells alarm_actions.
+################################################################################
+
+resource "aws_cloudwatch_metric_alarm" "dead_letters" {
+  for_each = local.queues
+
+  alarm_name          = "${var.name_prefix}-${each.key}-dlq-not-empty"
+  alarm_description   = "A ${each.key} message failed ${var.max_receive_count} times and waits in ${aws_sqs_queue.dead_letters[each.key].name}; see docs/operations.md"
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.dead_letters[each.key].name }
+  statistic           = "Maximum"
+  period              = 60
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+
+  tags = var.tags
 }

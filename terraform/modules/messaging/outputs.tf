@@ -32,3 +32,8 @@ output "kms_key_arn" {
   description = "ARN of the key encrypting the topics: publishers need kms:GenerateDataKey and kms:Decrypt on it"
   value       = aws_kms_key.this.arn
 }
+
+output "dead_letter_alarm_arns" {
+  description = "The dead-letter queue alarms' ARNs by work queue name"
+  value       = { for name, alarm in aws_cloudwatch_metric_alarm.dead_letters : name => alarm.arn }
+}

@@ -82,3 +82,9 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "alarm_actions" {
+  description = "ARNs told when a dead-letter queue alarms or recovers (e.g. an SNS topic that pages the operator); empty: the alarm shows in CloudWatch only"
+  type        = list(string)
+  default     = []
+}

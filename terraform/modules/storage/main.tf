@@ -1,5 +1,5 @@
 # The inputs and results buckets. Names and the settings the emulator bootstrap
-# applies (public access block, SSE-S3, CORS for direct upload) match handlers/bootstrap.py.
+# applies (public access block, SSE-S3, CORS for direct upload) match gas/local/bootstrap.py.
 
 locals {
   buckets = ["inputs", "results"]

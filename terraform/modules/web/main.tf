@@ -97,7 +97,7 @@ module "instances" {
   units = [{
     name   = "web"
     module = "gunicorn"
-    args   = "--bind 0.0.0.0:${var.port} --workers ${var.workers} --access-logfile - web.wsgi:app"
+    args   = "--bind 0.0.0.0:${var.port} --workers ${var.workers} --access-logfile - gas.web.wsgi:app"
   }]
   environment          = merge(var.environment, { GAS_WEB_URL = local.url })
   secret_parameters    = var.secret_parameters

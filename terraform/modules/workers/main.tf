@@ -16,7 +16,7 @@ module "instances" {
   tier        = "workers"
   units = [for handler in local.handlers : {
     name   = handler
-    module = "handlers.${handler}"
+    module = "gas.workers.${handler}"
     args   = ""
   }]
   environment          = var.environment

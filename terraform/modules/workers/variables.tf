@@ -9,7 +9,7 @@ variable "name_prefix" {
 }
 
 variable "publish_backlog_metric" {
-  description = "Also run `handlers.backlog`, publishing the annotators' backlog per instance for target tracking"
+  description = "Also run `gas.workers.backlog`, publishing the annotators' backlog per instance for target tracking"
   type        = bool
   default     = false
 }

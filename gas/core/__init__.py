@@ -1,0 +1,1 @@
+"""The service core: settings, topology, keys, messages, AWS clients and repositories."""

@@ -1,0 +1,344 @@
+"""The ``gas`` command: run and operate GAS.
+
+    gas run                          local cloud, every worker and the web app; Ctrl-C stops all
+    gas local up|down|status         the local cloud (moto as AWS, localstripe as Stripe)
+    gas workers [NAME ...]           run workers (default: all of WORKERS) until Ctrl-C
+    gas submit FILE --user U         upload as a browser does, register, wait for the result
+    gas jobs --user U                a user's jobs, newest first
+
+Every command but ``local`` and ``run`` uses the environment as it is:
+``AWS_ENDPOINT_URL`` set means an emulator, unset means real AWS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from gas.local import localcloud
+
+WORKERS = {
+    "annotator": "gas.workers.annotator",
+    "notifier": "gas.workers.notifier",
+    "dead-letters": "gas.workers.dead_letters",
+    "archiver": "gas.workers.archiver",
+    "restorer": "gas.workers.restorer",
+    "thawer": "gas.workers.thawer",
+}
+STOP_GRACE_SECONDS = 25  # a worker may be in a 20 s long poll when asked to stop
+
+
+def local_up(_: argparse.Namespace | None = None) -> int:
+    for service in localcloud.services():
+        print(localcloud.start(service))
+    os.environ.update(localcloud.local_environment())
+    from gas.core.aws import AwsClients
+    from gas.core.billing import ensure_premium_plan, stripe_client
+    from gas.core.settings import Settings
+    from gas.local.bootstrap import bootstrap
+
+    settings = Settings.from_env()
+    stack = bootstrap(AwsClients(settings))
+    plan = ensure_premium_plan(stripe_client(settings))
+    localcloud.register_stripe_webhook(settings.web_url)
+    print(
+        f"stack {settings.stack}: {len(stack.queue_urls)} queues, "
+        f"{len(stack.topic_arns)} topics, buckets, tables, vault and mail sender ready; "
+        f"Stripe plan {plan}"
+    )
+    return 0
+
+
+def local_down(_: argparse.Namespace | None = None) -> int:
+    # Stop everything before saying so: a closed terminal or pipe must not leave
+    # a service running because a print failed.
+    done = [localcloud.stop(service) for service in reversed(localcloud.services())]
+    with contextlib.suppress(BrokenPipeError):
+        print("\n".join(done))
+    return 0
+
+
+def local_status(_: argparse.Namespace) -> int:
+    all_up = True
+    for service in localcloud.services():
+        up = localcloud.port_open(service.port)
+        pid = localcloud.running_pid(service)
+        owner = f"pid {pid}" if pid else "not started by gas"
+        print(f"{service.name:<7}{'up' if up else 'down':<6}{service.url}  ({owner})")
+        all_up = all_up and up
+    if all_up:
+        print("To use it from a shell:")
+        for key, value in localcloud.local_environment().items():
+            print(f"  export {key}={value}")
+    return 0 if all_up else 1
+
+
+def start_workers(names: Sequence[str]) -> list[subprocess.Popen[bytes]]:
+    processes = []
+    for name in names:
+        processes.append(subprocess.Popen([sys.executable, "-m", WORKERS[name]]))
+        print(f"{name}: started (pid {processes[-1].pid})")
+    return processes
+
+
+def stop_processes(processes: list[subprocess.Popen[bytes]]) -> None:
+    """SIGTERM (finish the current message), then SIGKILL after the grace period."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for process in processes:
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()  # its message reappears after the visibility timeout
+            process.wait()
+
+
+def wait_for_interrupt(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Until Ctrl-C, SIGTERM or SIGHUP, or until a process dies (then say so)."""
+    stop = False
+
+    def on_signal(*_: object) -> None:
+        nonlocal stop
+        stop = True
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):  # HUP: terminal closed
+        signal.signal(signum, on_signal)
+    while not stop:
+        for process in processes:
+            if process.poll() is not None:
+                print(f"pid {process.pid} exited with {process.returncode}; stopping")
+                return
+        time.sleep(0.5)
+
+
+def workers(args: argparse.Namespace) -> int:
+    unknown = [name for name in args.names if name not in WORKERS]
+    if unknown:
+        print(
+            f"gas: unknown worker {', '.join(unknown)}; workers: {', '.join(WORKERS)}",
+            file=sys.stderr,
+        )
+        return 2
+    processes = start_workers(args.names or list(WORKERS))
+    wait_for_interrupt(processes)
+    print("stopping workers (each finishes its current message) …")
+    stop_processes(processes)
+    return 0
+
+
+def start_web(
+    workers: int = 2, log: IO[bytes] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    """The web app under gunicorn on loopback, with a session secret made for this run.
+
+    ``workers`` gunicorn processes; ``log`` takes its output (default: this terminal).
+    """
+    from urllib.parse import urlsplit
+
+    url = os.environ.setdefault("GAS_WEB_URL", "http://127.0.0.1:8080").rstrip("/")
+    port = urlsplit(url).port or 80
+    env = {
+        **os.environ,
+        "GAS_WEB_PORT": str(port),
+        "GAS_SESSION_SECRET": os.environ.get("GAS_SESSION_SECRET") or secrets.token_hex(32),
+    }
+    # gunicorn, as on AWS (docs/web-server.md); bound to loopback here.
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "gas.web.wsgi:app",
+    ]
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+    deadline = time.monotonic() + 30
+    while not localcloud.port_open(port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("the web app did not start")
+        time.sleep(0.1)
+    print(f"web: started on {url} (pid {process.pid})")
+    return process, url
+
+
+def run(_: argparse.Namespace) -> int:
+    """Everything on this machine, in the foreground; Ctrl-C stops it all."""
+    local_up()
+    processes = start_workers(list(WORKERS))
+    web, url = start_web()
+    processes.append(web)
+    print(f"\nGAS is running on the local cloud: open {url}")
+    print("Or submit from another shell:")
+    print("  .venv/bin/gas local status   # prints the environment to export")
+    print("  .venv/bin/gas submit data/samples/free_1.vcf --user demo --email demo@example.org")
+    print("Ctrl-C stops everything.")
+    try:
+        wait_for_interrupt(processes)
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            print("\nstopping …")
+        stop_processes(processes)
+        local_down()
+    return 0
+
+
+def _services() -> Any:
+    from gas.services.submission import SubmissionService
+    from gas.workers.runner import Service
+
+    service = Service.from_env()
+    submission = SubmissionService(service.clients, service.jobs, service.users, service.locator)
+    return service.jobs, service.users, submission
+
+
+def submit(args: argparse.Namespace) -> int:
+    import requests
+
+    from gas.services.submission import SubmissionRefused
+
+    path: Path = args.file
+    if not path.is_file():
+        print(f"gas: no such file: {path}", file=sys.stderr)
+        return 2
+    jobs, users, submission = _services()
+    if args.email:
+        users.set_email(args.user, args.email)
+    try:
+        started = time.monotonic()
+        upload = submission.new_upload(args.user, path.name, users.plan(args.user))
+        with path.open("rb") as handle:
+            response = requests.post(
+                upload.url, data=upload.fields, files={"file": (path.name, handle)}, timeout=300
+            )
+        if response.status_code >= 300:
+            print(
+                f"gas: S3 refused the upload ({response.status_code}): {response.text[:300]}",
+                file=sys.stderr,
+            )
+            return 1
+        job = submission.register(args.user, upload.key)
+    except SubmissionRefused as refused:
+        print(f"gas: {refused}", file=sys.stderr)
+        return 1
+    print(f"job {job.job_id} submitted")
+    return 0 if args.no_wait else wait_for_job(jobs.get, job.job_id, args.timeout, started)
+
+
+def wait_for_job(get: Callable[[str], Any], job_id: str, timeout: float, started: float) -> int:
+    """Show a progress bar until the job ends; exit status 0 only when it COMPLETED."""
+    from tqdm import tqdm
+
+    deadline = time.monotonic() + timeout
+    with tqdm(total=100, unit="%", desc="waiting", file=sys.stderr) as bar:
+        while time.monotonic() < deadline:
+            job = get(job_id)
+            bar.set_description(str(job.job_status).lower())
+            bar.n = job.progress
+            bar.refresh()
+            if job.job_status in ("COMPLETED", "FAILED"):
+                break
+            time.sleep(0.5)
+        else:
+            print(
+                f"gas: job {job_id} still {job.job_status} after {timeout:.0f} s", file=sys.stderr
+            )
+            return 1
+    if job.job_status == "FAILED":
+        print(f"job {job_id} FAILED: {job.failure_reason}")
+        return 1
+    elapsed = time.monotonic() - started
+    print(
+        f"job {job_id} COMPLETED {elapsed:.1f} s after the upload began; "
+        f"results in s3://{job.s3_results_bucket}/:"
+    )
+    for key in (
+        job.s3_key_result_file,
+        job.s3_key_log_file,
+        job.s3_key_tsv_file,
+        job.s3_key_summary_file,
+    ):
+        print(f"  {key}")
+    return 0
+
+
+def list_jobs(args: argparse.Namespace) -> int:
+    jobs, _, _ = _services()
+    page = jobs.list_for_user(args.user, limit=args.limit)
+    if not page.jobs:
+        print(f"no jobs for {args.user}")
+        return 0
+    print(f"{'request id':<38}{'submitted (UTC)':<21}{'status':<11}{'progress':>8}  file")
+    for job in page.jobs:
+        when = datetime.fromtimestamp(job.submit_time, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        print(
+            f"{job.job_id:<38}{when:<21}{job.job_status:<11}{job.progress:>7}%  "
+            f"{job.input_file_name}"
+        )
+    if page.next_key:
+        print(f"(more; showing the newest {args.limit})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gas", description="Run and operate GAS.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="local cloud and every worker; Ctrl-C stops it all")
+    local = commands.add_parser("local", help="the local cloud on this machine")
+    actions = local.add_subparsers(dest="action", required=True)
+    actions.add_parser("up", help="start moto and localstripe on loopback, create every resource")
+    actions.add_parser("down", help="stop what `up` started")
+    actions.add_parser("status", help="which local services answer, and the environment to use")
+    worker_parser = commands.add_parser("workers", help="run workers until Ctrl-C")
+    worker_parser.add_argument(
+        "names", nargs="*", metavar="NAME", help=f"any of {', '.join(WORKERS)} (default: all)"
+    )
+    submit_parser = commands.add_parser("submit", help="submit a VCF and wait for its result")
+    submit_parser.add_argument("file", type=Path)
+    submit_parser.add_argument("--user", required=True, help="user id")
+    submit_parser.add_argument("--email", help="record this address for the user's mail")
+    submit_parser.add_argument("--no-wait", action="store_true", help="print the job id and exit")
+    submit_parser.add_argument("--timeout", type=float, default=600, help="seconds to wait")
+    jobs_parser = commands.add_parser("jobs", help="a user's jobs, newest first")
+    jobs_parser.add_argument("--user", required=True)
+    jobs_parser.add_argument("--limit", type=int, default=20)
+    return parser
+
+
+_LOCAL: dict[str, Callable[[argparse.Namespace], int]] = {
+    "up": local_up,
+    "down": local_down,
+    "status": local_status,
+}
+_COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": run,
+    "workers": workers,
+    "submit": submit,
+    "jobs": list_jobs,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "local":
+        return _LOCAL[args.action](args)
+    return _COMMANDS[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Business logic the web app, the CLI and the workers call: submission, cold storage."""

@@ -1,0 +1,1 @@
+"""The GAS web app: ``create_app(settings) -> bottle.Bottle`` (see gas.web.app)."""

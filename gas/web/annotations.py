@@ -1,0 +1,107 @@
+"""My annotations: the list (newest first, paginated by key), details, status, downloads, log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import bottle
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from gas.core.jobs import Job, JobStatus
+from gas.web import security
+from gas.web.context import WebContext
+
+PAGE_SIZE = 20
+MAX_LOG_BYTES = 1024 * 1024
+DOWNLOADS = (
+    ("vcf", "Annotated VCF", "s3_key_result_file"),
+    ("tsv", "Annotations as TSV", "s3_key_tsv_file"),
+    ("log", "Log", "s3_key_log_file"),
+)
+_ARCHIVABLE = frozenset({"vcf", "tsv"})
+
+
+def register(app: bottle.Bottle, ctx: WebContext) -> None:
+    # The page token is DynamoDB's LastEvaluatedKey, signed so it comes back unchanged.
+    pages = URLSafeSerializer(ctx.page_secret, salt="gas.annotations.page")
+
+    def own_job(job_id: str) -> Job:
+        """The logged-in user's job; 404 for unknown ids and other users' jobs alike."""
+        account = ctx.require_account()
+        job = ctx.jobs.get(job_id) if _plausible_id(job_id) else None
+        if job is None or job.user_id != account.user_id:
+            raise bottle.HTTPError(404)
+        return job
+
+    @app.get("/annotations")
+    @security.login_required
+    def list_jobs() -> str:
+        account = ctx.require_account()
+        start_key = None
+        token = bottle.request.query.getunicode("page", "")
+        if token:
+            try:
+                start_key = pages.loads(token)
+            except BadSignature:
+                start_key = None
+        page = ctx.jobs.list_for_user(account.user_id, PAGE_SIZE, start_key)
+        next_page = pages.dumps(page.next_key) if page.next_key else None
+        return ctx.render(
+            "annotations/list.html", jobs=page.jobs, next_page=next_page, first_page=not token
+        )
+
+    @app.get("/annotations/<job_id>")
+    @security.login_required
+    def details(job_id: str) -> str:
+        job = own_job(job_id)
+        return ctx.render("annotations/details.html", job=job, downloads=_downloads(ctx, job))
+
+    @app.get("/annotations/<job_id>/status")
+    @security.login_required
+    def status(job_id: str) -> dict[str, Any]:
+        job = own_job(job_id)
+        return {"job_id": job.job_id, "status": str(job.job_status), "progress": job.progress}
+
+    @app.get("/annotations/<job_id>/log")
+    @security.login_required
+    def log_page(job_id: str) -> str:
+        job = own_job(job_id)
+        if job.job_status not in (JobStatus.COMPLETED, JobStatus.FAILED) or not (
+            job.s3_results_bucket and job.s3_key_log_file
+        ):
+            raise bottle.HTTPError(404)
+        obj = ctx.clients.s3.get_object(
+            Bucket=job.s3_results_bucket,
+            Key=job.s3_key_log_file,
+            Range=f"bytes=0-{MAX_LOG_BYTES - 1}",
+        )
+        text = obj["Body"].read().decode("utf-8", "replace")
+        truncated = int(obj.get("ContentLength", 0)) >= MAX_LOG_BYTES
+        return ctx.render("annotations/log.html", job=job, text=text, truncated=truncated)
+
+
+def _plausible_id(job_id: str) -> bool:
+    return len(job_id) == 36 and all(c in "0123456789abcdef-" for c in job_id)
+
+
+def _downloads(ctx: WebContext, job: Job) -> list[dict[str, str]]:
+    """Short-lived presigned GET links for a COMPLETED job's results (none otherwise)."""
+    if job.job_status != JobStatus.COMPLETED or not job.s3_results_bucket:
+        return []
+    archived = job.storage_status not in (None, "AVAILABLE")
+    links = []
+    for kind, label, attribute in DOWNLOADS:
+        key = getattr(job, attribute)
+        if not key or (archived and kind in _ARCHIVABLE):
+            continue
+        url = ctx.clients.s3.generate_presigned_url(
+            "get_object",
+            Params={
+                "Bucket": job.s3_results_bucket,
+                "Key": key,
+                "ResponseContentDisposition": f'attachment; filename="{key.rsplit("~", 1)[-1]}"',
+            },
+            ExpiresIn=ctx.settings.presigned_download_seconds,
+        )
+        links.append({"kind": kind, "label": label, "url": url, "name": key.rsplit("~", 1)[-1]})
+    return links

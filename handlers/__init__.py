@@ -1,1 +1,0 @@
-"""The GAS service: settings, AWS access, repositories, messages and the queue handlers."""

@@ -1,1 +1,0 @@
-"""The GAS web app: ``create_app(settings) -> bottle.Bottle`` (see web.app)."""
