@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from anntools.annotation import Entry, Site, entry_from_consequence
 from anntools.bundle.full import FullBundle
-from anntools.csq.engine import ContigIndex
+from anntools.csq.engine import ContigIndex, RefMismatch
 from anntools.csq.gff3 import Transcript
 from anntools.hgvs import Transcript as Structure
 from anntools.hgvs import hgvs, trim_alleles
@@ -46,6 +46,7 @@ class FullBundleSites:
         self.bundle = bundle
         self.annotator = bundle.transcripts
         self.known = bundle.known
+        self.ref_mismatches = 0  # alleles left without consequences (in this process)
         self._structures: dict[int, Structure | None] = {}  # by id() of the engine's transcript
         self._transcripts: dict[tuple[str, str], Transcript] = {}  # (contig, id) -> transcript
         for name in self.annotator.chromosomes:
@@ -62,8 +63,16 @@ class FullBundleSites:
                 site.rsid = rsid
             if contig is None:
                 continue
-            for csq in self.annotator.annotate(chrom, pos, ref, alt):
-                site.entries.append(self._entry(contig, csq, pos, ref, alt, clinvar or ""))
+            try:
+                found = self.annotator.annotate(chrom, pos, ref, alt)
+            except RefMismatch:
+                # Not the bundle's reference here: the record is kept without consequences,
+                # as the record loop keeps one whose REF differs from a --fasta's.
+                self.ref_mismatches += 1
+                continue
+            site.entries.extend(
+                self._entry(contig, csq, pos, ref, alt, clinvar or "") for csq in found
+            )
         return site
 
     def _entry(

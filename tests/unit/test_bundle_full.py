@@ -436,6 +436,25 @@ def test_annotate_with_a_bundle_writes_rsids_and_clinvar(
     ]
 
 
+def test_a_record_whose_ref_is_not_the_bundles_is_kept_without_consequences(
+    tmp_path: Path, write_vcf: Callable[[list[str]], Path]
+) -> None:
+    # GIVEN a coding SNV of IL5RA whose REF is not the bundle's base, and a good one
+    bundle = build_full_bundle(GFF3, FASTA, tmp_path / "b")
+    pos = 740  # in the last CDS (697-783)
+    wrong, right = other(base(pos)), base(pos)
+    vcf = write_vcf(
+        case_vcf(
+            [f"3\t{pos}\t.\t{wrong}\tT\t.\t.\t.", f"3\t{pos}\t.\t{right}\t{other(right)}\t.\t.\t."]
+        )
+    )
+    # WHEN annotated THEN both records are written, only the second with consequences
+    result = annotate_file(vcf, tmp_path / "out", Options(bundle_dir=bundle))
+    _, records = read_vcf(result.files["vcf"])
+    assert [r.ref for r in records] == [wrong, right]
+    assert [bool(r.entries()) for r in records] == [False, True]
+
+
 def test_known_variants_of_another_assembly_are_refused(tmp_path: Path) -> None:
     # GIVEN a ClinVar VCF whose header gives contig 3 GRCh37's length
     clinvar = tmp_path / "clinvar.vcf"
