@@ -268,6 +268,18 @@ def test_anntools_bundle_dir_names_the_full_bundle_jobs_use(
     assert result.summary["sources"] == ["full bundle b (transcripts, sequence, 0 known alleles)"]
 
 
+def test_a_full_bundle_with_gff_and_fasta_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = build_full_bundle(GFF3, FASTA, tmp_path / "b")
+    command = ["annotate", str(CASE / "intron.vcf"), "-o", str(tmp_path / "out")]
+    extra = ["--bundle", str(bundle), "--gff", str(GFF3), "--fasta", str(FASTA)]
+    assert anntools_main([*command, *extra]) == 1
+    assert (
+        "is a full bundle with its own transcripts: drop --gff/--fasta" in capsys.readouterr().err
+    )
+
+
 # Bad inputs: one clear message, no bundle (not even a half-written one).
 
 
