@@ -2,11 +2,11 @@
 
 For each ALT allele, the engine (anntools.csq) calls the consequences on the
 bundle's transcripts, one at a time as VEP does; each becomes an entry with
-the terms in VEP's spelling, the exon or intron number, HGVS c. (anntools.hgvs,
-from the exon structure) and HGVS p. (anntools.hgvs_protein, from the
-sequence), and the allele's ClinVar significance. The record's rsID comes from
-the bundle's known variants. Coordinates are the input's: a full bundle is
-its own reference, with no liftover.
+the terms in VEP's spelling, the exon or intron number, HGVS c. (anntools.hgvs
+from the exon structure, after the 3' rule of anntools.hgvs_shift) and HGVS p.
+(anntools.hgvs_protein, from the sequence), and the allele's ClinVar
+significance. The record's rsID comes from the bundle's known variants.
+Coordinates are the input's: a full bundle is its own reference, with no liftover.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from anntools.bundle.full import FullBundle
 from anntools.csq.engine import ContigIndex, RefMismatch
 from anntools.csq.gff3 import Transcript
 from anntools.hgvs import Transcript as Structure
-from anntools.hgvs import hgvs, trim_alleles
+from anntools.hgvs import trim_alleles
 from anntools.hgvs_protein import protein_hgvs
+from anntools.hgvs_shift import hgvs_3prime
 from anntools.model import Consequence
 
 # bcftools' terms of a change to the protein: only these get HGVS p.
@@ -88,7 +89,7 @@ class FullBundleSites:
         if tr is None or structure is None:
             return replace(entry, clinvar=clinvar) if clinvar else entry
         exon, intron = structure.exon_intron(low, high)
-        notation = hgvs(structure, pos, ref.upper(), alt.upper())
+        notation = hgvs_3prime(structure, pos, ref, alt, contig.fetch)
         protein = ""
         if _PROTEIN_TERMS.intersection(csq.terms):
             protein = protein_hgvs(tr, pos, ref, alt, contig.fetch, contig.code) or ""

@@ -251,10 +251,11 @@ def test_anntools_bundle_dir_names_the_full_bundle_jobs_use(
     shutil.copy(CASE / "intron.vcf", vcf)
     # WHEN a job annotates with the default options
     result = annotate_file(vcf, tmp_path / "out")
-    # THEN the full bundle's transcripts answer. The insertion lies 8-9 bases into intron 3 of
-    # this minus-strand transcript, after exon 3's last base c.-4 (5' UTR: exon 4 holds c.-3
-    # to c.-1 before the start codon); the gene's merged intron entry names no transcript, as
-    # bcftools', and its HGVS c. is on the gene's first-ranked transcript.
+    # THEN the full bundle's transcripts answer. AAC goes in after 3:35931 (TA|AACAT), so 8-9
+    # bases into intron 3 of this minus-strand transcript, after exon 3's last base c.-4 (5'
+    # UTR: exon 4 holds c.-3 to c.-1); it repeats 35932-35934, c.-4+8 to c.-4+6: a dup. The
+    # gene's merged intron entry names no transcript, as bcftools', and its HGVS c. is on the
+    # gene's first-ranked transcript.
     _, records = read_vcf(result.files["vcf"])
     entry = records[0].entries()[0]
     names = ("Consequence", "Gene", "Transcript", "Intron", "HGVSc")
@@ -263,7 +264,7 @@ def test_anntools_bundle_dir_names_the_full_bundle_jobs_use(
         "IL5RA",
         "",
         "3/12",
-        "ENST00000256452.3:c.-4+8_-4+9insGTT",
+        "ENST00000256452.3:c.-4+6_-4+8dup",
     ]
     assert result.summary["sources"] == ["full bundle b (transcripts, sequence, 0 known alleles)"]
 
