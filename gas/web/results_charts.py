@@ -16,8 +16,6 @@ from html import escape
 
 from markupsafe import Markup
 
-from anntools.assembly import is_mitochondrial
-
 # Colours (WCAG: bars at least 3:1 against white, text at least 4.5:1).
 INK = "#1b1f24"  # 16:1 on white
 MUTED = "#57606a"  # 6.4:1
@@ -35,6 +33,7 @@ VALUE_ROOM = 64  # right of the bars, for "12,345"
 
 _CHROM_PREFIX = re.compile(r"^chr", re.IGNORECASE)
 _KARYOTYPE = {str(n): n for n in range(1, 23)} | {"X": 23, "Y": 24, "M": 25, "MT": 25}
+MT_RANK = _KARYOTYPE["MT"]
 OTHER_CHROMOSOMES = 100
 
 
@@ -202,7 +201,7 @@ def _largest_first(counts: Mapping[str, int], limit: int | None = None) -> list[
 def ts_tv_note(chromosomes: Mapping[str, int]) -> str:
     """What to compare this file's Ts/Tv with: mitochondrial DNA changes mostly by
     transitions, so the nuclear genome's 2.0 to 2.1 does not apply to it."""
-    mitochondrial = sum(n for name, n in chromosomes.items() if is_mitochondrial(name))
+    mitochondrial = sum(n for name, n in chromosomes.items() if chromosome_rank(name) == MT_RANK)
     nuclear = sum(chromosomes.values()) - mitochondrial
     if mitochondrial and not nuclear:
         return (
