@@ -46,6 +46,8 @@ RECEIVERS = {
     "dynamodb": "dynamodb",
     "_db": "dynamodb",
 }
+# AwsClients methods that make a client for the service they are given.
+CLIENT_FACTORIES = {"probe", "_client"}
 # Client methods that are not API operations: what each one signs or runs.
 HELPERS = {
     ("s3", "generate_presigned_post"): ["s3:PutObject"],
@@ -54,6 +56,7 @@ HELPERS = {
     ("s3", "head_object"): ["s3:GetObject"],
     ("s3", "copy_object"): ["s3:GetObject", "s3:PutObject"],
     ("s3", "list_objects_v2"): ["s3:ListBucket"],
+    ("s3", "head_bucket"): ["s3:ListBucket"],
     ("sts", "get_caller_identity"): [],  # needs no permission
     # SQS authorises its batch calls with the single call's action.
     ("sqs", "send_message_batch"): ["sqs:SendMessage"],
@@ -82,9 +85,11 @@ RESOURCES = {
 }
 _BOTO_EXTRAS = {"generate_presigned_url", "get_paginator"}
 # Calls named like an API operation on something that is not a client (a Jinja environment's
-# get_template, a worker's own publish, Bottle's request.query): checked below, so that no
+# get_template, a worker's own publish, Bottle's request.query, the billing service's
+# subscribe): checked below, so that no
 # client hides among them.
 NOT_CLIENTS = {
+    "subscriptions.subscribe",
     "templates.get_template",
     "self.publish",
     "self.query",
@@ -122,6 +127,14 @@ class Module:
 
 def _receiver(attribute: ast.Attribute) -> str | None:
     value = attribute.value
+    if (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr in CLIENT_FACTORIES
+        and value.args
+        and isinstance(value.args[0], ast.Constant)
+    ):
+        return str(value.args[0].value)  # clients.probe("s3").head_bucket(...)
     if isinstance(value, ast.Attribute):
         return value.attr
     if isinstance(value, ast.Name):

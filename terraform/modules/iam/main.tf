@@ -111,9 +111,16 @@ data "aws_iam_policy_document" "web" {
     ]
   }
 
+  # DeleteItem: a successful login clears its throttle item. DescribeTable: the health check.
   statement {
-    sid       = "Users"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    sid = "Users"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:DescribeTable",
+    ]
     resources = [var.table_arns["users"]]
   }
 
