@@ -16,6 +16,7 @@ import pytest
 from gas.core.aws import AwsClients
 from gas.core.jobs import Job, ResultKeys
 from gas.core.keys import parse_input_key, result_key_names
+from gas.web import results_index
 from gas.web.app import GasBottle
 from gas.web.results_index import CACHE_ENV
 from tests.integration.services import FREE_SAMPLE
@@ -41,6 +42,9 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test's web app caches its indexes in its own folder."""
     folder = tmp_path / "web-cache"
     monkeypatch.setenv(CACHE_ENV, str(folder))
+    # These tests read the table in the first answer: let it wait for the build, however
+    # slow the machine ("preparing" has its own tests in tests/unit).
+    monkeypatch.setattr(results_index, "PREPARE_WAIT_SECONDS", 60.0)
     return folder
 
 
