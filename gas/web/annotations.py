@@ -7,7 +7,9 @@ from typing import Any
 import bottle
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from gas.core.jobs import Job, JobStatus
+from gas.core.jobs import Job, JobStatus, StorageStatus
+from gas.core.publisher import request_restore
+from gas.core.stack import locator_for
 from gas.web import security
 from gas.web.context import WebContext
 
@@ -55,6 +57,17 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
     def details(job_id: str) -> str:
         job = own_job(job_id)
         return ctx.render("annotations/details.html", job=job, downloads=_downloads(ctx, job))
+
+    @app.post("/annotations/<job_id>/restore")
+    @security.login_required
+    def retry_restore(job_id: str) -> None:
+        """Ask again for a restore that gave up (Premium; the job is ARCHIVED again)."""
+        job = own_job(job_id)
+        account = ctx.require_account()
+        if account.plan == "premium" and job.storage_status == StorageStatus.ARCHIVED:
+            request_restore(ctx.clients.sns, locator_for(ctx.clients), account.user_id)
+            security.flash("The restore was asked for again; we will email you when it is done.")
+        bottle.redirect(f"/annotations/{job.job_id}", 303)
 
     @app.get("/annotations/<job_id>/status")
     @security.login_required

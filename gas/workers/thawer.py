@@ -43,6 +43,7 @@ from gas.workers.poll import Received
 from gas.workers.runner import run_worker
 
 log = logging.getLogger(__name__)
+RESTORE_GAVE_UP_REASON = "the files could not be brought back from cold storage"
 
 BACKOFF_SECONDS = 60
 _JOB_ID_IN_KEY = re.compile(r"/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})~")
@@ -122,8 +123,22 @@ class Thawer:
         self.max_backoff_seconds = max_backoff_seconds
 
     def __call__(self, message: Received) -> None:
-        for wake in wakes(message.body):
-            self.check(wake, message.message_id)
+        checks = wakes(message.body)
+        try:
+            for wake in checks:
+                self.check(wake, message.message_id)
+        except Exception:
+            if message.is_last_attempt:  # about to be dead-lettered: say so on the job
+                for wake in checks:
+                    self._give_up(wake.job_id)
+            raise
+
+    def _give_up(self, job_id: str) -> None:
+        try:
+            if self.jobs.mark_restore_failed(job_id, RESTORE_GAVE_UP_REASON):
+                log.error("job %s: restore gave up after its last attempt", job_id)
+        except Exception:
+            log.exception("job %s: could not record the failed restore", job_id)
 
     def check(self, wake: Wake, message_id: str) -> str:
         """Thaw the job if its retrievals are done; the outcome, for logs and tests."""
