@@ -35,6 +35,7 @@ class JobStatus(StrEnum):
 TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED)
 # Why a job failed when its worker died (or gave up) on every attempt.
 GAVE_UP_REASON = "The annotation service failed repeatedly on this job; please submit it again."
+RESTORE_GAVE_UP_REASON = "the files could not be brought back from cold storage"
 
 # Attributes stored as DynamoDB numbers; every other attribute is a string.
 _NUMBERS = frozenset(
@@ -427,14 +428,15 @@ class JobRepository:
             values,
         )
 
-    def mark_restore_failed(self, job_id: str, reason: str) -> bool:
-        """RESTORING → ARCHIVED with the reason, when the restore gave up: the page explains
-        it and offers a retry, instead of a job left RESTORING for good. The archives are
-        untouched (they are only deleted once the files are back and verified)."""
+    def mark_restore_failed(self, job_id: str, reason: str = RESTORE_GAVE_UP_REASON) -> bool:
+        """RESTORING (or still ARCHIVED) → ARCHIVED with the reason, when a restore gave
+        up: the page explains it and offers a retry, instead of a job left RESTORING for
+        good. The archives are untouched (they are only deleted once the files are back
+        and verified)."""
         return self._update(
             job_id,
             "SET storage_status = :archived, restore_failure = :reason",
-            "storage_status = :restoring",
+            "storage_status IN (:restoring, :archived)",
             {
                 ":archived": StorageStatus.ARCHIVED,
                 ":restoring": StorageStatus.RESTORING,

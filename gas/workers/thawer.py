@@ -43,7 +43,6 @@ from gas.workers.poll import Received
 from gas.workers.runner import run_worker
 
 log = logging.getLogger(__name__)
-RESTORE_GAVE_UP_REASON = "the files could not be brought back from cold storage"
 
 BACKOFF_SECONDS = 60
 _JOB_ID_IN_KEY = re.compile(r"/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})~")
@@ -135,7 +134,7 @@ class Thawer:
 
     def _give_up(self, job_id: str) -> None:
         try:
-            if self.jobs.mark_restore_failed(job_id, RESTORE_GAVE_UP_REASON):
+            if self.jobs.mark_restore_failed(job_id):
                 log.error("job %s: restore gave up after its last attempt", job_id)
         except Exception:
             log.exception("job %s: could not record the failed restore", job_id)

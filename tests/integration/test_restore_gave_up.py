@@ -9,13 +9,12 @@ from typing import Any, cast
 import pytest
 
 from gas.core.aws import AwsClients
-from gas.core.jobs import StorageStatus
-from gas.core.messages import ThawCheck
+from gas.core.jobs import RESTORE_GAVE_UP_REASON, StorageStatus
+from gas.core.messages import ThawCheck, UserUpgraded
 from gas.local.bootstrap import Stack
 from gas.services.cold_storage import ColdStorage
 from gas.web.app import GasBottle
 from gas.workers.poll import Received
-from gas.workers.thawer import RESTORE_GAVE_UP_REASON
 from tests.integration.retention import completed_job, retention
 from tests.integration.services import receive_documents
 from tests.integration.web_helpers import AuthActions, TestApp
@@ -72,3 +71,35 @@ def test_a_restore_that_gives_up_is_explained_with_a_retry(
     assert "asked for again" in retried.text
     [request] = receive_documents(clients, stack.queue_urls["restore"])
     assert (request["type"], request["user_id"]) == ("user.upgraded", account.user_id)
+
+
+class Refusing:
+    """Cold storage that refuses every retrieval."""
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def start_retrieval(self, *_args: object) -> str:
+        raise RuntimeError("retrievals are refused")
+
+
+def test_a_restore_request_that_gives_up_marks_its_jobs(clients: AwsClients, stack: Stack) -> None:
+    # GIVEN a Premium user with an archived job, and cold storage refusing retrievals
+    kit = retention(clients, stack, "s3-glacier")
+    kit.restorer.storage = cast(ColdStorage, Refusing(kit.storage))
+    kit.found.users.set_plan("carol", "premium")
+    job = completed_job(kit.found, "carol").job
+    archived = {kind: (f"archive-{kind}", "0" * 64) for kind in ("vcf", "tsv")}
+    assert kit.found.jobs.mark_archived(job.job_id, archived)
+    body = UserUpgraded("carol", str(uuid.uuid4())).to_json()
+    # WHEN the restore request fails on its last receive
+    for receive_count in (1, 3):
+        with pytest.raises(RuntimeError, match="refused"):
+            kit.restorer(Received(body, "m-2", "r-2", receive_count, "queue", clients.sqs))
+    # THEN the job says the restore gave up (the page then offers a retry)
+    failed = kit.found.jobs.get(job.job_id)
+    assert failed is not None and failed.storage_status == StorageStatus.ARCHIVED
+    assert failed.restore_failure == RESTORE_GAVE_UP_REASON
