@@ -26,6 +26,7 @@ from gas.core.login_throttle import LoginThrottle
 from gas.core.settings import Settings
 from gas.core.stack import locator_for
 from gas.core.users import UserRepository
+from gas.services.results_store import ResultsStore
 from gas.services.submission import SubmissionService
 from gas.web import accounts, annotate, results, security
 from gas.web.context import STATIC, WebContext, template_environment
@@ -161,6 +162,7 @@ def create_app(
         users=users,
         jobs=jobs,
         submission=SubmissionService(clients, jobs, users, locator_for(clients)),
+        results=ResultsStore(clients.s3, settings.presigned_download_seconds),
         templates=template_environment(),
         hasher=PasswordHasher(),
         throttle=throttle or LoginThrottle(clients.dynamodb, names.users_table),

@@ -16,6 +16,7 @@ from gas.core.jobs import JobRepository
 from gas.core.login_throttle import LoginThrottle
 from gas.core.settings import Settings
 from gas.core.users import Account, UserRepository
+from gas.services.results_store import ResultsStore
 from gas.services.submission import SubmissionService
 from gas.web import security
 
@@ -58,6 +59,7 @@ class WebContext:
     users: UserRepository
     jobs: JobRepository
     submission: SubmissionService
+    results: ResultsStore
     templates: Environment
     hasher: PasswordHasher
     throttle: LoginThrottle

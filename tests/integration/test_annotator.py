@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import replace
@@ -12,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from anntools.output import RESULT_SUFFIXES
 from gas.core.aws import AwsClients
 from gas.core.jobs import GAVE_UP_REASON, JobStatus
-from gas.core.keys import RESULT_SUFFIXES
 from gas.local.bootstrap import Stack
 from gas.workers.annotator import INPUT_GONE_REASON, Annotator, AnnotatorCrashed
 from gas.workers.poll import Received, Worker
@@ -83,6 +84,10 @@ def test_a_job_runs_to_completion(
     assert job.s3_key_tsv_file == prefix + ".annot.tsv"
     assert job.s3_key_summary_file == prefix + ".summary.json"
     assert job.s3_results_bucket == clients.settings.names.results_bucket
+    # AND no result names the worker's temporary folders
+    for key in expected:
+        body = clients.s3.get_object(Bucket=job.s3_results_bucket, Key=key)["Body"].read()
+        assert b"gas-annotate-" not in body and tempfile.gettempdir().encode() not in body, key
     [notice] = receive_documents(clients, stack.queue_urls["job-results"])
     assert notice == {
         "type": "job.completed",
