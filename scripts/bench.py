@@ -10,7 +10,7 @@
    regions, rsIDs; no reference tool computes the same).
 
 It prints seconds, records/s, peak RSS and the throughput ratios. Nothing is
-asserted: the figures are for the README.
+asserted: the figures are for docs/anntools.md.
 
     python scripts/bench.py --records 1000000 --workdir bench-out
 """
