@@ -333,12 +333,13 @@ def list_jobs(args: argparse.Namespace) -> int:
 
 def download(args: argparse.Namespace) -> int:
     """Fetch a finished job's result files (those the web app offers) into ``args.out``."""
+    from gas.core.keys import looks_like_job_id
     from gas.services.results_store import ResultsStore, is_archived
     from gas.workers.runner import Service
 
     service = Service.from_env()
     user_id = resolve_user(service.users, args.user)
-    job = service.jobs.get(args.job_id) if _looks_like_job_id(args.job_id) else None
+    job = service.jobs.get(args.job_id) if looks_like_job_id(args.job_id) else None
     if job is None or job.user_id != user_id:
         print(f"gas: {args.user} has no job {args.job_id}", file=sys.stderr)
         return 1
@@ -356,10 +357,6 @@ def download(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
-
-
-def _looks_like_job_id(job_id: str) -> bool:
-    return len(job_id) == 36 and all(c in "0123456789abcdef-" for c in job_id)
 
 
 def _fetch(url: str, target: Path) -> Path:
