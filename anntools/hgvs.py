@@ -22,10 +22,14 @@ Coordinates: genomic positions are 1-based and closed, as in VCF.
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from dataclasses import dataclass
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+from itertools import accumulate
+from typing import NamedTuple
 
 _COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
+_PLAIN = frozenset("ACGTNacgtn")
+_BASE_COMPLEMENT = {base: base.translate(_COMPLEMENT) for base in "ACGTN"}
 
 
 def reverse_complement(bases: str) -> str:
@@ -33,8 +37,7 @@ def reverse_complement(bases: str) -> str:
     return bases.translate(_COMPLEMENT)[::-1]
 
 
-@dataclass(frozen=True, slots=True)
-class Position:
+class Position(NamedTuple):
     """One base's HGVS position: ``number`` with an intronic ``offset``.
 
     ``number`` counts transcript bases; in c. notation it is negative in the
@@ -66,6 +69,12 @@ class Transcript:
     exons: tuple[tuple[int, int], ...]
     coding_start: int | None = None
     coding_end: int | None = None
+    # Derived in __post_init__, for lookups by bisection: exon starts and ends, and the
+    # exonic bases before each exon.
+    _starts: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _ends: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _before: tuple[int, ...] = field(init=False, repr=False, compare=False)
+    _bounds: tuple[int, int] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.strand not in ("+", "-"):
@@ -76,6 +85,11 @@ class Transcript:
             raise ValueError(f"{self.id}: exons must be non-empty, sorted and disjoint")
         if (self.coding_start is None) != (self.coding_end is None):
             raise ValueError(f"{self.id}: give both ends of the coding range or neither")
+        lengths = [end - start + 1 for start, end in self.exons]
+        object.__setattr__(self, "_starts", tuple(start for start, _ in self.exons))
+        object.__setattr__(self, "_ends", tuple(end for _, end in self.exons))
+        object.__setattr__(self, "_before", tuple(accumulate(lengths, initial=0)))
+        object.__setattr__(self, "_bounds", self._transcript_bounds_of_coding())
 
     @property
     def start(self) -> int:
@@ -100,8 +114,8 @@ class Transcript:
 
     def exon_index(self, pos: int) -> int | None:
         """Index into ``exons`` of the exon holding ``pos``, or None."""
-        index = bisect_right([start for start, _ in self.exons], pos) - 1
-        if index >= 0 and pos <= self.exons[index][1]:
+        index = bisect_right(self._starts, pos) - 1
+        if index >= 0 and pos <= self._ends[index]:
             return index
         return None
 
@@ -109,7 +123,20 @@ class Transcript:
         """Index ``i`` of the intron between ``exons[i]`` and ``exons[i + 1]`` holding ``pos``."""
         if not self.start < pos < self.end or self.exon_index(pos) is not None:
             return None
-        return bisect_right([start for start, _ in self.exons], pos) - 1
+        return bisect_right(self._starts, pos) - 1
+
+    def locate(self, pos: int) -> tuple[int, bool]:
+        """(index, True) for a base of ``exons[index]``, (index, False) for one of the intron
+        after it; ``pos`` must lie within the transcript's span."""
+        index = bisect_right(self._starts, pos) - 1
+        return index, pos <= self._ends[index]
+
+    def exons_overlapping(self, start: int, end: int) -> range:
+        """Indices into ``exons`` of the exons that share a base with [start, end].
+
+        When there is none, the range is empty and starts at the next exon's index.
+        """
+        return range(bisect_left(self._ends, start), bisect_right(self._starts, end))
 
     def intron_number(self, index: int) -> int:
         """The 1-based number, in transcription order, of the intron after ``exons[index]``."""
@@ -120,13 +147,14 @@ class Transcript:
 
         Each is "" when the bases touch no exon (or no intron) of the transcript.
         """
-        exons = [
-            self.exon_number(i) for i, (a, b) in enumerate(self.exons) if a <= end and start <= b
-        ]
+        overlapping = self.exons_overlapping(start, end)
+        exons = [self.exon_number(i) for i in overlapping]
         introns = [
             self.intron_number(i)
-            for i in range(len(self.exons) - 1)
-            if self.exons[i][1] < end and start < self.exons[i + 1][0]
+            for i in range(
+                max(overlapping.start - 1, 0), min(overlapping.stop, len(self.exons) - 1)
+            )
+            if self._ends[i] < end and start < self._starts[i + 1]
         ]
         return _numbered(exons, len(self.exons)), _numbered(introns, len(self.exons) - 1)
 
@@ -135,16 +163,17 @@ class Transcript:
         index = self.exon_index(pos)
         if index is None:
             raise ValueError(f"{pos} is not in an exon of {self.id}")
-        before = sum(end - start + 1 for start, end in self.exons[:index])
-        genomic_rank = before + pos - self.exons[index][0] + 1
-        return genomic_rank if self.strand == "+" else self.length - genomic_rank + 1
+        return self._offset_in(index, pos)
 
     @property
     def length(self) -> int:
-        return sum(end - start + 1 for start, end in self.exons)
+        return self._before[-1]
 
     def coding_bounds(self) -> tuple[int, int] | None:
         """Transcript positions of the first and last coding bases, or None if non-coding."""
+        return self._bounds
+
+    def _transcript_bounds_of_coding(self) -> tuple[int, int] | None:
         if self.coding_start is None or self.coding_end is None:
             return None
         first, last = self.coding_start, self.coding_end
@@ -154,16 +183,22 @@ class Transcript:
 
     def position(self, pos: int) -> Position | None:
         """The HGVS position of genomic base ``pos``; None outside the transcript."""
-        if not self.start <= pos <= self.end:
+        if not self._starts[0] <= pos <= self._ends[-1]:
             return None
-        if self.exon_index(pos) is not None:
-            return self._exonic(self.transcript_offset(pos))
-        anchor, offset = self._nearest_exon_base(pos)
-        exonic = self._exonic(self.transcript_offset(anchor))
+        index = bisect_right(self._starts, pos) - 1
+        if pos <= self._ends[index]:
+            return self._exonic(self._offset_in(index, pos))
+        anchor_index, anchor, offset = self._nearest_exon_base(index, pos)
+        exonic = self._exonic(self._offset_in(anchor_index, anchor))
         return Position(exonic.number, offset, exonic.after_stop)
 
+    def _offset_in(self, index: int, pos: int) -> int:
+        """``transcript_offset`` of ``pos``, known to lie in ``exons[index]``."""
+        genomic_rank = self._before[index] + pos - self._starts[index] + 1
+        return genomic_rank if self.strand == "+" else self._before[-1] - genomic_rank + 1
+
     def _exonic(self, t: int) -> Position:
-        bounds = self.coding_bounds()
+        bounds = self._bounds
         if bounds is None:
             return Position(t)
         first, last = bounds
@@ -173,31 +208,30 @@ class Transcript:
             return Position(t - last, after_stop=True)
         return Position(t - first + 1)
 
-    def _nearest_exon_base(self, pos: int) -> tuple[int, int]:
-        """The exon boundary base nearest intronic ``pos`` and the offset from it.
+    def _nearest_exon_base(self, index: int, pos: int) -> tuple[int, int, int]:
+        """(exon index, base, offset): the exon boundary base nearest ``pos``, in the
+        intron after ``exons[index]``, and the offset from it.
 
         An offset is + after an exon and - before one, in transcription order;
         the middle base of an odd-length intron takes +, as HGVS says.
         """
-        index = self.intron_index(pos)
-        assert index is not None
-        left_end, right_start = self.exons[index][1], self.exons[index + 1][0]
+        left_end, right_start = self._ends[index], self._starts[index + 1]
         from_left, from_right = pos - left_end, right_start - pos
         if self.strand == "+":
             if from_left <= from_right:
-                return left_end, from_left
-            return right_start, -from_right
+                return index, left_end, from_left
+            return index + 1, right_start, -from_right
         if from_right <= from_left:
-            return right_start, from_right
-        return left_end, -from_left
+            return index + 1, right_start, from_right
+        return index, left_end, -from_left
 
 
-@dataclass(frozen=True, slots=True)
-class Alleles:
+class Alleles(NamedTuple):
     """A VCF REF/ALT pair with the shared bases trimmed: ``ref`` replaced at [start, end].
 
     An insertion has ``ref == ""`` and ``end == start - 1`` (between the two);
     ``before`` holds the genomic bases just left of ``start`` that the record showed.
+    A named tuple, as Position: one is made per variant and transcript.
     """
 
     start: int
@@ -213,6 +247,8 @@ def trim_alleles(pos: int, ref: str, alt: str) -> Alleles:
     Leading bases first, as VCF pads indels on the left: they become ``before``.
     """
     ref, alt = ref.upper(), alt.upper()
+    if len(ref) == 1 and len(alt) == 1 and ref != alt:  # most variants: nothing to trim
+        return Alleles(pos, pos, ref, alt, "")
     prefix = 0
     while prefix < min(len(ref), len(alt)) and ref[prefix] == alt[prefix]:
         prefix += 1
@@ -230,14 +266,19 @@ def hgvs(transcript: Transcript, pos: int, ref: str, alt: str) -> str:
     Empty when the changed bases reach outside the transcript, when REF equals
     ALT, or when an allele is not plain bases (``*``, ``<DEL>``, ``.``).
     """
-    if not _plain(ref) or not _plain(alt):
+    if not plain_bases(ref) or not plain_bases(alt):
         return ""
-    alleles = trim_alleles(pos, ref, alt)
+    return hgvs_of_trimmed(transcript, trim_alleles(pos, ref, alt))
+
+
+def hgvs_of_trimmed(transcript: Transcript, alleles: Alleles) -> str:
+    """As ``hgvs``, for alleles already trimmed by ``trim_alleles`` (plain bases only)."""
     if not alleles.ref and not alleles.alt:
         return ""
     if not alleles.ref:
         return _insertion(transcript, alleles)
-    first, last = transcript.position(alleles.start), transcript.position(alleles.end)
+    first = transcript.position(alleles.start)
+    last = first if alleles.end == alleles.start else transcript.position(alleles.end)
     if first is None or last is None:
         return ""
     if transcript.strand == "-":
@@ -280,8 +321,11 @@ def _numbered(numbers: list[int], total: int) -> str:
 
 
 def _oriented(transcript: Transcript, bases: str) -> str:
-    return reverse_complement(bases) if transcript.strand == "-" else bases
+    if transcript.strand == "+":
+        return bases
+    return _BASE_COMPLEMENT.get(bases) or reverse_complement(bases)
 
 
-def _plain(allele: str) -> bool:
-    return bool(allele) and all(base in "ACGTNacgtn" for base in allele)
+def plain_bases(allele: str) -> bool:
+    """True for a non-empty allele of A, C, G, T and N only (either case)."""
+    return bool(allele) and set(allele) <= _PLAIN

@@ -22,12 +22,17 @@ empty (a full bundle with sequence gives both).
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 from anntools.annotation import Entry
 from anntools.bundle.format import FLANK_BP
 from anntools.bundle.reader import ManeTranscript
-from anntools.hgvs import Alleles, Transcript, hgvs, reverse_complement, trim_alleles
+from anntools.hgvs import (
+    Alleles,
+    Transcript,
+    hgvs_of_trimmed,
+    plain_bases,
+    reverse_complement,
+    trim_alleles,
+)
 
 SPLICE_SITE_BP = 2  # intron bases of the donor and acceptor sites
 SPLICE_EXONIC_BP = 3  # exon bases of the splice region
@@ -76,10 +81,29 @@ def mane_entry(allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str) 
     None when the change lies more than 5 kb from the transcript, or when REF
     and ALT do not differ.
     """
-    transcript = mane.transcript
     alleles = trim_alleles(pos, ref, alt)
     if not alleles.ref and not alleles.alt:
         return None
+    plain = plain_bases(ref + alt)
+    return _short_path_entry(allele, mane, alleles, plain) or _general_entry(
+        allele, mane, alleles, plain
+    )
+
+
+def any_change_entry(
+    allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str
+) -> Entry | None:
+    """``mane_entry`` by the general path alone, which handles any change."""
+    alleles = trim_alleles(pos, ref, alt)
+    if not alleles.ref and not alleles.alt:
+        return None
+    return _general_entry(allele, mane, alleles, plain_bases(ref + alt))
+
+
+def _general_entry(
+    allele: str, mane: ManeTranscript, alleles: Alleles, plain: bool
+) -> Entry | None:
+    transcript = mane.transcript
     low, high = _affected(alleles)
     outside = _outside(transcript, low, high)
     if outside is not None:
@@ -89,7 +113,61 @@ def mane_entry(allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str) 
         return _entry(allele, mane, (term,), distance=distance)
     terms = effect_terms(transcript, alleles)
     exon, intron = transcript.exon_intron(low, high)
-    return _entry(allele, mane, terms, exon, intron, hgvs(transcript, pos, ref, alt))
+    notation = hgvs_of_trimmed(transcript, alleles) if plain else ""
+    return _entry(allele, mane, terms, exon, intron, notation)
+
+
+def _short_path_entry(
+    allele: str, mane: ManeTranscript, alleles: Alleles, plain: bool
+) -> Entry | None:
+    """The entry of the commonest changes, else None: any change wholly inside one intron
+    away from its splice region, or a substitution in an exon away from splice sites and
+    codons.
+
+    It gives the same entry as the general path (tests/unit/test_mane_effects.py
+    compares them at every base) for a fraction of the work.
+    """
+    transcript = mane.transcript
+    low, high = _affected(alleles)
+    if not plain or low < transcript.start or high > transcript.end:
+        return None
+    count = len(transcript.exons)
+    index, in_exon = transcript.locate(low)
+    if not in_exon:
+        left, right = transcript.exons[index][1], transcript.exons[index + 1][0]
+        if low - left <= SPLICE_INTRONIC_BP or right - high <= SPLICE_INTRONIC_BP:
+            return None
+        term, region = "intron_variant", "intron"
+        exon, intron = "", f"{transcript.intron_number(index)}/{count - 1}"
+    else:
+        if len(alleles.ref) != 1 or len(alleles.alt) != 1:
+            return None
+        start, end = transcript.exons[index]
+        if (index > 0 and low - start < SPLICE_EXONIC_BP) or (
+            index < count - 1 and end - low < SPLICE_EXONIC_BP
+        ):
+            return None
+        term, region = _exonic_term(transcript, low)
+        if not term:
+            return None
+        exon, intron = f"{transcript.exon_number(index)}/{count}", ""
+    hgvsc = hgvs_of_trimmed(transcript, alleles)
+    return _entry(allele, mane, (term,), exon, intron, hgvsc, region=region)
+
+
+def _exonic_term(transcript: Transcript, pos: int) -> tuple[str, str]:
+    """(term, region) of an exonic base; ("", "") in a start or stop codon."""
+    if transcript.coding_start is None or transcript.coding_end is None:
+        return "non_coding_transcript_exon_variant", "noncoding_exon"
+    if transcript.coding_start <= pos <= transcript.coding_end:
+        position = transcript.position(pos)
+        assert position is not None
+        if position.number <= 3 or position.number > _codons(transcript) - 3:
+            return "", ""
+        return "coding_sequence_variant", "CDS"
+    if (pos < transcript.coding_start) == (transcript.strand == "+"):
+        return "5_prime_UTR_variant", "5_prime_UTR"
+    return "3_prime_UTR_variant", "3_prime_UTR"
 
 
 def _entry(
@@ -100,6 +178,7 @@ def _entry(
     intron: str = "",
     hgvsc: str = "",
     distance: int | None = None,
+    region: str = "",
 ) -> Entry:
     transcript = mane.transcript
     return Entry(
@@ -109,7 +188,7 @@ def _entry(
         transcript=transcript.id,
         biotype=MANE_BIOTYPE,
         strand=transcript.strand,
-        region=region_of(terms),
+        region=region or region_of(terms),
         distance=distance,
         mane_select=mane.refseq,
         exon=exon,
@@ -172,7 +251,11 @@ def _meets(start: int, end: int, alleles: Alleles) -> bool:
 def _splice_and_intron_terms(transcript: Transcript, alleles: Alleles) -> set[str]:
     terms = set()
     exons = transcript.exons
-    for (_, left), (right, _) in pairwise(exons):
+    low, high = _affected(alleles)
+    near = transcript.exons_overlapping(low - SPLICE_INTRONIC_BP, high + SPLICE_INTRONIC_BP)
+    # The introns beside those exons (or the one intron holding the whole change).
+    for index in range(max(near.start - 1, 0), min(near.stop, len(exons) - 1)):
+        left, right = exons[index][1], exons[index + 1][0]
         first, last = left + 1, right - 1  # the intron's bases
         # As VEP: the donor and acceptor sites are not intron_variant.
         if _touches(first + SPLICE_SITE_BP, last - SPLICE_SITE_BP, alleles):
@@ -198,7 +281,9 @@ def _splice_and_intron_terms(transcript: Transcript, alleles: Alleles) -> set[st
 
 
 def _exon_terms(transcript: Transcript, alleles: Alleles) -> set[str]:
-    touched = [(s, e) for s, e in transcript.exons if _touches(s, e, alleles)]
+    low, high = _affected(alleles)
+    nearby = transcript.exons_overlapping(low, high)
+    touched = [transcript.exons[i] for i in nearby if _touches(*transcript.exons[i], alleles)]
     if not touched:
         return set()
     if transcript.coding_start is None or transcript.coding_end is None:

@@ -9,6 +9,7 @@ are decoded on first use and cached.
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,8 +53,11 @@ class ManeTranscript:
 
 @dataclass(frozen=True, slots=True)
 class _TranscriptIndex:
-    start: npt.NDArray[np.int64]  # sorted per chromosome
-    reach: npt.NDArray[np.int64]  # running maximum of the transcripts' ends
+    """One chromosome's transcripts as lists: bisect on them beats numpy on scalars."""
+
+    start: list[int]  # sorted
+    end: list[int]
+    reach: list[int]  # running maximum of the ends
     first_row: int  # row of start[0] in the bundle's transcript arrays
 
 
@@ -84,7 +88,10 @@ class Bundle:
         self._tx = {name: arrays[name] for name in fmt.TRANSCRIPT_ARRAYS}
         self._tx_index = {
             chrom: _TranscriptIndex(
-                arrays["tx_start"][a:b], np.maximum.accumulate(arrays["tx_end"][a:b]), a
+                arrays["tx_start"][a:b].tolist(),
+                arrays["tx_end"][a:b].tolist(),
+                np.maximum.accumulate(arrays["tx_end"][a:b]).tolist(),
+                a,
             )
             for chrom, (a, b) in manifest["transcripts"]["chroms"].items()
             if b > a
@@ -152,14 +159,13 @@ class Bundle:
         if index is None:
             return []
         low, high = pos - flank, end + flank
-        row = int(index.start.searchsorted(high, "right")) - 1
+        row = bisect_right(index.start, high) - 1
         found = []
         # reach never decreases, so every transcript ending at low or later is above
         # the first row whose reach gets there.
-        while row >= 0 and int(index.reach[row]) >= low:
-            bundle_row = index.first_row + row
-            if int(self._tx["tx_end"][bundle_row]) >= low:
-                found.append(self._transcript(bundle_row))
+        while row >= 0 and index.reach[row] >= low:
+            if index.end[row] >= low:
+                found.append(self._transcript(index.first_row + row))
             row -= 1
         found.reverse()
         return found

@@ -31,7 +31,7 @@ from typing import Any
 
 from gas.web.results_charts import chromosome_rank
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: MANE_SELECT, HGVSc, HGVSp and ClinVar columns
 CACHE_ENV = "GAS_WEB_CACHE_DIR"
 PER_PAGE = 50
 PER_PAGE_CHOICES = (25, 50, 100)
@@ -57,6 +57,13 @@ _COLUMNS = {
     "DNA_change": "dna_change",
     "AF": "af",
 }
+# Columns of newer anntools TSVs: read when present, empty otherwise.
+_OPTIONAL_COLUMNS = {
+    "MANE_SELECT": "mane_select",
+    "HGVSc": "hgvsc",
+    "HGVSp": "hgvsp",
+    "ClinVar": "clinvar",
+}
 _SCHEMA = """
 CREATE TABLE variants (
     id INTEGER PRIMARY KEY,       -- the row's order in the TSV, from 1
@@ -67,6 +74,7 @@ CREATE TABLE variants (
     consequence TEXT NOT NULL, gene TEXT NOT NULL, gene_key TEXT NOT NULL,
     transcript TEXT NOT NULL, region TEXT NOT NULL,
     protein_change TEXT NOT NULL, dna_change TEXT NOT NULL,
+    mane_select TEXT NOT NULL, hgvsc TEXT NOT NULL, hgvsp TEXT NOT NULL, clinvar TEXT NOT NULL,
     af REAL,                      -- NULL when the input had no genotypes or AF
     af_up REAL NOT NULL,          -- af, or +1e300 when NULL: ascending order, NULLs last
     af_down REAL NOT NULL         -- af, or -1e300 when NULL: descending order, NULLs last
@@ -87,7 +95,8 @@ CREATE INDEX by_rsid ON variants (has_rsid, chrom_rank, chrom, pos, id);
 _INSERT = (
     "INSERT INTO variants (id, chrom, chrom_rank, pos, vcf_id, ref, alt, variant_class, ts_tv,"
     " grch38, rsid, has_rsid, consequence, gene, gene_key, transcript, region, protein_change,"
-    " dna_change, af, af_up, af_down) VALUES (" + ", ".join("?" * 22) + ")"
+    " dna_change, mane_select, hgvsc, hgvsp, clinvar, af, af_up, af_down)"
+    " VALUES (" + ", ".join("?" * 26) + ")"
 )
 
 # The only ORDER BY clauses a query can have: (sort name, direction) → clause. Each one
@@ -109,7 +118,7 @@ ORDER_BY: dict[tuple[str, str], str] = {
 RSID_FILTERS = {"yes": 1, "no": 0}
 SELECTED = (
     "chrom, pos, vcf_id, ref, alt, variant_class, grch38, rsid, consequence, gene, "
-    "transcript, region, protein_change, dna_change, af"
+    "transcript, region, protein_change, dna_change, mane_select, hgvsc, hgvsp, clinvar, af"
 )
 
 
@@ -215,6 +224,7 @@ def _records(lines: Iterable[str]) -> Iterator[tuple[Any, ...]]:
     if missing:
         raise IndexUnavailable(f"not an anntools TSV (no column {missing[0]})")
     at = {name: header.index(name) for name in _COLUMNS}
+    optional = [header.index(name) if name in header else None for name in _OPTIONAL_COLUMNS]
     width = len(header)
     for number, line in enumerate(it, start=1):
         line = line.rstrip("\r\n")
@@ -250,6 +260,7 @@ def _records(lines: Iterable[str]) -> Iterator[tuple[Any, ...]]:
             cells[at["Region"]],
             cells[at["Protein_change"]],
             cells[at["DNA_change"]],
+            *("" if index is None else cells[index] for index in optional),
             af,
             1e300 if af is None else af,
             -1e300 if af is None else af,

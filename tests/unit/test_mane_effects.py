@@ -7,11 +7,13 @@ c.1 = 311, so the start codon is 311-309 and the stop codon 108-106.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from anntools.bundle.reader import ManeTranscript
 from anntools.hgvs import Transcript, trim_alleles
-from anntools.mane import effect_terms, mane_entry
+from anntools.mane import any_change_entry, effect_terms, mane_entry
 from tests.unit.test_hgvs import MINUS, NONCODING, PLUS
 
 
@@ -138,3 +140,25 @@ def test_entries_beside_the_transcript(
 def test_no_entry_beyond_five_kb() -> None:
     assert mane_entry("G", MANE_PLUS, 330 + 5001, "A", "G") is None
     assert mane_entry("G", MANE_PLUS, 330 + 5000, "A", "G") is not None
+
+
+SHORT_CHANGES = [
+    *itertools.permutations("ACGT", 2),  # every substitution
+    ("AC", "A"),  # deletions of 1 and 3 bases
+    ("ACGT", "A"),
+    ("A", "AG"),  # insertions of 1 and 3 bases
+    ("A", "AGGC"),
+    ("AC", "GT"),  # a two-base replacement
+]
+
+
+@pytest.mark.parametrize("mane", [MANE_PLUS, MANE_MINUS, ManeTranscript(NONCODING, "GENEN", "")])
+def test_the_short_path_agrees_with_the_general_one(mane: ManeTranscript) -> None:
+    # Every base from before the transcript to after it, every change above.
+    compared = 0
+    for pos in range(90, 345):
+        for ref, alt in SHORT_CHANGES:
+            general = any_change_entry(alt, mane, pos, ref, alt)
+            assert mane_entry(alt, mane, pos, ref, alt) == general, (pos, ref, alt)
+            compared += 1
+    assert compared == 255 * len(SHORT_CHANGES)
