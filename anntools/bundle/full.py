@@ -192,7 +192,7 @@ def _write_full_bundle(
     lengths = copy_fasta(fasta, scratch / FASTA_NAME)
     regions, names = _copy_gff3(gff3, scratch / GFF3_NAME)
     (scratch / NAMES_NAME).write_text(json.dumps(names, separators=(",", ":")))
-    transcripts = read_gff3(scratch / GFF3_NAME)
+    transcripts = read_gff3(gff3)  # the copy holds the same lines; the log names the input
     _check_gene_models(gff3, transcripts, regions, lengths)
     with open(scratch / PICKLE_NAME, "wb") as handle:
         pickle.dump(transcripts, handle, protocol=pickle.HIGHEST_PROTOCOL)
