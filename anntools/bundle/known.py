@@ -38,7 +38,6 @@ from anntools.csq import normalize_chrom
 ARRAYS = ("known_pos", "known_key", "known_rs", "known_clinvar")
 # A VCF whose REF disagrees with the sequence this often is of another assembly.
 MAX_REF_MISMATCH = 0.05
-_RS = re.compile(r"^rs(\d+)$")
 _CONTIG_LINE = re.compile(r"^##contig=<(.*)>\s*$")
 # Human chromosomes as RefSeq names them: NC_000001 .. NC_000024 (23 = X, 24 = Y),
 # NC_012920 the mitochondrion; the version after the dot tells the assembly.
@@ -149,9 +148,12 @@ class SourceStats:
 class KnownVariantTable:
     """Collects known alleles from VCFs, then writes them as the bundle's sorted arrays."""
 
-    def __init__(self, namer: ContigNamer, fetch: Callable[[str, int, int], str]) -> None:
+    def __init__(
+        self, namer: ContigNamer, fetcher: Callable[[str], Callable[[int, int], str]]
+    ) -> None:
         self.namer = namer
-        self.fetch = fetch  # (bundle contig, 0-based start, end) -> upper-case bases
+        self.fetcher = fetcher  # bundle contig -> fetch(0-based start, end): upper-case bases
+        self._fetch: dict[str, Callable[[int, int], str]] = {}
         self.clinvar_terms: list[str] = [""]
         self._clinvar_index: dict[str, int] = {"": 0}
         self._rows: dict[str, tuple[array[int], array[int], array[int], array[int]]] = {}
@@ -181,19 +183,25 @@ class KnownVariantTable:
                 f"known variants {path.name} are on another assembly: line {line_no} "
                 f"({cols[0]}:{pos}) lies past the end of the bundle's {contig}"
             )
-        if self.fetch(contig, pos - 1, pos - 1 + len(ref)) != ref:
+        fetch = self._fetch.get(contig) or self._fetch.setdefault(contig, self.fetcher(contig))
+        if fetch(pos - 1, pos - 1 + len(ref)) != ref:
             stats.ref_mismatch += 1
             return
-        info = _info(cols[7])
-        rs = _rs_number(cols[2], info)
-        clinvar = self._clinvar_code(info.get("CLNSIG", ""))
+        info = cols[7]
+        rs = _rs_number(cols[2], _info_value(info, "RS"))
+        clinvar = self._clinvar_code(_info_value(info, "CLNSIG"))
         stats.clinvar += bool(clinvar)
-        rows = self._rows.setdefault(contig, (array("q"), array("Q"), array("L"), array("H")))
+        rows = self._rows.get(contig)
+        if rows is None:
+            rows = self._rows[contig] = (array("q"), array("Q"), array("L"), array("H"))
+        positions, keys, numbers, codes = rows
         for alt in cols[4].upper().split(","):
             if alt in (".", "*") or alt.startswith("<"):
                 continue
-            for column, value in zip(rows, (pos, allele_key(ref, alt), rs, clinvar), strict=True):
-                column.append(value)
+            positions.append(pos)
+            keys.append(allele_key(ref, alt))
+            numbers.append(rs)
+            codes.append(clinvar)
             stats.kept += 1
 
     def _clinvar_code(self, significance: str) -> int:
@@ -304,16 +312,26 @@ def _records(lines: Iterator[str], path: Path) -> Iterator[tuple[int, list[str]]
         yield line_no, cols
 
 
-def _info(column: str) -> dict[str, str]:
-    fields = (item.partition("=") for item in column.split(";"))
-    return {key: value for key, _, value in fields}
+def _info_value(info: str, key: str) -> str:
+    """The value of ``key`` in an INFO column ("" when absent), without splitting it all."""
+    prefix = f"{key}="
+    if info.startswith(prefix):
+        start = len(prefix)
+    else:
+        found = info.find(f";{prefix}")
+        if found < 0:
+            return ""
+        start = found + 1 + len(prefix)
+    end = info.find(";", start)
+    return info[start:] if end < 0 else info[start:end]
 
 
-def _rs_number(identifier: str, info: dict[str, str]) -> int:
-    for candidate in (*identifier.split(";"), f"rs{info.get('RS', '')}"):
-        match = _RS.match(candidate)
-        if match and int(match.group(1)) < 2**32:
-            return int(match.group(1))
+def _rs_number(identifier: str, rs_info: str) -> int:
+    """The dbSNP number of an ID column (``rs334``, maybe among ``;``-joined IDs) or INFO/RS."""
+    for candidate in (*identifier.split(";"), f"rs{rs_info}"):
+        digits = candidate[2:]
+        if candidate[:2] == "rs" and digits.isdigit() and int(digits) < 2**32:
+            return int(digits)
     return 0
 
 

@@ -112,8 +112,9 @@ REF_MISMATCH = "REF does not match the reference FASTA"
 class RefMismatch(ValueError):
     """A record's REF differs from the reference FASTA where its consequence depends on it.
 
-    bcftools csq warns and leaves such a record without consequences; so does
-    the record loop, which keeps the record and reports it as a warning.
+    bcftools csq stops there, or with ``--force`` warns once and leaves the record
+    without consequences. The record loop does what ``--force`` does, keeping
+    the record, and reports every one as a warning.
     """
 
     def __init__(self, chrom: str, pos: int, ref: str, found: str) -> None:
@@ -125,8 +126,11 @@ class RefMismatch(ValueError):
 
 
 def check_ref(contig: ContigIndex, beg: int, ref: str) -> None:
-    """Raise RefMismatch when upper-case ``ref`` at 0-based ``beg`` is not the FASTA's
-    (an N on either side matches anything)."""
+    """Raise RefMismatch when upper-case ``ref`` at 0-based ``beg`` is not the FASTA's.
+
+    An N on either side matches anything: a masked base, or one past the contig's
+    end (read as N), says nothing against the REF.
+    """
     found = contig.fetch(beg, beg + len(ref))
     if found != ref and any(a != b and "N" not in (a, b) for a, b in zip(ref, found, strict=True)):
         raise RefMismatch(contig.name, beg + 1, ref, found)

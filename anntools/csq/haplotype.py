@@ -240,7 +240,6 @@ def _replacements(
     records: Sequence[PhasedRecord],
     alleles: Sequence[int],
     transcripts: dict[str, Transcript],
-    local: LocalCalls,
 ) -> Replaced:
     """On one haplotype: record -> transcript id -> the call replacing the record's local
     coding call on that transcript: a compound consequence, a :class:`SeeRecord`, or None
@@ -253,7 +252,7 @@ def _replacements(
             continue
         edits, last_end = [], -1  # the kept edits in genomic order
         for edit in _edits(tr, records, alleles):
-            if edit.tbeg < 3 and _is_start_lost(local(edit.record, alleles[edit.record]), tr):
+            if _loses_start(cds_seq, edit, contig.code):
                 continue  # bcftools calls a lost start on its own
             genomic = _genomic_span(edit, tr.forward, len(cds_seq))
             if genomic[0] < last_end:
@@ -293,8 +292,12 @@ def _genomic_span(edit: _Edit, forward: bool, total: int) -> tuple[int, int]:
     return (edit.tbeg, edit.tend) if forward else (total - edit.tend, total - edit.tbeg)
 
 
-def _is_start_lost(calls: list[Consequence], tr: Transcript) -> bool:
-    return any(csq.transcript == tr.id and "start_lost" in csq.terms for csq in calls)
+def _loses_start(cds_seq: str, edit: _Edit, code: GeneticCode) -> bool:
+    """Whether the edit turns a start codon (M) into something else."""
+    if edit.tbeg >= 3 or code.aa(cds_seq[:3]) != "M":
+        return False
+    altered = cds_seq[: edit.tbeg] + edit.talt + cds_seq[edit.tend : edit.tend + 3]
+    return code.aa(altered[:3]) != "M"
 
 
 class LocalCalls:
@@ -387,7 +390,7 @@ def annotate_haplotypes(
     transcripts = _transcripts(annotator, records)
     local = LocalCalls(annotator, records)
     for alleles in _haplotypes(records):
-        replaced = _replacements(annotator, records, alleles, transcripts, local)
+        replaced = _replacements(annotator, records, alleles, transcripts)
         for i, allele in enumerate(alleles):
             if allele <= 0 or allele > len(records[i].alts):
                 continue
@@ -417,10 +420,7 @@ def haplotype_overrides(
     if not transcripts:
         return {}
     haplotypes = list(dict.fromkeys(tuple(alleles) for alleles in _haplotypes(records)))
-    local = LocalCalls(annotator, records)
-    replaced = [
-        _replacements(annotator, records, alleles, transcripts, local) for alleles in haplotypes
-    ]
+    replaced = [_replacements(annotator, records, alleles, transcripts) for alleles in haplotypes]
     touched = sorted({i for found in replaced for i in found})
     out: dict[int, Swaps] = {}
     for i in touched:

@@ -55,12 +55,12 @@ class HaplotypeBuffer:
             located = self._locate(raw)
             if located is None:
                 continue
-            chrom, beg, columns, coding = located
+            chrom, beg, coding = located
             if self._held and (chrom != self._chrom or beg > self._reach):
                 self._resolve()
                 cut = i
             if coding:
-                self._hold(chunk.first_line_no + i, chrom, columns)
+                self._hold(chunk.first_line_no + i, chrom, raw.split(b"\t", 5))
         if not self._held:
             cut = len(chunk.lines)
         if cut is None:
@@ -77,22 +77,27 @@ class HaplotypeBuffer:
         self._resolve()
         yield from self._release()
 
-    def _locate(self, raw: bytes) -> tuple[bytes, int, list[bytes], bool] | None:
-        """(CHROM, 0-based POS, the first columns, whether REF touches a coding CDS) of a
-        record line; None for anything else (the record loop checks and reports lines)."""
+    def _locate(self, raw: bytes) -> tuple[bytes, int, bool] | None:
+        """(CHROM, 0-based POS, whether REF touches a coding CDS) of a record line; None
+        for anything else (the record loop checks and reports lines)."""
         if not raw or raw[:1] == b"#":
             return None
-        columns = raw.split(b"\t", 5)
-        if len(columns) < 6 or not columns[1].isdigit():
+        tab1 = raw.find(b"\t")
+        tab2 = raw.find(b"\t", tab1 + 1)
+        tab3 = raw.find(b"\t", tab2 + 1)
+        tab4 = raw.find(b"\t", tab3 + 1)
+        if tab4 < 0 or not raw[tab1 + 1 : tab2].isdigit():
             return None
-        chrom, beg = columns[0], int(columns[1]) - 1
+        chrom, beg = raw[:tab1], int(raw[tab1 + 1 : tab2]) - 1
         if chrom not in self._coding:
             self._coding[chrom] = CodingSpans.of(self.annotator, chrom)
         spans = self._coding[chrom]
-        coding = spans is not None and spans.touches(beg, beg + len(columns[3]))
-        return chrom, beg, columns, coding
+        coding = spans is not None and spans.touches(beg, beg + tab4 - tab3 - 1)
+        return chrom, beg, coding
 
     def _hold(self, line_no: int, chrom: bytes, columns: list[bytes]) -> None:
+        if len(columns) < 6:
+            return  # too few columns: the record loop reports the line
         try:
             name, ref, alts = (columns[k].decode() for k in (0, 3, 4))
             haplotypes = _haplotypes(columns[5])

@@ -17,6 +17,13 @@ from gas.core.settings import Settings
 
 # Retries with backoff for throttling; the handlers' own idempotency covers the rest.
 _CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, signature_version="s3v4")
+# Health checks: one quick try, so that an outage shows in seconds, not minutes.
+_PROBE_CONFIG = Config(
+    connect_timeout=2,
+    read_timeout=2,
+    retries={"max_attempts": 1, "mode": "standard"},
+    signature_version="s3v4",
+)
 
 
 class AwsClients:
@@ -28,6 +35,10 @@ class AwsClients:
 
     def _client(self, service: str) -> Any:
         return self._session.client(service, config=_CONFIG)
+
+    def probe(self, service: str) -> Any:
+        """A client for health checks: short timeouts, no retries (made on each call)."""
+        return self._session.client(service, config=_PROBE_CONFIG)
 
     @cached_property
     def s3(self) -> Any:

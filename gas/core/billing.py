@@ -7,9 +7,10 @@ environment when a client is made and never stored in settings or logs.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import stripe
@@ -140,11 +141,23 @@ def use_card(client: stripe.StripeClient, customer_id: str, token: str) -> None:
         raise CardDeclined(_card_message(exc)) from None
 
 
-def create_subscription(client: stripe.StripeClient, customer_id: str, user_id: str) -> str:
+def subscribe_key(user_id: str, token: str) -> str:
+    """The idempotency key of one subscribe form post: the same user and card token (a
+    token is good for one use) always give the same key, so a resent form (a double
+    click, a retried request) gets back the subscription the first one made."""
+    digest = hashlib.sha256(f"{user_id}:{token}".encode()).hexdigest()[:32]
+    return f"gas-subscribe-{digest}"
+
+
+def create_subscription(
+    client: stripe.StripeClient, customer_id: str, user_id: str, idempotency_key: str | None = None
+) -> str:
     """Subscribe the customer to Premium, charging the default card now; its id.
 
     ``error_if_incomplete``: a first payment that fails raises CardDeclined and
     leaves no subscription behind. The plan is created first if it is missing.
+    With ``idempotency_key`` Stripe answers a repeat of the same request with
+    the first one's subscription instead of making a second.
     """
     ensure_premium_plan(client)
     params: dict[str, Any] = {
@@ -154,8 +167,11 @@ def create_subscription(client: stripe.StripeClient, customer_id: str, user_id: 
         "payment_behavior": "error_if_incomplete",
         "metadata": {"gas_user_id": user_id},
     }
+    options: dict[str, Any] = {"idempotency_key": idempotency_key} if idempotency_key else {}
     try:
-        subscription = client.v1.subscriptions.create(params=cast(Any, params))
+        subscription = client.v1.subscriptions.create(
+            params=cast(Any, params), options=cast(Any, options)
+        )
     except stripe.CardError as exc:
         raise CardDeclined(_card_message(exc)) from None
     if subscription.status not in PAYING_STATUSES:
@@ -181,6 +197,22 @@ def subscription_status(client: stripe.StripeClient, subscription_id: str) -> st
         return str(client.v1.subscriptions.retrieve(subscription_id).status)
     except stripe.InvalidRequestError:
         return None
+
+
+def as_stripe_holds_it(client: stripe.StripeClient, change: SubscriptionEvent) -> SubscriptionEvent:
+    """The change with the subscription's status and customer as Stripe holds them now.
+
+    An event's own copy of the subscription may be stale: events arrive late,
+    out of order, or replayed. Only its subscription id is trusted; a
+    subscription Stripe does not know is treated as canceled.
+    """
+    try:
+        subscription = client.v1.subscriptions.retrieve(change.subscription_id)
+    except stripe.InvalidRequestError:
+        return replace(change, status="canceled")
+    customer = subscription.customer
+    customer_id = customer if isinstance(customer, str) else customer.id
+    return replace(change, status=str(subscription.status), customer_id=str(customer_id))
 
 
 def verify_webhook(payload: bytes, signature: str | None, secret: str) -> dict[str, Any]:

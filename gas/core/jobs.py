@@ -53,7 +53,7 @@ _NUMBERS = frozenset(
 
 
 class StorageStatus(StrEnum):
-    """Where a COMPLETED job's archivable results are (DESIGN.md's storage_status)."""
+    """Where a COMPLETED job's archivable results are (docs/architecture.md, storage_status)."""
 
     AVAILABLE = "AVAILABLE"
     ARCHIVED = "ARCHIVED"
@@ -98,7 +98,7 @@ class ArchivedFile:
 
 @dataclass(frozen=True, slots=True)
 class Job:
-    """One item of the annotations table; attribute names are DESIGN.md's.
+    """One item of the annotations table (docs/architecture.md, "Job item attributes").
 
     Times are whole epoch seconds (UTC); progress is a percentage, 0 to 100.
     """

@@ -11,21 +11,13 @@ import unicodedata
 import uuid
 from dataclasses import dataclass
 
+from anntools.output import RESULT_SUFFIXES, result_stem
+
 MAX_FILE_NAME_LENGTH = 200
 _USER_ID = re.compile(r"[A-Za-z0-9_.@:+=-]{1,128}")
 _SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 _INPUT_KEY = re.compile(r"(?P<user_id>[^/]+)/(?P<job_id>[0-9a-f-]{36})~(?P<file_name>[^/]+)")
-
-# The suffixes anntools gives its four outputs (anntools.output.result_names;
-# a unit test checks the two agree without the service importing the engine).
-_INPUT_SUFFIXES = (".gz", ".bgz", ".vcf")
-RESULT_SUFFIXES = {
-    "vcf": ".annot.vcf",
-    "log": ".vcf.count.log",
-    "tsv": ".annot.tsv",
-    "summary": ".summary.json",
-}
 
 
 class BadKey(ValueError):
@@ -93,8 +85,5 @@ def parse_input_key(key: str) -> InputKey:
 
 def result_key_names(input_key: InputKey) -> dict[str, str]:
     """Result keys by kind (vcf, log, tsv, summary): the input key's stem plus anntools' suffix."""
-    stem = input_key.file_name
-    for suffix in _INPUT_SUFFIXES:
-        stem = stem.removesuffix(suffix)
-    prefix = f"{input_key.user_id}/{input_key.job_id}~{stem}"
+    prefix = f"{input_key.user_id}/{input_key.job_id}~{result_stem(input_key.file_name)}"
     return {kind: prefix + suffix for kind, suffix in RESULT_SUFFIXES.items()}

@@ -24,6 +24,31 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class PlanLimits:
+    """What one job of a plan may cost. anntools enforces the first two while streaming;
+    the annotator enforces the last two on its child process."""
+
+    input_bytes: int  # the input once decompressed (a small gzip can expand a thousandfold)
+    records: int  # valid variant records
+    seconds: int  # wall time of the annotation
+    memory_bytes: int  # the anntools child's address space (RLIMIT_AS)
+
+
+FREE_LIMITS = PlanLimits(
+    input_bytes=10 * FREE_UPLOAD_LIMIT_BYTES,
+    records=100_000,
+    seconds=10 * 60,
+    memory_bytes=2 * 1024**3,
+)
+PREMIUM_LIMITS = PlanLimits(
+    input_bytes=200 * 1024**3,
+    records=500_000_000,
+    seconds=12 * 3600,
+    memory_bytes=8 * 1024**3,
+)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     stack: str = "gas"
     region: str = "us-east-1"
@@ -38,6 +63,8 @@ class Settings:
     stripe_api_base: str | None = None  # localstripe's URL on one machine; None: Stripe itself
     cold_storage: str = "s3-glacier"  # or "vault" (Amazon Glacier vaults closed to new customers)
     restore_tier: str = "Expedited"  # falls back to Standard when Glacier has no capacity
+    free_limits: PlanLimits = FREE_LIMITS
+    premium_limits: PlanLimits = PREMIUM_LIMITS
 
     def __post_init__(self) -> None:
         ResourceNames(self.stack)  # validates the stack name
@@ -56,6 +83,10 @@ class Settings:
                 "GAS_FREE_RETENTION_SECONDS must be 0 to 900: "
                 "SQS caps a queue's delay at 15 minutes"
             )
+
+    def limits(self, plan: str) -> PlanLimits:
+        """The limits of a job on ``plan`` ("free" or "premium")."""
+        return self.premium_limits if plan == "premium" else self.free_limits
 
     @property
     def names(self) -> ResourceNames:
@@ -91,7 +122,23 @@ class Settings:
             job_visibility_seconds=_int(
                 env, "GAS_JOB_VISIBILITY_SECONDS", defaults.job_visibility_seconds
             ),
+            free_limits=_limits(env, "GAS_FREE_", defaults.free_limits),
+            premium_limits=_limits(env, "GAS_PREMIUM_", defaults.premium_limits),
         )
+
+
+def _limits(env: Mapping[str, str], prefix: str, default: PlanLimits) -> PlanLimits:
+    """A plan's limits from GAS_<PLAN>_INPUT_LIMIT_BYTES, _MAX_RECORDS, _JOB_SECONDS and
+    _CHILD_MEMORY_BYTES; each must be positive."""
+    values = {
+        "input_bytes": _int(env, prefix + "INPUT_LIMIT_BYTES", default.input_bytes),
+        "records": _int(env, prefix + "MAX_RECORDS", default.records),
+        "seconds": _int(env, prefix + "JOB_SECONDS", default.seconds),
+        "memory_bytes": _int(env, prefix + "CHILD_MEMORY_BYTES", default.memory_bytes),
+    }
+    if 0 in values.values():
+        raise SettingsError(f"{prefix}* limits must be positive")
+    return PlanLimits(**values)
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

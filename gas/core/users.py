@@ -15,6 +15,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from email_validator import EmailNotValidError, validate_email
+
 from gas.core.aws import is_error
 from gas.core.settings import Settings
 
@@ -50,21 +52,24 @@ class Account:
     password_hash: str
     plan: Plan
     member_since: int
+    session_version: int = 0  # sessions signed with another version have ended
 
 
 def normalize_email(email: str) -> str:
-    """The address as accounts are keyed: trimmed and lower-cased; ValueError if not one."""
-    address = email.strip().lower()
-    local, at, domain = address.rpartition("@")
-    if (
-        not at
-        or not local
-        or "." not in domain
-        or len(address) > MAX_EMAIL_LENGTH
-        or any(c.isspace() for c in address)
-    ):
+    """The address as accounts are keyed and mail is sent: one address, checked by
+    email-validator (syntax only: no DNS), then lower-cased; ValueError if not one.
+
+    Lists (``a@x.org,b@y.org``), control characters, header injection, special-use
+    domains (``localhost``) and anything longer than MAX_EMAIL_LENGTH are refused.
+    """
+    address = email.strip()
+    if len(address) > MAX_EMAIL_LENGTH:  # before parsing: bounds the work on hostile input
         raise ValueError("please enter a valid email address")
-    return address
+    try:
+        checked = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValueError("please enter a valid email address") from None
+    return str(checked.normalized).lower()
 
 
 def upload_limit_bytes(settings: Settings, plan: Plan) -> int:
@@ -102,17 +107,24 @@ class UserRepository:
         )
 
     def email(self, user_id: str) -> str | None:
-        """Where to write to the user; None when the user has no address on record."""
+        """Where to write to the user: one valid address, checked again before any mail
+        goes out (an item written before the rules were strict may hold a list); None
+        when the user has no usable address on record."""
         item = self._db.get_item(
             TableName=self.table_name, Key={"user_id": {"S": user_id}}, ConsistentRead=True
         ).get("Item", {})
         address = item.get("email", {}).get("S")
-        return str(address) if address else None
+        try:
+            return normalize_email(str(address)) if address else None
+        except ValueError:
+            return None
 
     def set_email(self, user_id: str, email: str) -> None:
-        """Record a user's address, creating the user's item if needed."""
-        if "@" not in email:
-            raise ValueError(f"not an email address: {email!r}")
+        """Record a user's address (normalised), creating the user's item if needed."""
+        try:
+            email = normalize_email(email)
+        except ValueError:
+            raise ValueError(f"not an email address: {email!r}") from None
         self._db.update_item(
             TableName=self.table_name,
             Key={"user_id": {"S": user_id}},
@@ -186,6 +198,18 @@ class UserRepository:
             password_hash=item["password_hash"]["S"],
             plan="premium" if item.get("plan", {}).get("S") == "premium" else "free",
             member_since=int(item.get("member_since", {}).get("N", "0")),
+            session_version=int(item.get("session_version", {}).get("N", "0")),
+        )
+
+    def end_sessions(self, user_id: str) -> None:
+        """End every session of this account, on every web server: the version that
+        sessions must carry moves on (logout; a password change must call it too)."""
+        self._db.update_item(
+            TableName=self.table_name,
+            Key={"user_id": {"S": user_id}},
+            UpdateExpression="ADD session_version :one",
+            ConditionExpression="attribute_exists(password_hash)",
+            ExpressionAttributeValues={":one": {"N": "1"}},
         )
 
     def account_by_email(self, email: str) -> Account | None:

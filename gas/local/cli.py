@@ -77,10 +77,37 @@ def local_status(_: argparse.Namespace) -> int:
         print(f"{service.name:<7}{'up' if up else 'down':<6}{service.url}  ({owner})")
         all_up = all_up and up
     if all_up:
+        print("\n".join(dead_letter_lines()))
         print("To use it from a shell:")
         for key, value in localcloud.local_environment().items():
             print(f"  export {key}={value}")
     return 0 if all_up else 1
+
+
+def dead_letter_lines() -> list[str]:
+    """One line per dead-letter queue: how many messages wait there (work that failed
+    every attempt and needs a look; in AWS each queue has an alarm for this)."""
+    os.environ.update(localcloud.local_environment())
+    from gas.core.aws import AwsClients
+    from gas.core.settings import Settings
+    from gas.core.stack import locator_for
+    from gas.core.topology import QUEUES
+
+    clients = AwsClients(Settings.from_env())
+    locator = locator_for(clients)
+    lines = ["dead letters:"]
+    for queue in QUEUES:
+        try:
+            attributes = clients.sqs.get_queue_attributes(
+                QueueUrl=locator.dead_letter_queue_url(queue),
+                AttributeNames=["ApproximateNumberOfMessages"],
+            )["Attributes"]
+            count = int(attributes["ApproximateNumberOfMessages"])
+            state = f"{count} waiting" + (" <- needs a look" if count else "")
+        except Exception as exc:  # not bootstrapped yet, or the emulator is unwell
+            state = f"unknown ({type(exc).__name__})"
+        lines.append(f"  {queue + '-dlq':<18}{state}")
+    return lines
 
 
 def start_workers(names: Sequence[str]) -> list[subprocess.Popen[bytes]]:

@@ -22,6 +22,9 @@ from gas.core.users import Plan, UserRepository, upload_limit_bytes
 
 log = logging.getLogger(__name__)
 
+GZIP_MAGIC = b"\x1f\x8b"
+GZIP_SMALLEST_BYTES = 18  # a 10-byte header, an empty deflate block and the 8-byte trailer
+
 
 class SubmissionRefused(ValueError):
     """An upload or registration GAS refuses; the message can be shown to the user."""
@@ -94,7 +97,9 @@ class SubmissionService:
         """
         input_key = self._owned_key(user_id, key)
         size = self._uploaded_size(input_key)
-        self._check_size(input_key, size)
+        plan = self.users.plan(input_key.user_id)
+        self._check_size(input_key, size, plan)
+        self._check_expanded_size(input_key, size, plan)
         job = Job(
             job_id=input_key.job_id,
             user_id=input_key.user_id,
@@ -133,8 +138,7 @@ class SubmissionService:
             raise
         return int(head["ContentLength"])
 
-    def _check_size(self, input_key: InputKey, size: int) -> None:
-        plan = self.users.plan(input_key.user_id)
+    def _check_size(self, input_key: InputKey, size: int, plan: Plan) -> None:
         limit = upload_limit_bytes(self.settings, plan)
         if 1 <= size <= limit:
             return
@@ -147,6 +151,37 @@ class SubmissionService:
         raise SubmissionRefused(
             f"the file is {size:,} bytes; your {plan} plan accepts at most {limit:,} bytes.{hint}"
         )
+
+    def _check_expanded_size(self, input_key: InputKey, size: int, plan: Plan) -> None:
+        """Refuse a gzip whose trailer already shows it expands past the plan's limit on
+        decompressed input; anntools enforces the same limit while streaming, exactly."""
+        expanded = self._gzip_expanded_size(input_key.key, size)
+        limit = self.settings.limits(plan).input_bytes
+        if expanded is None or expanded <= limit:
+            return
+        self._s3.delete_object(Bucket=self.settings.names.inputs_bucket, Key=input_key.key)
+        log.warning("job %s: refused a gzip expanding to %s bytes", input_key.job_id, expanded)
+        hint = " Subscribe to Premium for larger files." if plan == "free" else ""
+        raise SubmissionRefused(
+            f"the file expands to at least {expanded:,} bytes once decompressed; your {plan} "
+            f"plan accepts at most {limit:,} bytes.{hint}"
+        )
+
+    def _gzip_expanded_size(self, key: str, size: int) -> int | None:
+        """A lower bound of a gzip's decompressed size from two small ranged reads: its
+        last member's ISIZE (that member's size mod 4 GiB). None when it is no gzip."""
+        if size < GZIP_SMALLEST_BYTES:
+            return None
+        if self._read_range(key, 0, 1) != GZIP_MAGIC:
+            return None
+        return int.from_bytes(self._read_range(key, size - 4, size - 1), "little")
+
+    def _read_range(self, key: str, first: int, last: int) -> bytes:
+        answer = self._s3.get_object(
+            Bucket=self.settings.names.inputs_bucket, Key=key, Range=f"bytes={first}-{last}"
+        )
+        data: bytes = answer["Body"].read()
+        return data
 
     def _request_annotation(self, job: Job) -> None:
         request_annotation(self._sns, self.locator, job.job_id, job.user_id)

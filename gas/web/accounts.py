@@ -8,7 +8,7 @@ from typing import Any
 import bottle
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from gas.core.users import MAX_NAME_LENGTH, EmailTaken, normalize_email
+from gas.core.users import MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, EmailTaken, normalize_email
 from gas.web import security
 from gas.web.context import WebContext
 
@@ -58,7 +58,7 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
                 errors["email"] = "An account with this email address already exists."
             else:
                 log.info("user %s: registered", account.user_id)
-                security.log_in(account.user_id)
+                security.log_in(account.user_id, account.session_version)
                 security.flash(f"Welcome to GAS, {account.name}.")
                 bottle.redirect("/annotate", 303)
         return ctx.render("accounts/register.html", status=400, values=values, errors=errors)
@@ -74,15 +74,15 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
         email = form.getunicode("email", "").strip()
         password = form.getunicode("password", "")
         next_path = security.safe_next(form.getunicode("next"))
+        if len(email) > MAX_EMAIL_LENGTH or len(password) > MAX_PASSWORD_LENGTH:
+            return _login_refused(ctx, email[:MAX_EMAIL_LENGTH], next_path)
         key = email.lower()
         wait = ctx.throttle.retry_after(key)
         if wait:
-            bottle.response.set_header("Retry-After", str(wait))
-            minutes = (wait + 59) // 60
             raise bottle.HTTPError(
                 429,
                 "Too many failed sign-ins for this email address. "
-                f"Please try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+                f"Please wait {wait} second{'s' if wait != 1 else ''} and try again.",
                 headers={"Retry-After": str(wait)},
             )
         account = ctx.users.account_by_email(email)
@@ -90,22 +90,19 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
             ctx.throttle.succeeded(key)
             if ctx.hasher.check_needs_rehash(account.password_hash):
                 ctx.users.set_password_hash(account.user_id, ctx.hasher.hash(password))
-            security.log_in(account.user_id)
+            security.log_in(account.user_id, account.session_version)
             log.info("user %s: logged in", account.user_id)
             bottle.redirect(next_path, 303)
         if account is None:
             _verify(ctx, dummy_hash, password)
         ctx.throttle.failed(key)
-        return ctx.render(
-            "accounts/login.html",
-            status=400,
-            email=email,
-            next_path=next_path,
-            error="That email address and password do not match an account.",
-        )
+        return _login_refused(ctx, email, next_path)
 
     @app.post("/logout")
     def logout() -> None:
+        account = ctx.current_account()
+        if account is not None:  # ends this session and any other, on every server
+            ctx.users.end_sessions(account.user_id)
         security.log_out()
         security.flash("You are logged out.")
         bottle.redirect("/", 303)
@@ -115,6 +112,16 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
     def profile() -> str:
         account = ctx.require_account()
         return ctx.render("accounts/profile.html", profile=account)
+
+
+def _login_refused(ctx: WebContext, email: str, next_path: str) -> str:
+    return ctx.render(
+        "accounts/login.html",
+        status=400,
+        email=email,
+        next_path=next_path,
+        error="That email address and password do not match an account.",
+    )
 
 
 def _verify(ctx: WebContext, password_hash: str, password: str) -> bool:

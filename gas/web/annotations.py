@@ -13,12 +13,6 @@ from gas.web.context import WebContext
 
 PAGE_SIZE = 20
 MAX_LOG_BYTES = 1024 * 1024
-DOWNLOADS = (
-    ("vcf", "Annotated VCF", "s3_key_result_file"),
-    ("tsv", "Annotations as TSV", "s3_key_tsv_file"),
-    ("log", "Log", "s3_key_log_file"),
-)
-_ARCHIVABLE = frozenset({"vcf", "tsv"})
 
 
 def register(app: bottle.Bottle, ctx: WebContext) -> None:
@@ -54,7 +48,7 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
     @security.login_required
     def details(job_id: str) -> str:
         job = own_job(job_id)
-        return ctx.render("annotations/details.html", job=job, downloads=_downloads(ctx, job))
+        return ctx.render("annotations/details.html", job=job, downloads=ctx.results.downloads(job))
 
     @app.get("/annotations/<job_id>/status")
     @security.login_required
@@ -70,38 +64,9 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
             job.s3_results_bucket and job.s3_key_log_file
         ):
             raise bottle.HTTPError(404)
-        obj = ctx.clients.s3.get_object(
-            Bucket=job.s3_results_bucket,
-            Key=job.s3_key_log_file,
-            Range=f"bytes=0-{MAX_LOG_BYTES - 1}",
-        )
-        text = obj["Body"].read().decode("utf-8", "replace")
-        truncated = int(obj.get("ContentLength", 0)) >= MAX_LOG_BYTES
+        text, truncated = ctx.results.read_log(job, MAX_LOG_BYTES)
         return ctx.render("annotations/log.html", job=job, text=text, truncated=truncated)
 
 
 def _plausible_id(job_id: str) -> bool:
     return len(job_id) == 36 and all(c in "0123456789abcdef-" for c in job_id)
-
-
-def _downloads(ctx: WebContext, job: Job) -> list[dict[str, str]]:
-    """Short-lived presigned GET links for a COMPLETED job's results (none otherwise)."""
-    if job.job_status != JobStatus.COMPLETED or not job.s3_results_bucket:
-        return []
-    archived = job.storage_status not in (None, "AVAILABLE")
-    links = []
-    for kind, label, attribute in DOWNLOADS:
-        key = getattr(job, attribute)
-        if not key or (archived and kind in _ARCHIVABLE):
-            continue
-        url = ctx.clients.s3.generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": job.s3_results_bucket,
-                "Key": key,
-                "ResponseContentDisposition": f'attachment; filename="{key.rsplit("~", 1)[-1]}"',
-            },
-            ExpiresIn=ctx.settings.presigned_download_seconds,
-        )
-        links.append({"kind": kind, "label": label, "url": url, "name": key.rsplit("~", 1)[-1]})
-    return links

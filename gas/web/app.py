@@ -22,9 +22,11 @@ import gas.web.annotations as annotation_pages
 import gas.web.billing as billing_pages
 from gas.core.aws import AwsClients
 from gas.core.jobs import JobRepository
+from gas.core.login_throttle import LoginThrottle
 from gas.core.settings import Settings
 from gas.core.stack import locator_for
 from gas.core.users import UserRepository
+from gas.services.results_store import ResultsStore
 from gas.services.submission import SubmissionService
 from gas.web import accounts, annotate, results, security
 from gas.web.context import STATIC, WebContext, template_environment
@@ -123,12 +125,30 @@ class GasBottle(bottle.Bottle):
             return _FALLBACK_PAGE
 
 
+def unreachable_services(clients: AwsClients, settings: Settings) -> list[str]:
+    """Which of the services every page needs do not answer: DynamoDB (the users table)
+    and S3 (the inputs bucket). A load balancer then stops sending users here."""
+    names = settings.names
+    checks: dict[str, Callable[[], object]] = {
+        "dynamodb": lambda: clients.probe("dynamodb").describe_table(TableName=names.users_table),
+        "s3": lambda: clients.probe("s3").head_bucket(Bucket=names.inputs_bucket),
+    }
+    failing = []
+    for name, check in checks.items():
+        try:
+            check()
+        except Exception as exc:
+            log.warning("health check: %s does not answer (%s)", name, type(exc).__name__)
+            failing.append(name)
+    return failing
+
+
 def create_app(
     settings: Settings,
     clients: AwsClients | None = None,
     *,
     secret: str | None = None,
-    throttle: security.LoginThrottle | None = None,
+    throttle: LoginThrottle | None = None,
 ) -> GasBottle:
     """The GAS web app for these settings (clients default to ones made from them)."""
     clients = clients or AwsClients(settings)
@@ -142,21 +162,27 @@ def create_app(
         users=users,
         jobs=jobs,
         submission=SubmissionService(clients, jobs, users, locator_for(clients)),
+        results=ResultsStore(clients.s3, settings.presigned_download_seconds),
         templates=template_environment(),
         hasher=PasswordHasher(),
-        throttle=throttle or security.LoginThrottle(),
+        throttle=throttle or LoginThrottle(clients.dynamodb, names.users_table),
         page_secret=signing_secret,
     )
     codec = security.SessionCodec(signing_secret, secure=settings.web_url.startswith("https://"))
     app = GasBottle(context, codec)
     app.add_hook("before_request", security.check_csrf)
+    app.add_hook("before_request", context.check_session)
 
     @app.get("/static/<path:path>")
     def static(path: str) -> Any:
         return bottle.static_file(path, root=str(STATIC), headers={"Cache-Control": "max-age=3600"})
 
     @app.get("/healthz")
-    def health() -> dict[str, str]:
+    def health() -> dict[str, Any]:
+        failing = unreachable_services(clients, settings)
+        if failing:
+            bottle.response.status = 503
+            return {"status": "unavailable", "failing": failing}
         return {"status": "ok"}
 
     accounts.register(app, context)

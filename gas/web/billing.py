@@ -2,13 +2,10 @@
 
 The browser turns the card into a Stripe token with Stripe.js (loaded from
 Stripe, or from localstripe's mock when STRIPE_API_BASE is set) and posts
-only the token, with the CSRF token; card numbers never reach GAS. The server
-then makes the Customer and the Subscription (gas.core.billing), records the
-plan, and only then asks for the user's archived results to come back
-(restore) or, on cancel, to go to cold storage after the Free retention
-(archive). Plan changes are conditional writes (UserRepository.change_plan):
-of the web's own request and Stripe's webhook for the same change, only one
-publishes the follow-up message.
+only the token, with the CSRF token; card numbers never reach GAS. These pages
+turn requests into calls of the subscription service (gas.services.subscriptions),
+which makes the Customer and the Subscription, records the plan and sends the
+follow-up message, and turn its errors into pages.
 
 The webhook (``POST /stripe/webhook``) keeps GAS in step with subscriptions
 changed outside the app (Stripe's dashboard, failed renewals): it is
@@ -25,9 +22,9 @@ from typing import Any
 import bottle
 
 from gas.core import billing
-from gas.core.publisher import request_downgrade_archive, request_restore
 from gas.core.stack import locator_for
 from gas.core.users import Account
+from gas.services.subscriptions import Subscriptions
 from gas.web import security
 from gas.web.context import WebContext
 
@@ -40,20 +37,10 @@ UNAVAILABLE = "Subscriptions are not available right now. Please try again later
 
 
 def register(app: bottle.Bottle, ctx: WebContext) -> None:
-    locator = locator_for(ctx.clients)
+    subscriptions = Subscriptions(
+        ctx.settings, ctx.users, ctx.clients.sns, ctx.clients.sqs, locator_for(ctx.clients)
+    )
     assert WEBHOOK_PATH in security.CSRF_EXEMPT_PATHS
-
-    def upgrade(user_id: str) -> None:
-        """Premium first, then the restore request (only if this call made the change)."""
-        if ctx.users.change_plan(user_id, "premium"):
-            restore_id = request_restore(ctx.clients.sns, locator, user_id)
-            log.info("user %s: now Premium; restore %s requested", user_id, restore_id)
-
-    def downgrade(user_id: str) -> None:
-        """Free first, then the archive request (only if this call made the change)."""
-        if ctx.users.change_plan(user_id, "free"):
-            request_downgrade_archive(ctx.clients.sqs, locator, user_id)
-            log.info("user %s: now Free; archive of results requested", user_id)
 
     def subscribe_page(account: Account, error: str | None = None, status: int = 200) -> str:
         key = billing.publishable_key(ctx.settings)
@@ -93,15 +80,7 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
                 account, "Please enter your card details and try again.", status=400
             )
         try:
-            client = billing.stripe_client(ctx.settings)
-            ids = ctx.users.stripe_ids(account.user_id)
-            customer_id = ids.customer_id
-            if customer_id is None:
-                customer_id = billing.create_customer(client, account.user_id, account.email, token)
-                ctx.users.set_stripe_customer(account.user_id, customer_id)
-            else:
-                billing.use_card(client, customer_id, token)
-            subscription_id = billing.create_subscription(client, customer_id, account.user_id)
+            subscriptions.subscribe(account.user_id, account.email, token)
         except billing.CardDeclined as exc:
             log.info("user %s: card declined (%s)", account.user_id, exc)
             return subscribe_page(account, f"{exc} Nothing was charged.", status=402)
@@ -111,31 +90,35 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
         except Exception:
             log.exception("user %s: Stripe failed", account.user_id)
             return subscribe_page(account, UNAVAILABLE, status=503)
-        ctx.users.set_stripe_subscription(account.user_id, subscription_id)
-        log.info("user %s: subscribed (%s, %s)", account.user_id, customer_id, subscription_id)
-        upgrade(account.user_id)
         bottle.request.environ.pop("gas.account", None)  # re-read: the plan changed
         return ctx.render("billing/subscribed.html")
 
-    @app.post("/subscribe/cancel")
-    @security.login_required
-    def cancel() -> str:
+    def premium_account() -> Account:
+        """The logged-in Premium account; a Free one is sent to its profile with a message."""
         account = ctx.require_account()
         if account.plan != "premium":
             security.flash("You have no subscription to cancel.")
             bottle.redirect("/profile", 303)
-        ids = ctx.users.stripe_ids(account.user_id)
-        if ids.subscription_id:
-            try:
-                client = billing.stripe_client(ctx.settings)
-                billing.cancel_subscription(client, ids.subscription_id)
-            except Exception:
-                log.exception("user %s: could not cancel %s", account.user_id, ids.subscription_id)
-                security.flash(UNAVAILABLE)
-                bottle.redirect("/profile", 303)
-            ctx.users.clear_stripe_subscription(account.user_id, ids.subscription_id)
-        log.info("user %s: canceled %s", account.user_id, ids.subscription_id)
-        downgrade(account.user_id)
+        return account
+
+    @app.get("/subscribe/cancel")
+    @security.login_required
+    def confirm_cancel() -> str:
+        premium_account()
+        return ctx.render("billing/cancel.html")
+
+    @app.post("/subscribe/cancel")
+    @security.login_required
+    def cancel() -> str:
+        account = premium_account()
+        if bottle.request.forms.get("confirm") != "yes":  # not from the confirmation page
+            bottle.redirect("/subscribe/cancel", 303)
+        try:
+            subscriptions.cancel(account.user_id)
+        except Exception:
+            log.exception("user %s: could not cancel the subscription", account.user_id)
+            security.flash(UNAVAILABLE)
+            bottle.redirect("/profile", 303)
         bottle.request.environ.pop("gas.account", None)
         return ctx.render("billing/canceled.html")
 
@@ -156,47 +139,14 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
         change = billing.subscription_event(event)
         if change is None:
             return _answer(200, "ignored")
-        user_id = ctx.users.user_for_stripe_customer(change.customer_id)
-        if user_id is None:
-            log.info("event %s: customer %s is not a GAS user", change.event_id, change.customer_id)
-            return _answer(200, "ignored")
-        apply_change(user_id, change)
-        return _answer(200, "ok")
-
-    def apply_change(user_id: str, change: billing.SubscriptionEvent) -> None:
-        """Follow a subscription's change; the same event twice changes nothing more."""
-        current = ctx.users.stripe_ids(user_id).subscription_id
-        ended = change.type.endswith(".deleted") or change.status in billing.ENDED_STATUSES
-        log.info(
-            "event %s: %s %s is %s (user %s, current %s)",
-            change.event_id,
-            change.type,
-            change.subscription_id,
-            change.status,
-            user_id,
-            current,
-        )
-        if ended:
-            # Only the user's current subscription ending makes them Free: a late event
-            # for an old one (canceled before a re-subscribe) changes nothing.
-            if current == change.subscription_id:
-                ctx.users.clear_stripe_subscription(user_id, change.subscription_id)
-                downgrade(user_id)
-        elif change.status == "active":
-            if current != change.subscription_id:
-                if current and _still_paying(current):
-                    return  # the user already pays through another subscription
-                ctx.users.set_stripe_subscription(user_id, change.subscription_id)
-            upgrade(user_id)
-
-    def _still_paying(subscription_id: str) -> bool:
         try:
-            status = billing.subscription_status(
-                billing.stripe_client(ctx.settings), subscription_id
-            )
-        except billing.BillingError:
-            return False
-        return status in billing.PAYING_STATUSES
+            known = subscriptions.apply_event(change)
+        except Exception:
+            log.exception("event %s: could not follow %s", change.event_id, change.type)
+            return _answer(503, "Stripe could not be asked; send it again")  # Stripe retries
+        if not known:
+            return _answer(200, "ignored")
+        return _answer(200, "ok")
 
 
 def _answer(status: int, result: str) -> dict[str, Any]:

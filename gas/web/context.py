@@ -13,8 +13,10 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from gas.core.aws import AwsClients
 from gas.core.jobs import JobRepository
+from gas.core.login_throttle import LoginThrottle
 from gas.core.settings import Settings
 from gas.core.users import Account, UserRepository
+from gas.services.results_store import ResultsStore
 from gas.services.submission import SubmissionService
 from gas.web import security
 
@@ -57,19 +59,35 @@ class WebContext:
     users: UserRepository
     jobs: JobRepository
     submission: SubmissionService
+    results: ResultsStore
     templates: Environment
     hasher: PasswordHasher
-    throttle: security.LoginThrottle
+    throttle: LoginThrottle
     page_secret: str
 
     def current_account(self) -> Account | None:
-        """The logged-in account, read once per request (None if the account vanished)."""
+        """The logged-in account, read once per request; None if the account vanished or
+        this session was ended (logout elsewhere: its session version moved on)."""
         environ = bottle.request.environ
         if "gas.account" not in environ:
             user_id = security.current_user_id()
-            environ["gas.account"] = self.users.account(user_id) if user_id else None
-        account: Account | None = environ["gas.account"]
-        return account
+            account = self.users.account(user_id) if user_id else None
+            if account is not None and security.session_version() != account.session_version:
+                security.log_out()
+                account = None
+            environ["gas.account"] = account
+        found: Account | None = environ["gas.account"]
+        return found
+
+    def check_session(self) -> None:
+        """Every request (but static files and health checks): end a session that was
+        ended elsewhere before any page can trust its user id."""
+        if bottle.request.path.startswith(("/static/", "/healthz")):
+            return
+        if bottle.request.get_cookie(security.SESSION_COOKIE) is None:
+            return  # no session to check (and none is started here: no Set-Cookie)
+        if security.current_user_id() is not None:
+            self.current_account()
 
     def require_account(self) -> Account:
         """The logged-in account; a session for a deleted account is logged out."""

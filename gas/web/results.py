@@ -16,11 +16,10 @@ dropped.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ import bottle
 from jinja2 import Environment
 
 from gas.core.jobs import Job, JobStatus
+from gas.services.results_store import is_archived
 from gas.web import security
 from gas.web.context import WebContext
 from gas.web.results_charts import summary_charts
@@ -49,6 +49,14 @@ TABLE_TEMPLATE = "results/_table.html"
 PREVIEW_ROWS = 25
 MAX_SUMMARY_BYTES = 1024 * 1024
 SUMMARY_CACHE_SIZE = 256
+# Why the headline numbers differ (records, alleles and rows), and what an rsID count means.
+COUNTS_NOTE = (
+    "A record is one line of the VCF and can hold several ALT alleles; the table has a row "
+    "per allele and gene (an allele in two overlapping genes has two rows). The charts count "
+    "records, except Variant classes and Transitions and transversions, which count alleles. "
+    "rsIDs come from the file's ID column or from the annotation bundle's common SNPs "
+    "only, so a variant without one may still be in dbSNP."
+)
 SORT_LABELS = {"position": "Position", "gene": "Gene", "consequence": "Consequence", "af": "AF"}
 assert set(SORT_LABELS) == set(SORTS)
 
@@ -71,11 +79,6 @@ class TableView:
     page: VariantPage | None = None
 
 
-def is_archived(job: Job) -> bool:
-    """True while the TSV is in cold storage (ARCHIVED) or on its way back (RESTORING)."""
-    return job.storage_status not in (None, "AVAILABLE")
-
-
 class ResultViews:
     """Charts and tables for jobs, with the summary and index caches behind them."""
 
@@ -95,10 +98,7 @@ class ResultViews:
                 self._summaries.move_to_end(key)
                 return self._summaries[key]
         try:
-            obj = self.ctx.clients.s3.get_object(
-                Bucket=key[0], Key=key[1], Range=f"bytes=0-{MAX_SUMMARY_BYTES - 1}"
-            )
-            found = json.loads(obj["Body"].read())
+            found = self.ctx.results.read_summary(job, MAX_SUMMARY_BYTES)
         except Exception as exc:  # a missing, archived or malformed summary: no charts
             log.warning("job %s: no summary charts (%s)", job.job_id, exc)
             return None  # not cached: it may be a passing S3 error
@@ -109,12 +109,6 @@ class ResultViews:
                 self._summaries.popitem(last=False)
         return summary
 
-    def _tsv_lines(self, job: Job) -> Iterator[str]:
-        """The TSV's lines, streamed from S3 (64 KiB reads), as text without line ends."""
-        obj = self.ctx.clients.s3.get_object(Bucket=job.s3_results_bucket, Key=job.s3_key_tsv_file)
-        for raw in obj["Body"].iter_lines(chunk_size=1 << 16):
-            yield raw.decode("utf-8", "replace")
-
     def table(self, job: Job, params: Mapping[str, str], per_page: int | None = None) -> TableView:
         """A page of the job's variants; builds the index on first use."""
         if is_archived(job):
@@ -123,7 +117,7 @@ class ResultViews:
         if not (job.s3_results_bucket and job.s3_key_tsv_file):
             return TableView("unavailable")
         try:
-            path = self.cache.ensure(job.job_id, lambda: self._tsv_lines(job))
+            path = self.cache.ensure(job.job_id, lambda: self.ctx.results.tsv_lines(job))
             return TableView("ready", table_page(path, params, per_page=per_page))
         except IndexUnavailable as exc:
             log.warning("job %s: no variant table (%s)", job.job_id, exc)
@@ -136,25 +130,30 @@ class ResultViews:
         if job.job_status != JobStatus.COMPLETED:
             return {}
         summary = self.summary(job) or {}
+        table = self.table(job, {}, per_page=PREVIEW_ROWS)
+        rows = table.page.rows_in_job if table.page else None
         return {
-            "facts": _facts(summary),
+            "facts": _facts(summary, rows),
+            "counts_note": COUNTS_NOTE if summary else "",
             "charts": summary_charts(summary),
-            "table": self.table(job, {}, per_page=PREVIEW_ROWS),
+            "table": table,
         }
 
 
-def _facts(summary: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Headline numbers from summary.json, as (label, text) pairs."""
+def _facts(summary: Mapping[str, Any], rows: int | None) -> list[tuple[str, str]]:
+    """Headline numbers from summary.json and the table's row count, as (label, text) pairs."""
     facts = []
-    for key, label in (("records", "Variant records"), ("alleles", "Alleles")):
+    for key, label in (("records", "Variant records"), ("alleles", "ALT alleles")):
         value = summary.get(key)
         if isinstance(value, int) and not isinstance(value, bool):
             facts.append((label, f"{value:,}"))
-    dbsnp = summary.get("in_dbsnp")
-    if isinstance(dbsnp, Mapping) and isinstance(dbsnp.get("total"), int):
-        percent = dbsnp.get("percent")
+    if facts and rows is not None:
+        facts.append(("Table rows", f"{rows:,}"))
+    known = summary.get("in_dbsnp")  # records with an rsID: from the ID column or common SNPs
+    if isinstance(known, Mapping) and isinstance(known.get("total"), int):
+        percent = known.get("percent")
         share = f" ({percent:.1f}%)" if isinstance(percent, int | float) else ""
-        facts.append(("With an rsID", f"{dbsnp['total']:,}{share}"))
+        facts.append(("Known rsID (ID column or common SNPs)", f"{known['total']:,}{share}"))
     source = summary.get("input")
     if isinstance(source, Mapping) and isinstance(source.get("assembly"), str):
         facts.append(("Input assembly", source["assembly"]))

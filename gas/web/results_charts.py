@@ -16,6 +16,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from anntools.assembly import is_mitochondrial
+
 # Colours (WCAG: bars at least 3:1 against white, text at least 4.5:1).
 INK = "#1b1f24"  # 16:1 on white
 MUTED = "#57606a"  # 6.4:1
@@ -197,6 +199,25 @@ def _largest_first(counts: Mapping[str, int], limit: int | None = None) -> list[
     return ordered[:limit] if limit else ordered
 
 
+def ts_tv_note(chromosomes: Mapping[str, int]) -> str:
+    """What to compare this file's Ts/Tv with: mitochondrial DNA changes mostly by
+    transitions, so the nuclear genome's 2.0 to 2.1 does not apply to it."""
+    mitochondrial = sum(n for name, n in chromosomes.items() if is_mitochondrial(name))
+    nuclear = sum(chromosomes.values()) - mitochondrial
+    if mitochondrial and not nuclear:
+        return (
+            "SNVs only, all mitochondrial. Human mtDNA changes mostly by transitions, so "
+            "ratios far above the nuclear genome's 2.0 to 2.1 (often 10 or more) are expected."
+        )
+    nuclear_note = "SNVs only. Whole human genomes usually show about 2.0 to 2.1, exomes about 3."
+    if mitochondrial:
+        return (
+            f"{nuclear_note} {mitochondrial:,} of these records are mitochondrial, "
+            "whose ratio is far higher: they raise the file's."
+        )
+    return nuclear_note
+
+
 def summary_charts(summary: Mapping[str, object]) -> list[dict[str, object]]:
     """The charts for one anntools summary.json: a list of {id, heading, svg, note}.
 
@@ -224,11 +245,17 @@ def summary_charts(summary: Mapping[str, object]) -> list[dict[str, object]]:
                     "id": "ts-tv",
                     "heading": "Transitions and transversions",
                     "svg": svg,
-                    "note": "SNVs only. Whole human genomes usually show about 2.0 to 2.1.",
+                    "note": ts_tv_note(_counts(summary.get("chromosomes"))),
                 }
             )
     add("regions", "Regions", _largest_first(_counts(summary.get("regions"))))
-    add("consequences", "Consequences", _largest_first(_counts(summary.get("consequences"))))
+    add(
+        "consequences",
+        "Consequences",
+        _largest_first(_counts(summary.get("consequences"))),
+        "Records with each consequence. The table's Consequence filter counts rows, one per "
+        "allele and gene, so a record with two such alleles or genes counts twice there.",
+    )
     add(
         "chromosomes",
         "Variants per chromosome",

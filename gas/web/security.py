@@ -1,23 +1,24 @@
-"""Sessions, CSRF tokens, login throttling and the headers every response carries.
+"""Sessions, CSRF tokens, return paths, and the headers every response carries.
 
-Sessions are signed cookies (itsdangerous, with an expiry): no server-side
-store, so any web instance behind the load balancer can read them, given the
-same ``GAS_SESSION_SECRET``. The session holds the user id and a per-session
-CSRF token; every POST must echo the token in a hidden ``csrf_token`` field.
+Sessions are signed cookies (itsdangerous, with an expiry), so any web
+instance behind the load balancer can read them, given the same
+``GAS_SESSION_SECRET``. The session holds the user id, the account's session
+version when it was made, and a per-session CSRF token; every POST must echo
+the token in a hidden ``csrf_token`` field. Logging out moves the account's
+version on (users table), and every request compares: a cookie saved before
+a logout opens nothing, on any server.
 """
 
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Callable
 from functools import wraps
 from http.cookies import SimpleCookie
 from typing import Any, TypeVar, cast
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import bottle
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -34,6 +35,9 @@ WIDENABLE = ("script-src", "frame-src", "connect-src")
 CSRF_EXEMPT_PATHS = frozenset({"/stripe/webhook"})
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+# Characters no return path may hold in any decoding: controls, space, DEL, backslash.
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f\\]")
 
 
 class Session(dict[str, Any]):
@@ -102,11 +106,18 @@ def current_user_id() -> str | None:
     return uid if isinstance(uid, str) else None
 
 
-def log_in(user_id: str) -> None:
-    """Start a fresh session for this user (new CSRF token: no session fixation)."""
+def session_version() -> int | None:
+    """The account's session version this session was made under (None: none recorded)."""
+    version = session().get("sv")
+    return version if isinstance(version, int) else None
+
+
+def log_in(user_id: str, version: int) -> None:
+    """Start a fresh session for this user under the account's session ``version``
+    (new CSRF token: no session fixation)."""
     current = session()
     current.clear()
-    current.update({"uid": user_id, "csrf": secrets.token_urlsafe(32)})
+    current.update({"uid": user_id, "sv": version, "csrf": secrets.token_urlsafe(32)})
     current.mark()
 
 
@@ -153,10 +164,32 @@ def take_flashes() -> list[str]:
 
 
 def safe_next(target: str | None) -> str:
-    """A same-site path to return to after login; anything else becomes '/'."""
-    if target and target.startswith("/") and not target.startswith(("//", "/\\")):
-        return target
-    return "/"
+    """A path on this site to return to after login; anything else becomes '/'.
+
+    The target is judged in every form a browser or a redirect may read it:
+    as given, and percent-decoded again and again until it stops changing.
+    Each form must be a path ("/x", never "//host" or "/\\host") with no
+    control character, space or backslash (browsers drop tabs and newlines
+    from URLs and read "\\" as "/") and no scheme or host. So ``/%09/evil.com``,
+    ``//evil.com``, ``/\\evil.com``, ``https:evil.com`` and their encodings all
+    become '/'.
+    """
+    if not target:
+        return "/"
+    form, seen = target, set()
+    while form not in seen:
+        if not _is_local_path(form):
+            return "/"
+        seen.add(form)
+        form = unquote(form)
+    return target
+
+
+def _is_local_path(form: str) -> bool:
+    if _URL_UNSAFE.search(form) or not form.startswith("/") or form.startswith("//"):
+        return False
+    parts = urlsplit(form)
+    return not parts.scheme and not parts.netloc
 
 
 def login_required(view: F) -> F:
@@ -172,52 +205,6 @@ def login_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return cast(F, wrapped)
-
-
-class LoginThrottle:
-    """At most ``max_failures`` failed logins per email per ``window_seconds``.
-
-    Kept in this process's memory: with several web instances each counts on
-    its own, and a restart forgets; a shared store (DynamoDB with TTL) would
-    make it global.
-    """
-
-    def __init__(
-        self,
-        max_failures: int = 5,
-        window_seconds: int = 15 * 60,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.max_failures = max_failures
-        self.window_seconds = window_seconds
-        self._clock = clock
-        self._failures: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str) -> deque[float]:
-        now = self._clock()
-        failures = self._failures.setdefault(key, deque())
-        while failures and now - failures[0] >= self.window_seconds:
-            failures.popleft()
-        return failures
-
-    def retry_after(self, key: str) -> int:
-        """Seconds until the next attempt is allowed; 0 when allowed now."""
-        with self._lock:
-            failures = self._recent(key)
-            if len(failures) < self.max_failures:
-                if not failures:
-                    self._failures.pop(key, None)
-                return 0
-            return max(1, int(failures[0] + self.window_seconds - self._clock()) + 1)
-
-    def failed(self, key: str) -> None:
-        with self._lock:
-            self._recent(key).append(self._clock())
-
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
 
 
 def allow_form_action(url: str) -> None:

@@ -4,8 +4,11 @@ In the manner of Doist/sqs-workers: long polling; each message handled in its
 own try/except; a message is deleted only after its handler returned, so a
 failure leaves it to reappear when its visibility lapses, and after three
 receives the queue's redrive policy moves it to the dead-letter queue. SIGTERM
-stops polling; the message in hand is finished, any not yet started are
-released at once (visibility 0) for another worker.
+stops polling; a handler that watches ``Received.stop`` (the annotator does)
+ends its work early, the message in hand is then released at once
+(visibility 0), and so are any not yet started, for another worker. While the
+queue cannot be reached the loop waits longer each time (up to a minute) and
+says so once, not once a second.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any
 
@@ -23,6 +27,8 @@ from gas.core.messages import peek_job_id
 from gas.core.topology import LONG_POLL_SECONDS, MAX_RECEIVES_BEFORE_DLQ
 
 log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +41,7 @@ class Received:
     receive_count: int
     queue_url: str
     sqs: Any
+    stop: threading.Event = field(default_factory=threading.Event)  # set: the worker is stopping
 
     @property
     def job_id(self) -> str | None:
@@ -52,9 +59,15 @@ class Received:
             QueueUrl=self.queue_url, ReceiptHandle=self.receipt_handle, VisibilityTimeout=seconds
         )
 
-    def heartbeat(self, visibility_seconds: int, every_seconds: float | None = None) -> Heartbeat:
-        """A context manager that keeps this message hidden while a long job runs."""
-        return Heartbeat(self, visibility_seconds, every_seconds)
+    def heartbeat(
+        self,
+        visibility_seconds: int,
+        every_seconds: float | None = None,
+        for_seconds: float | None = None,
+    ) -> Heartbeat:
+        """A context manager that keeps this message hidden while a long job runs, for at
+        most ``for_seconds`` (None: as long as it runs)."""
+        return Heartbeat(self, visibility_seconds, every_seconds, for_seconds)
 
 
 Handler = Callable[[Received], None]
@@ -75,15 +88,22 @@ class Heartbeat:
 
     Extending early (by default every third of the timeout) leaves room for a
     slow call or two; if the process dies the extensions stop, and the message
-    reappears for another worker within one timeout.
+    reappears for another worker within one timeout. After ``for_seconds`` (the
+    job's wall-time limit) the extensions stop too: a worker stuck past its
+    limit cannot keep the message from the others.
     """
 
     def __init__(
-        self, message: Received, visibility_seconds: int, every_seconds: float | None = None
+        self,
+        message: Received,
+        visibility_seconds: int,
+        every_seconds: float | None = None,
+        for_seconds: float | None = None,
     ) -> None:
         self.message = message
         self.visibility_seconds = visibility_seconds
         self.every_seconds = every_seconds or max(1.0, visibility_seconds / 3)
+        self._until = None if for_seconds is None else time.monotonic() + for_seconds
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sqs-heartbeat", daemon=True)
 
@@ -97,6 +117,12 @@ class Heartbeat:
 
     def _run(self) -> None:
         while not self._stop.wait(self.every_seconds):
+            if self._until is not None and time.monotonic() >= self._until:
+                log.warning(
+                    "job %s: past its time limit; visibility no longer extended",
+                    self.message.job_id,
+                )
+                return
             try:
                 self.message.set_visibility(self.visibility_seconds)
             except Exception:
@@ -128,13 +154,30 @@ class Worker:
     def run(self) -> None:
         """Poll until ``stop`` is set (by a test, or by SIGTERM/SIGINT)."""
         log.info("job -: polling %s", self.queue_url)
+        backoff = Backoff()
         while not self.stop.is_set():
             try:
                 self.poll_once()
-            except Exception:
-                # A failed receive (network, throttling) must not end the worker.
-                log.exception("job -: receive from %s failed", self.queue_url)
-                self.stop.wait(1)
+            except Exception as exc:
+                # A failed receive (network, throttling, the emulator down) must not end
+                # the worker, nor fill its log: wait longer each time, say so once.
+                wait = backoff.failed()
+                if backoff.failures == 1:
+                    log.warning(
+                        "job -: cannot receive from %s (%s); retrying, waiting up to %.0f s",
+                        self.queue_url,
+                        _short(exc),
+                        MAX_BACKOFF_SECONDS,
+                    )
+                self.stop.wait(wait)
+            else:
+                if backoff.failures:
+                    log.info(
+                        "job -: %s reachable again after %s failed receives",
+                        self.queue_url,
+                        backoff.failures,
+                    )
+                backoff.reset()
         log.info("job -: stopped polling %s", self.queue_url)
 
     def install_signal_handlers(self) -> None:
@@ -185,6 +228,10 @@ class Worker:
         try:
             self.handler(message)
         except Exception:
+            if self.stop.is_set():  # stopped mid-message: another worker takes it now
+                log.info("job %s: stopped mid-message; releasing it", job_id)
+                self._release([message])
+                return False
             log.exception(
                 "job %s: message %s failed on receive %s; left for redelivery",
                 job_id,
@@ -210,6 +257,7 @@ class Worker:
             receive_count=int(attributes.get("ApproximateReceiveCount", "1")),
             queue_url=self.queue_url,
             sqs=self.sqs,
+            stop=self.stop,
         )
 
     def _release(self, messages: list[Received]) -> None:
@@ -219,3 +267,24 @@ class Worker:
                 log.info("job %s: released message %s", message.job_id or "-", message.message_id)
             except Exception:
                 log.exception("job %s: could not release message", message.job_id or "-")
+
+
+class Backoff:
+    """Waits that double after each failure, from one second up to MAX_BACKOFF_SECONDS."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+
+    def failed(self) -> float:
+        """Count a failure; the seconds to wait before the next try."""
+        self.failures += 1
+        return float(min(2 ** (self.failures - 1), MAX_BACKOFF_SECONDS))
+
+    def reset(self) -> None:
+        self.failures = 0
+
+
+def _short(exc: Exception) -> str:
+    """One line of an exception, for a log line that is not a traceback."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}"[:300]

@@ -56,6 +56,7 @@ CHROMIUM_ARGS = [
 WORKERS = ("annotator", "notifier", "archiver", "restorer", "thawer")
 JOB_SECONDS = 60  # a sample VCF is annotated in a few seconds; this bounds a stuck job
 PASSWORD = "correct horse battery"
+TEST_CARD = "4242424242424242"  # Stripe's test Visa
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -202,7 +203,7 @@ def gas(bundle_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
         for name in WORKERS:
             processes.start(name, [sys.executable, "-m", f"gas.workers.{name}"], env)
-        processes.start("web", [sys.executable, "-m", "web"], env)
+        processes.start("web", [sys.executable, "-m", "gas.web"], env)
         wait_for_url(f"{web_url}/healthz", processes)
         yield Gas(web_url, env["AWS_ENDPOINT_URL"], env["STRIPE_API_BASE"], env, processes)
 
@@ -290,6 +291,30 @@ def register(page: Page, shots: Shots, name: str = "Ada Lovelace") -> str:
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url("**/annotate")
     return email
+
+
+def log_in(page: Page, email: str) -> None:
+    """Log in through /login with the password every test account has."""
+    page.goto("/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: urlsplit(url).path != "/login")
+
+
+def subscribe(page: Page, shots: Shots) -> None:
+    """Subscribe to Premium from /subscribe with Stripe's test card, in localstripe's Stripe.js
+    mock (plain inputs: number, exp_month, exp_year (two digits), cvc, postal_code)."""
+    card = page.locator("#card-element")
+    expect(card.locator('input[placeholder="number"]')).to_be_visible()
+    card.locator('input[placeholder="number"]').fill(TEST_CARD)
+    card.locator('input[placeholder="exp_month"]').fill("12")
+    card.locator('input[placeholder="exp_year"]').fill("34")
+    card.locator('input[placeholder="cvc"]').fill("123")
+    card.locator('input[placeholder="postal_code"]').fill("90210")
+    shots.take(page, "subscribe")
+    page.locator("#subscribe-submit").click()
+    expect(page.locator("h1")).to_have_text("Welcome to Premium", timeout=30_000)
 
 
 def choose_file(page: Page, sample: Path) -> None:

@@ -94,6 +94,7 @@ def test_free_user_uploads_watches_progress_and_gets_results(
     header = [line for line in text.splitlines() if line.startswith("#")]
     assert header[0].startswith("##fileformat=VCF")
     assert any(line.startswith("##anntools_version=") for line in header)
+    assert "##anntools_command=anntools annotate free_1.vcf" in header  # no worker paths
     assert any(line.startswith("##INFO=<ID=ANNTOOLS") for line in header)
     assert header[-1].startswith("#CHROM\tPOS\tID\tREF\tALT")
     assert len(text.splitlines()) > len(header)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import replace
@@ -12,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from anntools.output import RESULT_SUFFIXES
 from gas.core.aws import AwsClients
 from gas.core.jobs import GAVE_UP_REASON, JobStatus
-from gas.core.keys import RESULT_SUFFIXES
 from gas.local.bootstrap import Stack
-from gas.workers.annotator import Annotator
+from gas.workers.annotator import INPUT_GONE_REASON, Annotator, AnnotatorCrashed
 from gas.workers.poll import Received, Worker
 from tests.integration.services import (
     FREE_SAMPLE,
@@ -83,6 +84,10 @@ def test_a_job_runs_to_completion(
     assert job.s3_key_tsv_file == prefix + ".annot.tsv"
     assert job.s3_key_summary_file == prefix + ".summary.json"
     assert job.s3_results_bucket == clients.settings.names.results_bucket
+    # AND no result names the worker's temporary folders
+    for key in expected:
+        body = clients.s3.get_object(Bucket=job.s3_results_bucket, Key=key)["Body"].read()
+        assert b"gas-annotate-" not in body and tempfile.gettempdir().encode() not in body, key
     [notice] = receive_documents(clients, stack.queue_urls["job-results"])
     assert notice == {
         "type": "job.completed",
@@ -166,24 +171,40 @@ def test_bad_input_fails_the_job_with_a_readable_reason(
     assert (notice["type"], notice["status"]) == ("job.failed", "FAILED")
 
 
-def test_last_attempt_marks_the_job_failed_before_giving_up(
+def test_a_missing_input_fails_on_the_first_receive(
     clients: AwsClients, stack: Stack, found: Services, annotator: Annotator
 ) -> None:
-    # GIVEN a job whose input vanished, on the message's third receive
+    # GIVEN a job whose input vanished
     job_id = submit(found, "alice")
     job = found.jobs.get(job_id)
     assert job is not None
     clients.s3.delete_object(Bucket=job.s3_inputs_bucket, Key=job.s3_key_input_file)
+    # WHEN the first receive handles it
+    annotator(_receive(clients, stack))
+    # THEN it is FAILED at once with the reason, not retried for three visibility timeouts
+    failed = found.jobs.get(job_id)
+    assert failed is not None and failed.job_status == JobStatus.FAILED
+    assert failed.failure_reason == INPUT_GONE_REASON
+    [notice] = receive_documents(clients, stack.queue_urls["job-results"])
+    assert notice["status"] == "FAILED"
+
+
+def test_last_attempt_marks_the_job_failed_before_giving_up(
+    clients: AwsClients, stack: Stack, found: Services
+) -> None:
+    # GIVEN a job whose anntools child cannot even start (a broken interpreter)
+    job_id = submit(found, "alice")
+    broken = Annotator(clients, found.jobs, found.locator, child_env={"PYTHONHOME": "/nonexistent"})
     first = _receive(clients, stack)
     # WHEN an early attempt fails, the job stays RUNNING for a retry
-    with pytest.raises(Exception, match="404"):
-        annotator(first)
+    with pytest.raises(AnnotatorCrashed):
+        broken(first)
     retrying = found.jobs.get(job_id)
     assert retrying is not None and retrying.job_status == JobStatus.RUNNING
     # WHEN the last attempt fails too
     last = replace(first, receive_count=3)
-    with pytest.raises(Exception, match="404"):
-        annotator(last)
+    with pytest.raises(AnnotatorCrashed):
+        broken(last)
     # THEN the user sees FAILED with a reason, and the message is left for the DLQ
     failed = found.jobs.get(job_id)
     assert failed is not None and failed.job_status == JobStatus.FAILED

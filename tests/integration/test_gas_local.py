@@ -48,6 +48,8 @@ def test_local_up_status_down(tmp_path: Path) -> None:
         assert again.returncode == 0 and "already listening" in again.stdout
         status = gas(env, "local", "status")
         assert status.returncode == 0
+        for queue in ("job-requests", "job-results", "archive", "restore", "thaw"):
+            assert f"  {queue + '-dlq':<18}0 waiting" in status.stdout
         assert f"export AWS_ENDPOINT_URL=http://127.0.0.1:{aws}" in status.stdout
     finally:
         down = gas(env, "local", "down")

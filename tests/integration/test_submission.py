@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+
 import pytest
 
 from gas.core.aws import AwsClients
@@ -108,3 +110,33 @@ def test_jobs_are_listed_newest_first_a_page_at_a_time(clients: AwsClients, stac
     rest = found.jobs.list_for_user("carol", limit=2, start_key=first.next_key)
     assert [job.input_file_name for job in rest.jobs] == ["one.vcf"]
     assert found.jobs.list_for_user("nobody").jobs == []
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=9)
+
+
+def test_a_gzip_that_shows_it_expands_past_the_plan_is_refused(
+    clients: AwsClients, stack: Stack
+) -> None:
+    # GIVEN a Free user's 2 KB gzip whose trailer says it expands past the Free cap
+    found = services(clients)
+    cap = clients.settings.limits("free").input_bytes
+    bomb = _gzip(FREE_SAMPLE.read_bytes() + b"\n" * cap)
+    assert len(bomb) < 10_000
+    upload = found.submission.new_upload("alice", "bomb.vcf.gz", "free")
+    post_upload(upload, bomb)
+    # WHEN it is registered, THEN it is refused, naming the limit, and removed
+    with pytest.raises(SubmissionRefused, match=f"at most {cap:,} bytes.*Premium"):
+        found.submission.register("alice", upload.key)
+    assert found.jobs.get(upload.job_id) is None
+    listed = clients.s3.list_objects_v2(Bucket=clients.settings.names.inputs_bucket)
+    assert listed.get("KeyCount", 0) == 0
+    # AND a gzip within the cap, and Premium with the same bomb, are accepted
+    small = found.submission.new_upload("alice", "small.vcf.gz", "free")
+    post_upload(small, _gzip(FREE_SAMPLE.read_bytes()))
+    assert found.submission.register("alice", small.key).job_status == JobStatus.PENDING
+    found.users.set_plan("bob", "premium")
+    premium = found.submission.new_upload("bob", "bomb.vcf.gz", "premium")
+    post_upload(premium, bomb)
+    assert found.submission.register("bob", premium.key).job_status == JobStatus.PENDING

@@ -173,7 +173,7 @@ def test_subscribing_makes_the_user_premium(
     assert [(m["type"], m["user_id"]) for m in restores] == [(USER_UPGRADED, user.user_id)]
     # AND the profile says Premium and offers to cancel; the subscribe page loads no Stripe.js
     profile = client.get("/profile")
-    assert ">Premium</span>" in profile.text and "cancel-form" in profile.forms
+    assert ">Premium</span>" in profile.text and 'href="/subscribe/cancel"' in profile.text
     again = client.get("/subscribe")
     assert "You are on the Premium plan" in again.text and "js.stripe.com" not in again.text
 
@@ -214,8 +214,10 @@ def test_canceling_makes_the_user_free(
     subscription_id = app.gas.users.stripe_ids(user.user_id).subscription_id
     assert subscription_id
     messages(clients, "restore")
-    # WHEN they cancel from their profile
-    page = client.get("/profile").forms["cancel-form"].submit()
+    # WHEN they cancel from their profile, and confirm
+    asked = client.get("/profile").click(href="/subscribe/cancel")
+    assert "Cancel Premium?" in asked.text and account(app).plan == "premium"
+    page = asked.forms["cancel-form"].submit()
     # THEN they are Free, Stripe's subscription is canceled, and the archive is asked
     assert "Premium canceled" in page.text
     assert account(app).plan == "free"
@@ -238,6 +240,27 @@ def test_canceling_makes_the_user_free(
     subscribe(client, card_token(stripe_endpoint, GOOD_CARD))
     assert app.gas.users.stripe_ids(user.user_id).customer_id == ids.customer_id
     assert account(app).plan == "premium"
+
+
+def test_one_click_does_not_cancel_premium(
+    client: TestApp, auth: AuthActions, app: GasBottle, clients: AwsClients, stripe_endpoint: str
+) -> None:
+    # GIVEN a Premium subscriber
+    auth.register()
+    user = account(app)
+    subscribe(client, card_token(stripe_endpoint, GOOD_CARD))
+    subscription_id = app.gas.users.stripe_ids(user.user_id).subscription_id
+    # WHEN they click Cancel Premium once, or something posts a cancel without confirming
+    asked = client.get("/profile").click(href="/subscribe/cancel")
+    token = csrf_from(asked)
+    posted = client.post("/subscribe/cancel", {"csrf_token": token})
+    # THEN they are asked to confirm, and nothing is canceled
+    assert posted.status_int == 303 and posted.location.endswith("/subscribe/cancel")
+    confirm = posted.follow()
+    assert "Cancel Premium?" in confirm.text and "Keep Premium" in confirm.text
+    assert account(app).plan == "premium"
+    assert stripe_get(stripe_endpoint, f"subscriptions/{subscription_id}")["status"] == "active"
+    assert archive_messages(clients, 0) == []
 
 
 def test_posts_without_the_csrf_token_are_refused(
@@ -393,3 +416,35 @@ def test_archive_states_on_the_job_pages(
     assert ".annot.vcf" in downloads and ".annot.tsv" in downloads
     assert 'data-storage="AVAILABLE">Available</span>' in page.text
     assert 'id="archive-state"' not in page.text
+
+
+def test_a_replayed_creation_event_after_canceling_leaves_the_user_free(
+    client: TestApp, auth: AuthActions, app: GasBottle, clients: AwsClients, stripe_endpoint: str
+) -> None:
+    # GIVEN a subscriber, and the "subscription created" event Stripe sent then (active)
+    auth.register()
+    user = account(app)
+    subscribe(client, card_token(stripe_endpoint, GOOD_CARD))
+    subscription_id = app.gas.users.stripe_ids(user.user_id).subscription_id
+    assert subscription_id
+    created = event_for(stripe_endpoint, "customer.subscription.created", subscription_id, "evt_c")
+    assert json.loads(created)["data"]["object"]["status"] == "active"
+    # WHEN they cancel, and the old event arrives again, correctly signed (late or replayed)
+    client.get("/profile").forms["cancel-form"].submit()
+    assert account(app).plan == "free"
+    messages(clients, "restore")
+    answer = post_webhook(client, created, sign(created))
+    # THEN Stripe's own state decides: the user stays Free, nothing is restored
+    assert answer.status_int == 200
+    assert account(app).plan == "free"
+    assert app.gas.users.stripe_ids(user.user_id).subscription_id is None
+    assert messages(clients, "restore") == []
+    # AND a replayed deletion cannot end a live subscription either
+    subscribe(client, card_token(stripe_endpoint, GOOD_CARD))
+    live = app.gas.users.stripe_ids(user.user_id).subscription_id
+    assert live and live != subscription_id
+    forged = json.loads(event_for(stripe_endpoint, "customer.subscription.deleted", live, "e"))
+    forged["data"]["object"]["status"] = "canceled"
+    payload = json.dumps(forged).encode()
+    assert post_webhook(client, payload, sign(payload)).status_int == 200
+    assert account(app).plan == "premium"

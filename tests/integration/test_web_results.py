@@ -6,9 +6,11 @@ results bucket as the annotator stores them.
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -136,6 +138,49 @@ def test_the_details_page_shows_charts_and_the_table(
     assert [p.name for p in cache_dir.glob("*.sqlite")] == [f"{completed}.v1.sqlite"]
 
 
+def test_the_details_page_explains_its_counts_and_labels(
+    client: TestApp, completed: str, free_results: dict[str, Path]
+) -> None:
+    # GIVEN free_1.vcf: mitochondrial, with multi-allelic records and overlapping genes
+    summary = json.loads(free_results["summary"].read_text())
+    rows = tsv_rows(free_results["tsv"])
+    page = client.get(f"/annotations/{completed}")
+    facts = {
+        div.dt.get_text(strip=True): div.dd.get_text(strip=True)
+        for div in page.html.find("dl", class_="facts").find_all("div")
+    }
+    # THEN records, ALT alleles and table rows are each named, and the page says why they differ
+    assert facts["Variant records"] == f"{summary['records']:,}"
+    assert facts["ALT alleles"] == f"{summary['alleles']:,}"
+    assert facts["Table rows"] == f"{len(rows):,}"
+    assert summary["records"] < summary["alleles"] < len(rows)
+    note = page.html.find(id="counts-note").get_text(" ", strip=True)
+    assert "can hold several ALT alleles" in note and "a row per allele and gene" in note
+    # AND the rsID count says what it counts: no claim about dbSNP as a whole
+    assert "Known rsID (ID column or common SNPs)" in facts
+    assert not any("dbSNP" in label for label in facts)
+    # AND the consequence chart counts records, the filter rows: they differ, the chart says why
+    select = page.html.find("select", id="filter-consequence")
+    options = {o["value"]: o.get_text(strip=True) for o in select.find_all("option")}
+    row_counts = Counter(row[9] for row in rows)
+    charted = summary["consequences"]
+    for name, records in charted.items():
+        assert options[name] == f"{name} ({row_counts[name]:,})"
+        assert records <= row_counts[name], name
+    assert any(records < row_counts[name] for name, records in charted.items())
+    chart_note = figure_note(page, "consequences")
+    assert "Records with each consequence" in chart_note and "counts rows" in chart_note
+    # AND the Ts/Tv note does not hold mtDNA to the whole genome's ratio
+    ts_tv_note = figure_note(page, "ts-tv")
+    assert "all mitochondrial" in ts_tv_note and "Whole human genomes" not in ts_tv_note
+
+
+def figure_note(page: TestResponse, chart_id: str) -> str:
+    figure = page.html.find("figure", id=f"figure-{chart_id}")
+    assert figure is not None, chart_id
+    return str(figure.find("p", class_="hint").get_text(" ", strip=True))
+
+
 def test_filtering_by_gene_returns_only_its_rows(
     client: TestApp, completed: str, free_results: dict[str, Path]
 ) -> None:
@@ -159,14 +204,15 @@ def test_filtering_by_gene_returns_only_its_rows(
 
 def test_sorting_and_paging(client: TestApp, completed: str) -> None:
     base = f"/annotations/{completed}/variants"
-    page = client.get(base, {"consequence": "missense", "sort": "gene", "dir": "desc"})
+    page = client.get(base, {"consequence": "missense_variant", "sort": "gene", "dir": "desc"})
     rows = table_rows(page)
     genes = [row[6] for row in rows]
-    assert genes == sorted(genes, reverse=True) and {row[7] for row in rows} == {"missense"}
+    assert genes == sorted(genes, reverse=True) and {row[7] for row in rows} == {"missense_variant"}
     assert 'aria-sort="descending"' in page.text
     # the pager keeps the filters and the sort
     following = page.click(linkid=None, href=r"page=2", index=0)
-    assert "consequence=missense" in following.request.url and "sort=gene" in following.request.url
+    assert "consequence=missense_variant" in following.request.url
+    assert "sort=gene" in following.request.url
     assert "Page 2 of" in following.text
     # odd parameters: default order, a clamped page, no SQL from the request
     odd = client.get(base, {"sort": "pos;DROP TABLE variants", "page": "9999", "gene": "' OR 1=1"})

@@ -13,13 +13,12 @@ from gas.core.aws import AwsClients
 from gas.core.settings import Settings
 from gas.local.bootstrap import Stack
 from gas.web.app import GasBottle, create_app
-from gas.web.security import LoginThrottle
 from tests.integration.web_helpers import SECRET, AuthActions, TestApp
 
 
 @pytest.fixture
 def app(settings: Settings, clients: AwsClients, stack: Stack) -> GasBottle:
-    return create_app(settings, clients, secret=SECRET, throttle=LoginThrottle())
+    return create_app(settings, clients, secret=SECRET)
 
 
 @pytest.fixture

@@ -87,7 +87,7 @@ def aws_default(name: str) -> Any:
 
 
 def prefix() -> dict[str, Any]:
-    return {"name_prefix": aws_default("name_prefix")}
+    return {"name_prefix": tfconfig.env("local").variables["name_prefix"]["default"]}
 
 
 def snake(camel: str) -> str:
@@ -97,9 +97,10 @@ def snake(camel: str) -> str:
 # --- one stack name ---------------------------------------------------------------
 
 
-def test_name_prefix_defaults_to_the_default_stack() -> None:
-    assert aws_default("name_prefix") == SETTINGS.stack == "gas"
-    assert tfconfig.env("local").variables["name_prefix"]["default"] == SETTINGS.stack
+def test_name_prefix_defaults_to_the_default_stack_only_in_the_emulator() -> None:
+    # Bucket names are global across AWS: a real stack's name is chosen, never defaulted.
+    assert "default" not in tfconfig.env("aws").variables["name_prefix"]
+    assert tfconfig.env("local").variables["name_prefix"]["default"] == SETTINGS.stack == "gas"
 
 
 WITH_PREFIX = [
@@ -437,7 +438,7 @@ def test_bootstrap_makes_nothing_the_terraform_does_not_know(recorded: Recording
 
 def test_instance_environment_is_what_settings_reads() -> None:
     aws = tfconfig.env("aws")
-    evaluate = Evaluator(aws, {"mail_sender": SETTINGS.mail_sender})
+    evaluate = Evaluator(aws, {"mail_sender": SETTINGS.mail_sender, **prefix()})
     environment = evaluate(aws.locals["environment"])
     environment["GAS_WEB_URL"] = SETTINGS.web_url
     assert Settings.from_env(environment) == SETTINGS

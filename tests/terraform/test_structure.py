@@ -87,15 +87,17 @@ def test_buckets_are_versioned_and_inputs_expire() -> None:
     assert rule["status"] == "Enabled" and rule["expiration"]
 
 
-def test_s3_glacier_backend_transitions_tagged_results() -> None:
+def test_results_lifecycle_matches_the_in_place_glacier_copy() -> None:
+    # The archiver changes the storage class itself: no tag rule, and the Standard copy it
+    # leaves behind as a noncurrent version is gone after a day.
     storage = tfconfig.module("storage")
     results = storage.resource("aws_s3_bucket_lifecycle_configuration", "results")
-    (dynamic,) = results["dynamic"]
-    assert '"s3-glacier"' in dynamic["rule"]["for_each"]
-    (content,) = dynamic["rule"]["content"]
-    (transition,) = content["transition"]
-    assert transition["storage_class"] == "${rule.value}"
-    assert storage.defaults()["archive_storage_class"] == "GLACIER"
+    assert "dynamic" not in results
+    (rule,) = results["rule"]
+    assert "transition" not in rule and rule["filter"] == [{}]
+    (expiry,) = rule["noncurrent_version_expiration"]
+    assert expiry["noncurrent_days"] == "${var.results_noncurrent_version_expiration_days}"
+    assert storage.defaults()["results_noncurrent_version_expiration_days"] == 1
 
 
 def test_vault_only_with_the_vault_backend() -> None:

@@ -110,3 +110,19 @@ def test_csp_widens_only_the_directives_asked_for() -> None:
     for directive in ("script-src", "frame-src", "connect-src"):
         assert f"{directive} 'self' {origin};" in csp
     assert "style-src 'self';" in csp and "default-src 'self';" in csp
+
+
+def test_a_subscribe_form_sent_twice_has_one_idempotency_key() -> None:
+    from gas.core.billing import subscribe_key
+
+    assert subscribe_key("u1", "tok_1") == subscribe_key("u1", "tok_1")
+    assert (
+        len(
+            {
+                subscribe_key("u1", "tok_1"),
+                subscribe_key("u1", "tok_2"),
+                subscribe_key("u2", "tok_1"),
+            }
+        )
+        == 3
+    )

@@ -120,3 +120,17 @@ def _run(buffer: HaplotypeBuffer, chunks: list[RawChunk]) -> list[tuple[RawChunk
 
 def _overrides(released: list[tuple[RawChunk, dict]]) -> dict:
     return {line_no: calls for _, found in released for line_no, calls in found.items()}
+
+
+def test_the_buffer_passes_malformed_lines_to_the_record_loop_untouched() -> None:
+    # GIVEN lines the record loop will reject (too few columns, bad POS, bad genotypes)
+    annotator = TranscriptAnnotator.from_files(GFF, FASTA)
+    lines = [
+        b"1\t107\t.\tG\tA",
+        b"1\tx07\t.\tG\tA\t.\t.\t.",
+        record(107, "G", "A", "0|z", "0|0").encode(),
+        record(108, "T", "A", "0|1", "0|0").encode(),
+    ]
+    # THEN they come back, in order, and nothing fails
+    released = _run(HaplotypeBuffer(annotator), [RawChunk(1, lines, 0)])
+    assert [line for chunk, _ in released for line in chunk.lines] == lines

@@ -12,6 +12,7 @@ from gas.web.results_charts import (
     summary_charts,
     svg_bar_chart,
     svg_ts_tv_chart,
+    ts_tv_note,
 )
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -133,3 +134,22 @@ def test_malformed_sections_are_left_out() -> None:
     )
     assert charts == []
     assert summary_charts({}) == []
+
+
+@pytest.mark.parametrize(
+    ("chromosomes", "says", "never"),
+    [
+        ({"MT": 1141}, "all mitochondrial", "Whole human genomes"),
+        ({"chrM": 12}, "all mitochondrial", "Whole human genomes"),
+        ({"1": 300, "X": 20}, "Whole human genomes usually show about 2.0 to 2.1", "mitochondrial"),
+        ({"chr1": 300, "chrM": 7}, "7 of these records are mitochondrial", "all mitochondrial"),
+    ],
+)
+def test_the_ts_tv_note_fits_the_file(chromosomes: dict[str, int], says: str, never: str) -> None:
+    # GIVEN a file's records per chromosome, THEN the note compares its ratio with what fits it
+    note = ts_tv_note(chromosomes)
+    assert says in note and never not in note
+    chart = next(
+        c for c in summary_charts({**SUMMARY, "chromosomes": chromosomes}) if c["id"] == "ts-tv"
+    )
+    assert chart["note"] == note

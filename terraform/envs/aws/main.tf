@@ -1,12 +1,14 @@
 # GAS on AWS: every module, wired together. `make deploy` applies this and
 # writes the app's settings from `terraform output -json settings`.
 
-data "aws_ssm_parameter" "al2023" {
-  name = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
-}
-
 locals {
-  image_id = coalesce(var.image_id, nonsensitive(data.aws_ssm_parameter.al2023.value))
+  # Instances and volumes are tagged through launch templates and groups, which the
+  # provider's default_tags do not reach: every tier gets the same tags explicitly.
+  tags = merge(var.tags, {
+    Project   = "gas"
+    Stack     = var.name_prefix
+    ManagedBy = "terraform"
+  })
 
   # What gas/core/settings.py reads (GAS_WEB_URL is added per tier; STRIPE_API_KEY comes from SSM).
   environment = {
@@ -110,11 +112,13 @@ module "web" {
   }
   artifact_bucket      = var.artifact_bucket
   artifact_key         = var.artifact_key
-  image_id             = local.image_id
+  image_id             = var.image_id
   instance_type        = var.web_instance_type
   instance_profile_arn = module.iam.instance_profile_arns["web"]
   min_size             = var.web_min_size
   max_size             = var.web_max_size
+
+  tags = local.tags
 }
 
 module "annotator" {
@@ -124,13 +128,15 @@ module "annotator" {
   environment          = merge(local.environment, { GAS_WEB_URL = module.web.url })
   artifact_bucket      = var.artifact_bucket
   artifact_key         = var.artifact_key
-  image_id             = local.image_id
+  image_id             = var.image_id
   instance_type        = var.annotator_instance_type
   instance_profile_arn = module.iam.instance_profile_arns["annotator"]
   security_group_id    = module.network.security_group_ids["annotator"]
   subnet_ids           = module.network.private_subnet_ids
   min_size             = var.annotator_min_size
   max_size             = var.annotator_max_size
+
+  tags = local.tags
 }
 
 module "workers" {
@@ -141,10 +147,12 @@ module "workers" {
   environment            = merge(local.environment, { GAS_WEB_URL = module.web.url })
   artifact_bucket        = var.artifact_bucket
   artifact_key           = var.artifact_key
-  image_id               = local.image_id
+  image_id               = var.image_id
   instance_profile_arn   = module.iam.instance_profile_arns["workers"]
   security_group_id      = module.network.security_group_ids["workers"]
   subnet_ids             = module.network.private_subnet_ids
+
+  tags = local.tags
 }
 
 module "scaling" {

@@ -1,7 +1,6 @@
 variable "name_prefix" {
-  description = "Stack name (GAS_STACK): prefixes every bucket, table, topic, queue, vault, group and role"
+  description = "Stack name (GAS_STACK): prefixes every bucket, table, topic, queue, vault, group and role. Bucket names are global across AWS, so no default: pick one nobody else has, e.g. gas-<account id>"
   type        = string
-  default     = "gas"
 
   validation {
     condition     = can(regex("^[a-z][a-z0-9-]{1,30}[a-z0-9]$", var.name_prefix))
@@ -31,13 +30,23 @@ variable "mail_sender" {
 }
 
 variable "web_url" {
-  description = "Public URL of the app when a DNS name points at the load balancer; null uses the load balancer's name"
+  description = "Public URL of the app, https://<a DNS name the certificate covers> pointing at the load balancer; null (only without a certificate) uses the load balancer's own name over HTTP"
   type        = string
   default     = null
+
+  validation {
+    condition     = var.web_url == null || can(regex("^https?://[a-z0-9.-]+(:[0-9]+)?$", var.web_url))
+    error_message = "web_url must be a scheme and host, e.g. https://gas.example.com (no path)."
+  }
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^https://", var.web_url))
+    error_message = "With certificate_arn, web_url must be the https:// URL of a DNS name the certificate covers: the load balancer's own name does not match the certificate."
+  }
 }
 
 variable "certificate_arn" {
-  description = "ACM certificate for HTTPS on the load balancer; null serves HTTP only"
+  description = "ACM certificate for HTTPS on the load balancer (HTTP then only redirects); null serves HTTP only, for trials"
   type        = string
   default     = null
 }
@@ -82,9 +91,13 @@ variable "annotator_scaling" {
 }
 
 variable "image_id" {
-  description = "AMI of every instance; null takes the latest Amazon Linux 2023"
+  description = "AMI of every instance, pinned: an Amazon Linux 2023 x86_64 AMI of the region. Rolling it replaces every instance (docs/deploy.md, \"Rolling the AMI\")"
   type        = string
-  default     = null
+
+  validation {
+    condition     = can(regex("^ami-[0-9a-f]{8,17}$", var.image_id))
+    error_message = "image_id must be an AMI id (ami-...)."
+  }
 }
 
 variable "az_count" {

@@ -4,11 +4,12 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.40, < 7.0"
+      version = "~> 6.62"
     }
   }
 
-  # State in S3 with a DynamoDB lock table; values in backend.hcl (see backend.hcl.example):
+  # State in S3, locked by a lock file beside it (use_lockfile); values in backend.hcl
+  # (see backend.hcl.example):
   #   terraform init -backend-config=backend.hcl
   backend "s3" {}
 }
@@ -17,10 +18,6 @@ provider "aws" {
   region = var.region
 
   default_tags {
-    tags = merge(var.tags, {
-      Project   = "gas"
-      Stack     = var.name_prefix
-      ManagedBy = "terraform"
-    })
+    tags = local.tags
   }
 }

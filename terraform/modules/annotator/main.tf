@@ -1,5 +1,6 @@
 # The annotator tier: an auto scaling group (2 to 10 by default) whose
-# instances run `python -m gas.workers.annotator` on the job-requests queue.
+# instances run `python -m gas.workers.annotator` on the job-requests queue,
+# annotating with the bundle the release carries (ANNTOOLS_BUNDLE_DIR).
 
 module "instances" {
   source = "../tier"
@@ -11,7 +12,8 @@ module "instances" {
     module = "gas.workers.annotator"
     args   = ""
   }]
-  environment          = var.environment
+  # user_data unpacks the release's bundle/ here; anntools looks nowhere else on an instance.
+  environment          = merge(var.environment, { ANNTOOLS_BUNDLE_DIR = "/opt/gas/bundle" })
   artifact_bucket      = var.artifact_bucket
   artifact_key         = var.artifact_key
   image_id             = var.image_id

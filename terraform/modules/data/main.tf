@@ -61,5 +61,11 @@ resource "aws_dynamodb_table" "users" {
     enabled = true
   }
 
+  # Login-throttle items (throttle#<hash>) carry expires_at; DynamoDB removes them after it.
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
+  }
+
   tags = var.tags
 }

@@ -52,6 +52,18 @@ resource "aws_iam_role_policy" "this" {
   policy = local.policies[each.key]
 }
 
+# Session Manager (shell access without SSH or open ports) and the CloudWatch agent
+# shipping the units' logs: AWS's managed policies for exactly these two agents.
+resource "aws_iam_role_policy_attachment" "agents" {
+  for_each = {
+    for pair in setproduct(local.tiers, ["AmazonSSMManagedInstanceCore", "CloudWatchAgentServerPolicy"]) :
+    "${pair[0]}/${pair[1]}" => { tier = pair[0], policy = pair[1] }
+  }
+
+  role       = aws_iam_role.this[each.value.tier].name
+  policy_arn = "arn:${data.aws_partition.current.partition}:iam::aws:policy/${each.value.policy}"
+}
+
 resource "aws_iam_instance_profile" "this" {
   for_each = toset(local.tiers)
 
@@ -72,9 +84,10 @@ data "aws_iam_policy_document" "web" {
     resources = [local.artifact_arn]
   }
 
+  # DeleteObject: an upload over the size limit is refused and removed.
   statement {
     sid       = "SignUploadsAndCheckThem"
-    actions   = ["s3:PutObject", "s3:GetObject"]
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
     resources = ["${var.bucket_arns["inputs"]}/*"]
   }
 

@@ -31,7 +31,7 @@ locals {
     }
   }
 
-  # topic => queue; the archive queue listens to job-results too (DESIGN.md's data flow).
+  # topic => queue; the archive queue listens to job-results too (docs/architecture.md's data flow).
   subscriptions = {
     "job-requests:job-requests" = { topic = "job-requests", queue = "job-requests" }
     "job-results:job-results"   = { topic = "job-results", queue = "job-results" }

@@ -129,7 +129,7 @@ resource "aws_vpc_endpoint" "this" {
   for_each = toset(["s3", "dynamodb"])
 
   vpc_id            = aws_vpc.this.id
-  service_name      = "com.amazonaws.${data.aws_region.current.name}.${each.key}"
+  service_name      = "com.amazonaws.${data.aws_region.current.region}.${each.key}"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = [for table in aws_route_table.private : table.id]
 
@@ -144,7 +144,8 @@ resource "aws_security_group" "this" {
   #checkov:skip=CKV2_AWS_5:Attached in other modules (web load balancer, the tiers' launch templates), which this graph check cannot follow through module outputs.
   for_each = toset(["alb", "web", "annotator", "workers"])
 
-  name        = "${var.name_prefix}-${each.key}"
+  # A prefix, not a name: create_before_destroy makes the new group while the old one exists.
+  name_prefix = "${var.name_prefix}-${each.key}-"
   description = "GAS ${each.key} tier"
   vpc_id      = aws_vpc.this.id
 

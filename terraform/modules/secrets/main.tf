@@ -1,8 +1,13 @@
-# SSM SecureString parameters for the Stripe keys and the session secret.
-# Terraform creates each with a placeholder and never reads or writes its value
-# again: the operator enters the real value outside Terraform, e.g.
-#   aws ssm put-parameter --overwrite --type SecureString --name /gas/stripe/secret-key --value sk_live_...
-# so no secret reaches the Terraform state.
+# The SSM SecureString parameters holding the Stripe keys and the session secret.
+# Terraform neither creates nor reads them: a parameter resource (or data source)
+# keeps its value in the state on every refresh. The operator creates each one
+# before the first apply (docs/deploy.md), e.g.
+#   aws ssm put-parameter --type SecureString --name /<name_prefix>/session-secret --value "$(openssl rand -base64 48)"
+# and this module only names them, for the instances' user_data and IAM policies.
+
+data "aws_partition" "current" {}
+data "aws_region" "current" {}
+data "aws_caller_identity" "current" {}
 
 locals {
   parameters = {
@@ -11,20 +16,10 @@ locals {
     "stripe/webhook-secret"  = "Signing secret of the Stripe webhook endpoint (STRIPE_WEBHOOK_SECRET)"
     "session-secret"         = "Key signing the web app's session cookies"
   }
-}
 
-resource "aws_ssm_parameter" "this" {
-  for_each = local.parameters
-
-  #checkov:skip=CKV_AWS_337:Encrypted with the AWS managed aws/ssm key; only the instance roles granted ssm:GetParameter on these exact parameters can read them, and a customer managed key adds cost without narrowing that.
-  name        = "/${var.name_prefix}/${each.key}"
-  description = each.value
-  type        = "SecureString"
-  value       = "entered-outside-terraform"
-
-  lifecycle {
-    ignore_changes = [value]
-  }
-
-  tags = var.tags
+  names = { for role in keys(local.parameters) : role => "/${var.name_prefix}/${role}" }
+  arn_prefix = join(":", [
+    "arn", data.aws_partition.current.partition, "ssm", data.aws_region.current.region,
+    data.aws_caller_identity.current.account_id, "parameter",
+  ])
 }

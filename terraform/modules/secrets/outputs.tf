@@ -1,9 +1,14 @@
 output "parameter_names" {
-  description = "Parameter names by role (stripe/secret-key, stripe/publishable-key, session-secret)"
-  value       = { for role, parameter in aws_ssm_parameter.this : role => parameter.name }
+  description = "Parameter names by role (stripe/secret-key, stripe/publishable-key, stripe/webhook-secret, session-secret), created by the operator"
+  value       = local.names
 }
 
 output "parameter_arns" {
-  description = "Parameter ARNs by role (stripe/secret-key, stripe/publishable-key, session-secret)"
-  value       = { for role, parameter in aws_ssm_parameter.this : role => parameter.arn }
+  description = "Parameter ARNs by role, for the instance policies"
+  value       = { for role, name in local.names : role => "${local.arn_prefix}${name}" }
+}
+
+output "parameter_descriptions" {
+  description = "What each parameter holds, by role"
+  value       = local.parameters
 }

@@ -7,9 +7,3 @@ variable "name_prefix" {
     error_message = "name_prefix must be 3-32 lowercase letters, digits or '-', starting with a letter."
   }
 }
-
-variable "tags" {
-  description = "Tags added to every resource"
-  type        = map(string)
-  default     = {}
-}

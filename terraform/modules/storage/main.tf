@@ -97,32 +97,13 @@ resource "aws_s3_bucket_lifecycle_configuration" "inputs" {
   depends_on = [aws_s3_bucket_versioning.this]
 }
 
-# The `s3-glacier` archive backend: the archiver tags a Free user's result
-# with archive_tag_key=archive_tag_value and this rule moves it to the cold
-# storage class. With the `vault` backend the rule keeps only the housekeeping.
+# The `s3-glacier` archive backend needs no lifecycle rule: the archiver copies a
+# Free user's result onto itself with StorageClass GLACIER (gas/services/cold_storage.py),
+# and a restore copies it back to STANDARD. Each copy leaves the previous one as a
+# noncurrent version, which expires after a day: a Standard copy kept for 30 days
+# would cost more than the archive saves.
 resource "aws_s3_bucket_lifecycle_configuration" "results" {
   bucket = aws_s3_bucket.this["results"].id
-
-  dynamic "rule" {
-    for_each = var.archive_backend == "s3-glacier" ? [var.archive_storage_class] : []
-
-    content {
-      id     = "archive-free-results"
-      status = "Enabled"
-
-      filter {
-        tag {
-          key   = var.archive_tag_key
-          value = var.archive_tag_value
-        }
-      }
-
-      transition {
-        days          = 0
-        storage_class = rule.value
-      }
-    }
-  }
 
   rule {
     id     = "housekeeping"
@@ -131,7 +112,7 @@ resource "aws_s3_bucket_lifecycle_configuration" "results" {
     filter {}
 
     noncurrent_version_expiration {
-      noncurrent_days = var.noncurrent_version_expiration_days
+      noncurrent_days = var.results_noncurrent_version_expiration_days
     }
 
     abort_incomplete_multipart_upload {

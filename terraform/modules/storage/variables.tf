@@ -24,29 +24,6 @@ variable "archive_backend" {
   }
 }
 
-variable "archive_storage_class" {
-  description = "Storage class of archived results with the `s3-glacier` backend"
-  type        = string
-  default     = "GLACIER"
-
-  validation {
-    condition     = contains(["GLACIER", "DEEP_ARCHIVE", "GLACIER_IR"], var.archive_storage_class)
-    error_message = "archive_storage_class must be GLACIER, DEEP_ARCHIVE or GLACIER_IR."
-  }
-}
-
-variable "archive_tag_key" {
-  description = "Object tag key the archiver sets on a result to archive it (`s3-glacier` backend)"
-  type        = string
-  default     = "gas-archive"
-}
-
-variable "archive_tag_value" {
-  description = "Object tag value the archiver sets on a result to archive it (`s3-glacier` backend)"
-  type        = string
-  default     = "free"
-}
-
 variable "inputs_expiration_days" {
   description = "Days an uploaded input file is kept"
   type        = number
@@ -57,6 +34,12 @@ variable "noncurrent_version_expiration_days" {
   description = "Days an overwritten or deleted object version is kept"
   type        = number
   default     = 30
+}
+
+variable "results_noncurrent_version_expiration_days" {
+  description = "Days a replaced results version is kept. Archiving (s3-glacier) and restoring copy an object onto itself in another storage class, leaving the old copy as a noncurrent version: it must go soon, or the archive saves nothing"
+  type        = number
+  default     = 1
 }
 
 variable "force_destroy" {

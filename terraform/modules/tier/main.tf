@@ -9,13 +9,22 @@ locals {
 
   user_data = templatefile("${path.module}/templates/user_data.sh.tftpl", {
     tier            = var.tier
-    region          = data.aws_region.current.name
+    region          = data.aws_region.current.region
     artifact_bucket = var.artifact_bucket
     artifact_key    = var.artifact_key
     environment     = var.environment
     secrets         = var.secret_parameters
     units           = var.units
+    log_group       = aws_cloudwatch_log_group.this.name
   })
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  #checkov:skip=CKV_AWS_158:Encrypted with CloudWatch Logs' own key; the logs carry job ids and e-mail addresses' hashes, not secrets, and a customer managed key adds cost and a key policy to keep.
+  name              = "/${var.name_prefix}/${var.tier}"
+  retention_in_days = var.log_retention_days
+
+  tags = var.tags
 }
 
 resource "aws_launch_template" "this" {

@@ -17,3 +17,8 @@ output "user_data" {
   description = "The rendered user_data script (for review; contains no secrets)"
   value       = local.user_data
 }
+
+output "log_group_name" {
+  description = "CloudWatch Logs group of the tier's units"
+  value       = aws_cloudwatch_log_group.this.name
+}

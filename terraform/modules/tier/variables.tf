@@ -112,6 +112,12 @@ variable "default_cooldown" {
   default     = 300
 }
 
+variable "log_retention_days" {
+  description = "Days the tier's logs are kept in CloudWatch Logs"
+  type        = number
+  default     = 365
+}
+
 variable "tags" {
   description = "Tags added to every resource and propagated to instances"
   type        = map(string)

@@ -11,7 +11,8 @@ resource "aws_lb" "this" {
   #checkov:skip=CKV_AWS_91:Access logs need a log bucket with an ELB-writable policy; enable with access_logs where an audit requires it.
   #checkov:skip=CKV2_AWS_20:Plain HTTP only until a certificate ARN is given; then the HTTP listener redirects to HTTPS.
   #checkov:skip=CKV2_AWS_28:A WAF web ACL costs per rule and month; attach one (aws_wafv2_web_acl_association) in front of a public launch.
-  name                       = "${var.name_prefix}-web"
+  # Load balancer names have at most 32 characters: the prefix is cut to leave room for "-web".
+  name                       = "${substr(var.name_prefix, 0, 28)}-web"
   load_balancer_type         = "application"
   internal                   = false
   subnets                    = var.public_subnet_ids
@@ -24,7 +25,9 @@ resource "aws_lb" "this" {
 
 resource "aws_lb_target_group" "this" {
   #checkov:skip=CKV_AWS_378:TLS ends at the load balancer; the app listens on plain HTTP inside private subnets, reachable only from the load balancer's security group.
-  name                 = "${var.name_prefix}-web"
+  # A generated name (at most 6 characters of prefix), so a replacement can exist beside the old
+  # group until the listeners move to it.
+  name_prefix          = substr(var.name_prefix, 0, 6)
   port                 = var.port
   protocol             = "HTTP"
   vpc_id               = var.vpc_id
@@ -41,6 +44,10 @@ resource "aws_lb_target_group" "this" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    create_before_destroy = true
+  }
 }
 
 # HTTP forwards to the app when there is no certificate, else redirects to HTTPS.

@@ -1,4 +1,4 @@
-"""Every dead-letter queue raises an alarm as soon as one message waits in it."""
+"""Operations in terraform/: dead-letter alarms, and expiry of login-throttle items."""
 
 from __future__ import annotations
 
@@ -25,3 +25,9 @@ def test_the_aws_env_can_route_the_alarms() -> None:
     env = tfconfig.load(tfconfig.ENVS / "aws")
     messaging = env.modules["messaging"]
     assert messaging["alarm_actions"] == "${var.dead_letter_alarm_actions}"
+
+
+def test_login_throttle_items_expire() -> None:
+    users = tfconfig.module("data").resource("aws_dynamodb_table", "users")
+    [ttl] = users["ttl"] if isinstance(users["ttl"], list) else [users["ttl"]]
+    assert (ttl["attribute_name"], ttl["enabled"]) == ("expires_at", True)
