@@ -430,7 +430,7 @@ def test_a_replayed_creation_event_after_canceling_leaves_the_user_free(
     created = event_for(stripe_endpoint, "customer.subscription.created", subscription_id, "evt_c")
     assert json.loads(created)["data"]["object"]["status"] == "active"
     # WHEN they cancel, and the old event arrives again, correctly signed (late or replayed)
-    client.get("/profile").forms["cancel-form"].submit()
+    client.get("/profile").click(href="/subscribe/cancel").forms["cancel-form"].submit()
     assert account(app).plan == "free"
     messages(clients, "restore")
     answer = post_webhook(client, created, sign(created))

@@ -91,7 +91,7 @@ def table_rows(page: TestResponse) -> list[list[str]]:
     """The variant table's body rows as lists of cell texts (a gene without its links)."""
     table = page.html.find("table", id="variant-table")
     assert table is not None, "no variant table on the page"
-    for links in table.find_all(class_="gene-links"):
+    for links in table.find_all(class_="gene-links"):  # "Ensembl NCBI" beside a gene name
         links.decompose()
     return [
         [cell.get_text(strip=True) for cell in tr.find_all("td")]
