@@ -88,7 +88,7 @@ def archive(clients: AwsClients, job_id: str) -> None:
 
 
 def table_rows(page: TestResponse) -> list[list[str]]:
-    """The variant table's body rows as lists of cell texts."""
+    """The variant table's body rows as lists of cell texts (a gene without its links)."""
     table = page.html.find("table", id="variant-table")
     assert table is not None, "no variant table on the page"
     for links in table.find_all(class_="gene-links"):  # "Ensembl NCBI" beside a gene name
