@@ -43,6 +43,7 @@ FIXED_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
 _BASES = re.compile(r"[ACGTNacgtn]+")
 _SYMBOLIC = re.compile(r"<[^<>,\s]+>")
 _BREAKEND = re.compile(r"[ACGTNacgtn]*[\[\]][^\s,]+[\[\]][ACGTNacgtn]*|\.?[ACGTNacgtn]+\.?")
+_V3_INDEL = re.compile(r"D[0-9]+|I[ACGTNacgtn]+")  # VCFv3.3: deletion length, inserted bases
 _CONTIG = re.compile(r"##contig=<.*?ID=([^,>]+).*?(?:length=(\d+))?.*>")
 
 ProgressCallback = Callable[[int, int, int], None]
@@ -428,6 +429,11 @@ def line_problem(columns: list[str], n_columns: int) -> str | None:
     if not _BASES.fullmatch(ref):
         return f"REF {_clip(ref)!r} has characters other than A, C, G, T, N"
     for alt in alts.split(","):
+        if _V3_INDEL.fullmatch(alt):
+            return (
+                f"ALT allele {_clip(alt)!r} is VCFv3.3 indel notation (D<length>, I<bases>): "
+                "rewrite it as VCFv4 bases, with the reference base before the indel in REF"
+            )
         if not _valid_alt(alt):
             return f"ALT allele {_clip(alt)!r} is not bases, '*', '.', <ID> or a breakend"
     return None

@@ -8,6 +8,7 @@ import bottle
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from gas.core.jobs import Job, JobStatus, StorageStatus
+from gas.core.keys import looks_like_job_id
 from gas.core.publisher import request_restore
 from gas.core.stack import locator_for
 from gas.web import security
@@ -24,7 +25,7 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
     def own_job(job_id: str) -> Job:
         """The logged-in user's job; 404 for unknown ids and other users' jobs alike."""
         account = ctx.require_account()
-        job = ctx.jobs.get(job_id) if _plausible_id(job_id) else None
+        job = ctx.jobs.get(job_id) if looks_like_job_id(job_id) else None
         if job is None or job.user_id != account.user_id:
             raise bottle.HTTPError(404)
         return job
@@ -79,7 +80,3 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
             raise bottle.HTTPError(404)
         text, truncated = ctx.results.read_log(job, MAX_LOG_BYTES)
         return ctx.render("annotations/log.html", job=job, text=text, truncated=truncated)
-
-
-def _plausible_id(job_id: str) -> bool:
-    return len(job_id) == 36 and all(c in "0123456789abcdef-" for c in job_id)

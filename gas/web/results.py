@@ -17,6 +17,7 @@ dropped.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -27,6 +28,7 @@ from urllib.parse import urlencode
 
 import bottle
 from jinja2 import Environment
+from markupsafe import Markup, escape
 
 from gas.core.jobs import Job, JobStatus
 from gas.services.results_store import is_archived
@@ -58,6 +60,7 @@ COUNTS_NOTE = (
     "rsIDs come from the file's ID column or from the annotation bundle's common SNPs "
     "only, so a variant without one may still be in dbSNP."
 )
+_JOINTS = re.compile(r"(?<=[_&.:/])")  # after each of these characters
 SORT_LABELS = {"position": "Position", "gene": "Gene", "consequence": "Consequence", "af": "AF"}
 assert set(SORT_LABELS) == set(SORTS)
 
@@ -186,8 +189,15 @@ def _query_string(params: Mapping[str, str]) -> str:
     return "?" + urlencode(params) if params else ""
 
 
+def breakable(text: object) -> Markup:
+    """Text with a line-break opportunity after each ``_ & . : /``: a tight table wraps
+    SO terms (``coding_sequence_variant``) and transcript ids at their joints, not mid-word."""
+    return Markup("<wbr>").join(escape(part) for part in _JOINTS.split(str(text)))
+
+
 def install_template_helpers(templates: Environment) -> None:
-    """What results/_table.html calls: sort links, query strings, column labels."""
+    """What results/_table.html calls: sort links, query strings, column labels, breakable."""
+    templates.filters["breakable"] = breakable
     templates.globals["sort_link"] = _sort_link
     templates.globals["query_string"] = _query_string
     templates.globals["sort_labels"] = SORT_LABELS

@@ -16,8 +16,6 @@ from html import escape
 
 from markupsafe import Markup
 
-from anntools.assembly import is_mitochondrial
-
 # Colours (WCAG: bars at least 3:1 against white, text at least 4.5:1).
 INK = "#1b1f24"  # 16:1 on white
 MUTED = "#57606a"  # 6.4:1
@@ -35,6 +33,7 @@ VALUE_ROOM = 64  # right of the bars, for "12,345"
 
 _CHROM_PREFIX = re.compile(r"^chr", re.IGNORECASE)
 _KARYOTYPE = {str(n): n for n in range(1, 23)} | {"X": 23, "Y": 24, "M": 25, "MT": 25}
+MT_RANK = _KARYOTYPE["MT"]
 OTHER_CHROMOSOMES = 100
 
 
@@ -64,23 +63,38 @@ def _shorten(label: str, limit: int = MAX_LABEL_CHARS) -> str:
     return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
+# DejaVu Sans advance widths of the lower-case letters, in em, rounded up, by width.
+_LOWER_WIDTHS = (
+    "ijl .28 f .36 t .4 r .42 sz .53 c .56 k .58 vxy .6 aeo .62 bdghnpqu .64 w .82 m .98"
+)
+_LOWER_EM = {
+    char: float(em)
+    for letters, em in zip(_LOWER_WIDTHS.split()[::2], _LOWER_WIDTHS.split()[1::2], strict=True)
+    for char in letters
+}
+
+
 def _text_width(text: str) -> float:
     """Rough width of ``text`` at FONT, in viewBox units, erring wide.
 
-    Per character class, after DejaVu Sans (the widest common system-ui face):
-    a flat CHAR per character clipped labels such as "MT-RNR2", whose capitals
-    and digits are wider than the average letter.
+    Per character, after DejaVu Sans (the widest common system-ui face): a flat
+    CHAR per character clipped labels such as "MT-RNR2", whose capitals and
+    digits are wider than the average letter, and a flat width per lower-case
+    letter and for "…" clipped shortened Sequence Ontology terms
+    ("downstream_gene_varia…"), whose m, w and ellipsis are far wider than average.
     """
     width = 0.0
     for char in text:
-        if char.isupper():
+        if char in _LOWER_EM:
+            width += FONT * _LOWER_EM[char]
+        elif char.isupper():
             width += FONT * 0.75
         elif char.isdigit():
             width += FONT * 0.64
         elif char.isalpha():
             width += FONT * 0.6
-        else:
-            width += FONT * 0.42
+        else:  # "…" (a shortened label's end) is a full em; "_" the widest other punctuation
+            width += FONT * (1.0 if char == "…" else 0.5)
     return width
 
 
@@ -202,7 +216,7 @@ def _largest_first(counts: Mapping[str, int], limit: int | None = None) -> list[
 def ts_tv_note(chromosomes: Mapping[str, int]) -> str:
     """What to compare this file's Ts/Tv with: mitochondrial DNA changes mostly by
     transitions, so the nuclear genome's 2.0 to 2.1 does not apply to it."""
-    mitochondrial = sum(n for name, n in chromosomes.items() if is_mitochondrial(name))
+    mitochondrial = sum(n for name, n in chromosomes.items() if chromosome_rank(name) == MT_RANK)
     nuclear = sum(chromosomes.values()) - mitochondrial
     if mitochondrial and not nuclear:
         return (

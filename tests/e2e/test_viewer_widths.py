@@ -114,7 +114,15 @@ def test_no_page_is_wider_than_a_phone_and_the_table_fits_a_laptop(
         outside = [name for name, left, right in headers if left < 0 or right > LAPTOP["width"]]
         assert not outside, f"{path}: columns out of the window: {outside}"
         names = [name for name, _, _ in headers]
-        assert "Protein change" in names and any(name.startswith("AF") for name in names)
+        assert {"Transcript", "HGVS c.", "HGVS p.", "ClinVar"} <= set(names)
+        assert headers[-1][0].startswith("AF"), headers  # the rightmost, once out of view
+    # AND the charts' labels (long Sequence Ontology terms here) are whole at the left edge
+    laptop.goto(f"/annotations/{job_id}")
+    clipped = laptop.evaluate(
+        """() => [...document.querySelectorAll("svg.chart text")]
+              .filter(t => t.getBBox().x < 0).map(t => t.textContent)"""
+    )
+    assert not clipped, f"chart labels cut off at the left edge: {clipped}"
 
     # AND canceling Premium asks first: one click cancels nothing
     phone.goto("/profile")

@@ -2,7 +2,7 @@
 inside functions count too).
 
 - anntools imports nothing of gas; gas takes from it only the result formats
-  (anntools.output) and the few plain helpers named in ENGINE_HELPERS: the engine is otherwise
+  (anntools.output) and the one plain helper named in ENGINE_HELPERS: the engine is otherwise
   reached through its command line.
 - gas.core is the bottom: it imports no other layer of gas.
 - gas.services imports only gas.core.
@@ -25,8 +25,6 @@ WORKER_INFRASTRUCTURE = frozenset(
 )
 # What gas may import from anntools besides anntools.output, and why.
 ENGINE_HELPERS = {
-    # the chart notes tell an mtDNA file from a nuclear one by its contig names
-    "anntools.assembly.is_mitochondrial",
     # the bounded anntools child dies with its worker, as anntools' own pool workers do
     "anntools.runner.die_with_parent",
 }

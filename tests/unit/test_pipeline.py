@@ -156,6 +156,7 @@ def test_a_vcf_v3_input_is_written_as_vcf_v4(write_vcf: WriteVcf, tmp_path: Path
             "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1",
             f"11\t100\t.\t{snv[100]}\t-1\t0\tDP=7\tGT\t0/1",
             f"11\t200\trs1\t{snv[200]}\t30\tq10\tDP=2;AL=x,y\tGT\t1/1",
+            f"11\t300\t.\t{sequence[299]}\tD1\t-1\t0\tDP=1\tGT\t0/1",
         ]
     )
     # WHEN it is annotated
@@ -175,3 +176,6 @@ def test_a_vcf_v3_input_is_written_as_vcf_v4(write_vcf: WriteVcf, tmp_path: Path
     assert records == [(None, ["PASS"], 7), (30.0, ["q10"], 2)]
     # and the summary still names the version the input was written in
     assert result.summary["input"]["vcf_version"] == "VCFv3.3"
+    # AND a v3.3 indel, which needs the reference to rewrite, is skipped with a reason that says so
+    [skipped] = result.summary["skipped_lines"]["lines"]
+    assert skipped["line"] == 9 and "VCFv3.3 indel notation" in skipped["reason"]
