@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install browser bundle bundle-full lint terraform-check test e2e run deploy bench load clean
+.PHONY: help install browser bundle bundle-full lint terraform-check test e2e run release deploy bench load clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -58,6 +58,9 @@ terraform-check: install $(CHECKOV_VENV)/bin/checkov ## fmt, offline validate + 
 	$(PY) -m tests.terraform.offline.check
 	$(PY) -m tests.terraform.offline.trivy
 	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact -d terraform --framework terraform
+
+release: install bundle ## build dist/gas-<version>.tar.gz, the artifact the instances install (wheels/ + bundle/)
+	$(PY) -m scripts.release --out dist
 
 deploy: install ## terraform init + apply in terraform/envs/aws, then write .gas/aws.env from its outputs
 	$(PY) -m scripts.deploy

@@ -81,7 +81,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     outputs = json.loads(run([terraform, "output", "-json"], capture=True))
     args.settings.parent.mkdir(parents=True, exist_ok=True)
     args.settings.write_text("\n".join(settings_lines(outputs)) + "\n")
-    print(f"settings written to {args.settings}; enter the secrets with:", file=sys.stderr)
+    print(
+        f"settings written to {args.settings}; the instances read these SSM parameters at boot"
+        " (create them before the first apply, rotate with --overwrite; docs/deploy.md):",
+        file=sys.stderr,
+    )
     for name in outputs["secret_parameter_names"]["value"].values():
         print(
             f"  aws ssm put-parameter --overwrite --type SecureString --name {name} --value ...",

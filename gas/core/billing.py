@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass, replace
 from typing import Any, cast
 
@@ -30,6 +31,10 @@ def stripe_client(settings: Settings) -> stripe.StripeClient:
     api_key = os.environ.get("STRIPE_API_KEY")
     if not api_key:
         raise BillingError("STRIPE_API_KEY is not set")
+    if not re.match(r"(sk|rk)_(test|live)_", api_key):
+        raise BillingError(
+            "STRIPE_API_KEY is not a Stripe secret key (sk_… or rk_…): a placeholder?"
+        )
     if settings.stripe_api_base:
         return stripe.StripeClient(api_key, base_addresses={"api": settings.stripe_api_base})
     return stripe.StripeClient(api_key)

@@ -8,6 +8,7 @@ switches behaviour between local and cloud.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -22,6 +23,30 @@ RESTORE_TIERS = ("Expedited", "Standard", "Bulk")
 
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
+
+
+# Words that mark a value someone meant to replace (in a template, an example, a first deploy).
+_PLACEHOLDER = re.compile(
+    r"placeholder|change[-_ ]?me|replace[-_ ]?me|example|entered[-_ ]outside|dummy|x{6}",
+    re.IGNORECASE,
+)
+MIN_SECRET_CHARACTERS = 32
+
+
+def check_secret(name: str, value: str) -> str:
+    """``value``, unless it is a placeholder or too weak to sign anything: then SettingsError.
+
+    A real secret is long (at least MIN_SECRET_CHARACTERS), varied (ten distinct characters
+    or more) and names no placeholder word; `openssl rand -base64 48` gives one.
+    """
+    if _PLACEHOLDER.search(value):
+        raise SettingsError(f"{name} is a placeholder: enter the real value")
+    if len(value) < MIN_SECRET_CHARACTERS or len(set(value)) < 10:
+        raise SettingsError(
+            f"{name} must be at least {MIN_SECRET_CHARACTERS} varied characters "
+            "(e.g. `openssl rand -base64 48`)"
+        )
+    return value
 
 
 @dataclass(frozen=True, slots=True)

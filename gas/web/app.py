@@ -23,7 +23,7 @@ import gas.web.billing as billing_pages
 from gas.core.aws import AwsClients
 from gas.core.jobs import JobRepository
 from gas.core.login_throttle import LoginThrottle
-from gas.core.settings import Settings
+from gas.core.settings import Settings, SettingsError, check_secret
 from gas.core.stack import locator_for
 from gas.core.users import UserRepository
 from gas.services.results_store import ResultsStore
@@ -67,9 +67,10 @@ def session_secret(settings: Settings, given: str | None = None) -> str:
     """
     secret = given or os.environ.get(SECRET_ENV)
     if secret:
-        if len(secret) < 16:
-            raise SessionSecretMissing(f"{SECRET_ENV} must be at least 16 characters")
-        return secret
+        try:
+            return check_secret(SECRET_ENV, secret)
+        except SettingsError as exc:
+            raise SessionSecretMissing(str(exc)) from None
     if urlsplit(settings.web_url).hostname in LOCAL_HOSTS:
         log.warning(
             "%s is unset: using a random secret for this process (sessions end on restart)",

@@ -89,6 +89,9 @@ def main() -> None:
     """Publish every minute until SIGTERM."""
     import signal
 
+    from gas.workers.runner import describe_command
+
+    describe_command()
     configure_logging()
     settings = Settings.from_env()
     clients = AwsClients(settings)

@@ -3,6 +3,8 @@ then the poll loop on one queue until SIGTERM. Every handler's ``main()`` uses i
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,11 +40,23 @@ class Service:
         )
 
 
+def describe_command() -> None:
+    """Answer --help with the running module's docstring; a worker takes no arguments (its
+    settings come from the environment, see gas/core/settings.py)."""
+    main = sys.modules["__main__"]
+    argparse.ArgumentParser(
+        prog=f"python -m {main.__spec__.name}" if main.__spec__ else None,
+        description=main.__doc__,
+        epilog="Settings come from the environment (GAS_STACK, AWS_REGION, ...).",
+    ).parse_args()
+
+
 def run_worker(
     queue_url: Callable[[StackLocator], str], make_handler: Callable[[Service], Handler]
 ) -> None:
     """Poll the queue ``queue_url`` names with the handler ``make_handler`` builds, until
     SIGTERM or SIGINT."""
+    describe_command()
     configure_logging()
     service = Service.from_env()
     worker = Worker(service.clients.sqs, queue_url(service.locator), make_handler(service))

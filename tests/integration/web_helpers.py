@@ -25,7 +25,7 @@ __all__ = [
     "post_form_to_s3",
 ]
 
-SECRET = "test-session-secret-0123456789"
+SECRET = "test-session-secret-0123456789abcdef"
 PASSWORD = "correct horse battery"
 
 

@@ -38,8 +38,15 @@ _STAND_INS = {
     "chown": "exit 0",
     "systemctl": 'echo "$@" >> "$ROOT/systemctl.log"',
     # install(1) as root would set owners; here only the modes and directories matter.
-    "install": 'args=(); while [ $# -gt 0 ]; do case "$1" in -o|-g) shift 2;; *) args+=("$1"); shift;; esac; done; exec /usr/bin/install "${args[@]}"',
-    "python3.11": 'mkdir -p "${@: -1}/bin" && printf "#!/bin/sh\\nexit 0\\n" > "${@: -1}/bin/pip" && chmod +x "${@: -1}/bin/pip"',
+    "install": """args=()
+while [ $# -gt 0 ]; do
+  case "$1" in -o|-g) shift 2 ;; *) args+=("$1"); shift ;; esac
+done
+exec /usr/bin/install "${args[@]}\"""",
+    # `python3.11 -m venv DIR` makes DIR/bin/pip, which installs nothing here.
+    "python3.11": """venv="${@: -1}"
+mkdir -p "$venv/bin" && printf '#!/bin/sh\\nexit 0\\n' > "$venv/bin/pip"
+chmod +x "$venv/bin/pip\"""",
     "aws": """case "$1 $2" in
   "s3 cp") cp "$ROOT/release.tar.gz" "${@: -1}" ;;
   "ssm get-parameter")

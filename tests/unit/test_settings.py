@@ -1,6 +1,8 @@
+import secrets
+
 import pytest
 
-from gas.core.settings import Settings, SettingsError
+from gas.core.settings import Settings, SettingsError, check_secret
 from gas.core.topology import ResourceNames
 
 
@@ -41,3 +43,43 @@ def test_unknown_queue_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown queue"):
         ResourceNames("gas").queue("jobs")
     assert issubclass(SettingsError, ValueError)
+
+
+# --- secrets ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "placeholder",
+    [
+        "entered-outside-terraform",
+        "entered-outside-terraform-entered-outside-terraform",
+        "CHANGEME-please-0123456789abcdefghijklmnop",
+        "replace_me_with_a_long_random_string_of_48_chars",
+        "this-is-an-example-session-signing-key-0123456",
+    ],
+)
+def test_a_placeholder_secret_is_refused_by_name(placeholder: str) -> None:
+    with pytest.raises(SettingsError, match="GAS_SESSION_SECRET is a placeholder"):
+        check_secret("GAS_SESSION_SECRET", placeholder)
+
+
+@pytest.mark.parametrize("weak", ["s3cr3t-but-short", "a" * 64, "abababababababababababababababab"])
+def test_a_short_or_repetitive_secret_is_refused(weak: str) -> None:
+    with pytest.raises(SettingsError, match="at least 32 varied characters"):
+        check_secret("GAS_SESSION_SECRET", weak)
+
+
+def test_a_random_secret_is_accepted() -> None:
+    value = secrets.token_urlsafe(36)
+    assert check_secret("GAS_SESSION_SECRET", value) == value
+
+
+def test_the_web_app_refuses_to_start_on_a_placeholder_session_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gas.web.app import SessionSecretMissing, session_secret
+
+    monkeypatch.setenv("GAS_SESSION_SECRET", "entered-outside-terraform")
+    settings = Settings(web_url="https://gas.example.com")
+    with pytest.raises(SessionSecretMissing, match="placeholder"):
+        session_secret(settings)

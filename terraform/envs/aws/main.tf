@@ -34,7 +34,6 @@ module "storage" {
 
   name_prefix          = var.name_prefix
   cors_allowed_origins = [module.web.url]
-  archive_backend      = var.archive_backend
   force_destroy        = var.force_destroy
 }
 

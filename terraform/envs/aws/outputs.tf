@@ -44,7 +44,7 @@ output "vault_name" {
 }
 
 output "secret_parameter_names" {
-  description = "SSM parameters whose values the operator enters (aws ssm put-parameter --overwrite)"
+  description = "SSM SecureString parameters the operator creates before the first apply (docs/deploy.md); the instances read them at boot"
   value       = module.secrets.parameter_names
 }
 

@@ -9,7 +9,6 @@ module "storage" {
 
   name_prefix          = var.name_prefix
   cors_allowed_origins = [var.web_url]
-  archive_backend      = "s3-glacier"
   force_destroy        = true
 }
 

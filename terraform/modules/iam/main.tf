@@ -13,7 +13,6 @@ locals {
     "sqs:DeleteMessage",
     "sqs:ChangeMessageVisibility",
     "sqs:GetQueueUrl",
-    "sqs:GetQueueAttributes",
   ]
 
   policies = {
@@ -112,9 +111,16 @@ data "aws_iam_policy_document" "web" {
     ]
   }
 
+  # DeleteItem: a successful login clears its throttle item. DescribeTable: the health check.
   statement {
-    sid       = "Users"
-    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+    sid = "Users"
+    actions = [
+      "dynamodb:GetItem",
+      "dynamodb:PutItem",
+      "dynamodb:UpdateItem",
+      "dynamodb:DeleteItem",
+      "dynamodb:DescribeTable",
+    ]
     resources = [var.table_arns["users"]]
   }
 
@@ -187,7 +193,7 @@ data "aws_iam_policy_document" "annotator" {
 
   statement {
     sid       = "JobRequestsDeadLetters"
-    actions   = ["sqs:GetQueueUrl", "sqs:GetQueueAttributes"]
+    actions   = ["sqs:GetQueueUrl"]
     resources = [var.dead_letter_queue_arns["job-requests"]]
   }
 
@@ -221,8 +227,6 @@ data "aws_iam_policy_document" "workers" {
       "s3:GetObject",
       "s3:PutObject",
       "s3:DeleteObject",
-      "s3:GetObjectTagging",
-      "s3:PutObjectTagging",
       "s3:RestoreObject",
     ]
     resources = ["${var.bucket_arns["results"]}/*"]
@@ -284,7 +288,7 @@ data "aws_iam_policy_document" "workers" {
 
   statement {
     sid       = "Mail"
-    actions   = ["ses:SendEmail", "ses:SendRawEmail"]
+    actions   = ["ses:SendEmail"]
     resources = [var.ses_identity_arn]
   }
 

@@ -13,17 +13,6 @@ variable "cors_allowed_origins" {
   type        = list(string)
 }
 
-variable "archive_backend" {
-  description = "Where Free users' results go after the retention delay: `s3-glacier` (a storage class transition) or `vault` (an Amazon Glacier vault)"
-  type        = string
-  default     = "s3-glacier"
-
-  validation {
-    condition     = contains(["s3-glacier", "vault"], var.archive_backend)
-    error_message = "archive_backend must be \"s3-glacier\" or \"vault\"."
-  }
-}
-
 variable "inputs_expiration_days" {
   description = "Days an uploaded input file is kept"
   type        = number
