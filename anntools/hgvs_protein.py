@@ -79,15 +79,38 @@ def protein_hgvs(
         ref, alt = reverse_complement(ref), reverse_complement(alt)
     if cds[place : place + len(ref)] != ref:
         return None  # the VCF's REF is not the genome's
-    changed = cds[:place] + alt + cds[place + len(ref) :]
-    reference = _translate(cds, code)
+    reference = _reference_peptide(tr, cds, code)
     if not reference:
         return None  # a coding sequence shorter than a codon
-    variant = _translate(changed, code)
+    codons = _codons(place, len(ref))
+    changed = cds[codons.start * 3 : place] + alt + cds[place + len(ref) :]
+    variant = reference[: codons.start] + _changed_peptide(
+        reference, changed, codons, ref, alt, code
+    )
     if reference.endswith("*") and not variant.endswith("*"):
         # the stop was lost or shifted: read on into the 3' UTR for the new one
-        variant = _translate(changed + _read_through(tr, fetch), code)
-    return "p." + describe(reference, variant, _codons(place, len(ref)), len(alt) - len(ref))
+        variant = reference[: codons.start] + _translate(changed + _read_through(tr, fetch), code)
+    return "p." + describe(reference, variant, codons, len(alt) - len(ref))
+
+
+def _changed_peptide(
+    reference: str, changed: str, codons: range, ref: str, alt: str, code: GeneticCode
+) -> str:
+    """The peptide from the first changed codon on. Codons before it are the reference's;
+    so are those after a change of as many bases as it replaces, which is translated alone."""
+    if len(ref) != len(alt) or not codons:
+        return _translate(changed, code)
+    middle = _translate(changed[: 3 * len(codons)], code)
+    return middle if middle.endswith("*") else middle + reference[codons.stop :]
+
+
+def _reference_peptide(tr: Transcript, cds: str, code: GeneticCode) -> str:
+    cached = tr.cache.get("hgvs_peptide")
+    if isinstance(cached, str):
+        return cached
+    peptide = _translate(cds, code)
+    tr.cache["hgvs_peptide"] = peptide
+    return peptide
 
 
 def _codons(place: int, length: int) -> range:
@@ -254,9 +277,10 @@ def _read_through(tr: Transcript, fetch: Fetch) -> str:
 
 def _translate(sequence: str, code: GeneticCode) -> str:
     """Codons from the start to the first stop (included), or to the end of the sequence."""
+    table = code.forward
     peptide = []
     for i in range(0, len(sequence) - 2, 3):
-        aa = code.aa(sequence[i : i + 3])
+        aa = table.get(sequence[i : i + 3], "X")
         peptide.append(aa)
         if aa == "*":
             break

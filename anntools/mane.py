@@ -22,6 +22,8 @@ empty (a full bundle with sequence gives both).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from anntools.annotation import Entry
 from anntools.bundle.format import FLANK_BP
 from anntools.bundle.reader import ManeTranscript
@@ -134,11 +136,19 @@ def _short_path_entry(
     count = len(transcript.exons)
     index, in_exon = transcript.locate(low)
     if not in_exon:
-        left, right = transcript.exons[index][1], transcript.exons[index + 1][0]
-        if low - left <= SPLICE_INTRONIC_BP or right - high <= SPLICE_INTRONIC_BP:
+        intron_of = _intron(mane, index)
+        if (
+            low - intron_of.left <= SPLICE_INTRONIC_BP
+            or intron_of.right - high <= SPLICE_INTRONIC_BP
+        ):
             return None
-        term, region = "intron_variant", "intron"
-        exon, intron = "", f"{transcript.intron_number(index)}/{count - 1}"
+        if len(alleles.ref) == 1 and len(alleles.alt) == 1:
+            hgvsc = intron_of.substitution(transcript, alleles)
+        else:
+            hgvsc = hgvs_of_trimmed(transcript, alleles)
+        return _entry(
+            allele, mane, ("intron_variant",), "", intron_of.label, hgvsc, region="intron"
+        )
     else:
         if len(alleles.ref) != 1 or len(alleles.alt) != 1:
             return None
@@ -153,6 +163,48 @@ def _short_path_entry(
         exon, intron = f"{transcript.exon_number(index)}/{count}", ""
     hgvsc = hgvs_of_trimmed(transcript, alleles)
     return _entry(allele, mane, (term,), exon, intron, hgvsc, region=region)
+
+
+@dataclass(frozen=True, slots=True)
+class _Intron:
+    """What every change deep in one intron shares: its ends, number, and the HGVS
+    positions of the exon bases either side."""
+
+    left: int  # last base of the exon before it (genomic order)
+    right: int  # first base of the exon after it
+    label: str  # "13/17"
+    left_position: str  # "1695" or "-5" or "*12"
+    right_position: str
+
+    def substitution(self, transcript: Transcript, alleles: Alleles) -> str:
+        """HGVS of a one-base substitution in the intron, as hgvs_of_trimmed writes it."""
+        pos, ref, alt = alleles.start, alleles.ref, alleles.alt
+        from_left, from_right = pos - self.left, self.right - pos
+        if transcript.strand == "+":
+            if from_left <= from_right:
+                place = f"{self.left_position}+{from_left}"
+            else:
+                place = f"{self.right_position}-{from_right}"
+        else:
+            ref, alt = reverse_complement(ref), reverse_complement(alt)
+            if from_right <= from_left:
+                place = f"{self.right_position}+{from_right}"
+            else:
+                place = f"{self.left_position}-{from_left}"
+        return f"{transcript.prefix}{place}{ref}>{alt}"
+
+
+def _intron(mane: ManeTranscript, index: int) -> _Intron:
+    """The intron after ``exons[index]``, worked out once: introns hold most variants."""
+    found: _Intron | None = mane.introns.get(index)
+    if found is None:
+        transcript = mane.transcript
+        left, right = transcript.exons[index][1], transcript.exons[index + 1][0]
+        label = f"{transcript.intron_number(index)}/{len(transcript.exons) - 1}"
+        found = mane.introns[index] = _Intron(
+            left, right, label, str(transcript.position(left)), str(transcript.position(right))
+        )
+    return found
 
 
 def _exonic_term(transcript: Transcript, pos: int) -> tuple[str, str]:

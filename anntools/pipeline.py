@@ -13,7 +13,6 @@ from anntools import __version__
 from anntools.annotation import Entry, Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
 from anntools.bundle import Bundle, default_bundle_dir
-from anntools.bundle.format import FLANK_BP
 from anntools.bundle.full import FullBundle, is_full_bundle
 from anntools.bundle.reader import ManeTranscript
 from anntools.csq import TranscriptAnnotator
@@ -188,7 +187,9 @@ class GeneLevelSites:
             for alt in alts:
                 site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
         else:
-            transcripts = self.bundle.mane_transcripts(lifted.chrom, lifted.pos, end, FLANK_BP)
+            # Only transcripts the record meets: the gene-level entries say what is up- or
+            # downstream, and cost far less than an entry per transcript.
+            transcripts = self.bundle.mane_transcripts(lifted.chrom, lifted.pos, end)
             for alt, lifted_alt in zip(alts, lifted.alt.split(","), strict=False):
                 site.entries.extend(
                     _mane_and_gene_entries(
@@ -215,8 +216,8 @@ def _mane_and_gene_entries(
     ref: str,
     alt: str,
 ) -> list[Entry]:
-    """One entry per MANE transcript near the allele, then gene-level entries for the genes
-    that have none (non-coding genes, or a gene whose MANE transcript is farther away)."""
+    """One entry per MANE transcript the allele meets, then gene-level entries for the genes
+    that have none (non-coding genes, genes the allele is up- or downstream of)."""
     entries = [mane_entry(allele, mane, pos, ref, alt) for mane in transcripts]
     found = [entry for entry in entries if entry is not None]
     covered = {entry.gene for entry in found}

@@ -26,6 +26,6 @@ def _load_htslib() -> None:
 
 _load_htslib()
 
-from anntools._recordloop import RecordLoop  # noqa: E402 - needs htslib loaded first
+from anntools._recordloop import RecordLoop, next_event  # noqa: E402 - needs htslib first
 
-__all__ = ["RecordLoop"]
+__all__ = ["RecordLoop", "next_event"]

@@ -34,6 +34,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,6 +42,10 @@ from urllib.parse import urlsplit
 from locust import HttpUser, LoadTestShape, between, events, task
 from locust.env import Environment
 from locust.exception import StopUser
+
+# Locust runs this file by path and loadtest/ is not an installed package (it is run from the
+# checkout), so the checkout goes on the path for the imports below.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from loadtest import stages, targets, webforms
 

@@ -17,7 +17,7 @@ and with ``--local`` against ``bcftools csq -l``. Ratios are throughput
 ratios (their seconds / ours: above 1 means anntools is faster). Printed:
 seconds, records/s and peak RSS of every run, the median and the worst case
 over the cases (never the best). Nothing is asserted: the machine may be
-shared, so the figures are noisy.
+shared, so the figures are noisy. Figures: docs/benchmarks.md.
 
     python scripts/bench.py --records 1000000 --case-records 100000 --workdir bench-out
 """

@@ -307,7 +307,7 @@ def load(
 
 def server_command(server: str, port: int, workers: int) -> list[str]:
     if server == "waitress":
-        return [sys.executable, "-m", "web"]
+        return [sys.executable, "-m", "gas.web"]
     return [
         str(BIN / "gunicorn"),
         "--bind",

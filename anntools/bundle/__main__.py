@@ -56,9 +56,27 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"bundle ready at {path} ({time.perf_counter() - started:.1f} s)")
-    if not args.gff3:
+    if args.gff3:
+        _print_full_counts(path)
+    else:
         _print_mane_counts(path)
     return 0
+
+
+def _print_full_counts(path: Path) -> None:
+    manifest = json.loads((path / MANIFEST).read_text())
+    transcripts, known = manifest["transcripts"], manifest["known_variants"]
+    print(
+        f"transcripts: {transcripts['count']} ({transcripts['coding']} coding) on "
+        f"{len(manifest['contigs'])} contigs; known alleles: {known['count']}"
+    )
+    for source in manifest["sources"]["known_variants"]:
+        print(
+            f"  {source['file']}: {source['records']} records, {source['kept_alleles']} alleles "
+            f"kept ({source['with_clinvar']} with ClinVar), skipped: "
+            f"{source['skipped_unknown_contig']} on other contigs, "
+            f"{source['skipped_ref_mismatch']} REF mismatches"
+        )
 
 
 def _print_mane_counts(path: Path) -> None:

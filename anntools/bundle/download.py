@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--clinvar", action="store_true", help="add ClinVar's VCF as known variants"
     )
-    parser.add_argument("--dbsnp", action="store_true", help="add dbSNP's VCF (about 27 GB) too")
+    parser.add_argument("--dbsnp", action="store_true", help="add dbSNP's VCF (tens of GB) too")
     parser.add_argument(
         "--pin", action="store_true", help="accept unpinned files; record their sums"
     )

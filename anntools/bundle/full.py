@@ -84,6 +84,7 @@ class FullBundle:
             _load_transcripts(path, manifest), FastaReader(path / FASTA_NAME)
         )
         self._names: dict[str, list[str]] = _read_names(path)
+        self._ranks = {tid: int(names[2]) for tid, names in self._names.items() if len(names) > 2}
         known = manifest["known_variants"]
         self.known: KnownVariants | None = None
         if known["count"]:
@@ -103,8 +104,7 @@ class FullBundle:
 
     def rank(self, transcript: str) -> int:
         """0 for a MANE Select transcript, 1 for Ensembl's canonical one, 2 for the others."""
-        names = self._names.get(transcript)
-        return int(names[2]) if names and len(names) > 2 else OTHER_RANK
+        return self._ranks.get(transcript, OTHER_RANK)
 
     @classmethod
     def load(cls, path: Path) -> FullBundle:
@@ -192,7 +192,7 @@ def _write_full_bundle(
     lengths = copy_fasta(fasta, scratch / FASTA_NAME)
     regions, names = _copy_gff3(gff3, scratch / GFF3_NAME)
     (scratch / NAMES_NAME).write_text(json.dumps(names, separators=(",", ":")))
-    transcripts = read_gff3(scratch / GFF3_NAME)
+    transcripts = read_gff3(gff3)  # the copy holds the same lines; the log names the input
     _check_gene_models(gff3, transcripts, regions, lengths)
     with open(scratch / PICKLE_NAME, "wb") as handle:
         pickle.dump(transcripts, handle, protocol=pickle.HIGHEST_PROTOCOL)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_right
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,8 @@ class ManeTranscript:
     transcript: Transcript
     gene: str
     refseq: str  # NM_..., "" if unknown
+    # What anntools.mane works out once per intron of the transcript (keyed by exon index).
+    introns: dict[int, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

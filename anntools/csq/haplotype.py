@@ -1,22 +1,25 @@
-"""Haplotype-aware consequences, in the spirit of bcftools csq's default (non ``-l``) mode.
+"""Haplotype-aware consequences, as bcftools csq's default (non ``-l``) mode calls them.
 
     from anntools.csq.haplotype import PhasedRecord, annotate_haplotypes
     calls = annotate_haplotypes(annotator, records)   # one list per record
+    swaps = haplotype_overrides(annotator, records)   # what the record loop changes
 
-Variants carried by the same haplotype (one sample's phased GT allele) that
-fall in the same codon(s) of a transcript's CDS are combined into one
-consequence (``107G>A+108T>A``), reported on the record that comes first in
-the transcript's coding direction; the other records get a ``@POS``
-reference to it. After a frameshift every later CDS variant of the
-haplotype joins the same consequence, as the reading frame stays shifted.
-Everything else (UTR, splice, intron, single-variant codons) is the local
-call of :class:`~anntools.csq.TranscriptAnnotator`.
+Variants carried by the same haplotype (one sample's GT allele) that change
+the same codon(s) of a transcript's CDS are combined into one consequence
+(``107G>A+108T>A``), reported on the record that comes first in the
+transcript's coding direction; the other records get a ``@POS`` reference to
+it. While the frame is shifted every later CDS variant of the haplotype joins
+the same consequence. Grouping, trimming, overlapping variants, lost starts
+and the compound's terms follow bcftools' csq.c (hap_init, hap_finalize,
+hap_add_csq); everything else (UTR, splice, intron, single-variant codons) is
+the local call of :class:`~anntools.csq.TranscriptAnnotator`.
 
-Simplifications against bcftools: unphased genotypes are read as if phased
-(bcftools' ``-p a``); a record without samples is one haplotype carrying
-ALT 1; only variants lying wholly within one CDS segment are combined; an
-in-frame indel upstream shifts the alternate amino-acid position of later
-combined consequences but not of single-variant ones.
+Departures from bcftools: unphased genotypes are read as if phased
+(bcftools' ``--phase a``; by default it refuses them); a record without
+samples is one haplotype carrying ALT 1; only variants lying wholly within
+one CDS segment are combined; an in-frame indel upstream shifts the
+alternate amino-acid position of later combined consequences but not of
+single-variant ones.
 """
 
 from __future__ import annotations

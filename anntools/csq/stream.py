@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import zlib
 from array import array
-from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from anntools.csq.engine import RefMismatch, TranscriptAnnotator, check_ref
 from anntools.csq.haplotype import PhasedRecord, Swaps, haplotype_overrides, parse_genotypes
+from anntools.recordloop import next_event
 from anntools.vcf import RawChunk
 
 Genotypes = tuple[tuple[int | None, ...], ...]
@@ -44,23 +44,28 @@ class HaplotypeBuffer:
         self._chrom = b""
         self._reach = -1  # last base (0-based) of the transcripts the held records touch
         self._overrides: Overrides = {}
-        self._coding: dict[bytes, CodingSpans | None] = {}  # by CHROM as written
+        self._coding: dict[bytes, tuple[array[int], array[int]] | None] = {}  # by CHROM
         self._names: dict[str, str] = {}  # one copy of each contig name...
         self._genotypes: dict[Genotypes, Genotypes] = {}  # ...and of each genotype tuple
 
     def feed(self, chunk: RawChunk) -> Iterator[tuple[RawChunk, Overrides]]:
         """The lines that can be annotated now, in file order, with their overrides."""
         cut = None  # index of the first line after the last point where nothing was held
-        for i, raw in enumerate(chunk.lines):
-            located = self._locate(raw)
-            if located is None:
-                continue
-            chrom, beg, coding = located
+        i = 0
+        while True:
+            held_chrom = self._chrom if self._held else None
+            found = next_event(
+                chunk.lines, i, self._coding, self._spans_of, held_chrom, self._reach
+            )
+            if found is None:
+                break
+            i, chrom, beg, coding = found
             if self._held and (chrom != self._chrom or beg > self._reach):
                 self._resolve()
                 cut = i
             if coding:
-                self._hold(chunk.first_line_no + i, chrom, raw.split(b"\t", 5))
+                self._hold(chunk.first_line_no + i, chrom, chunk.lines[i].split(b"\t", 5))
+            i += 1
         if not self._held:
             cut = len(chunk.lines)
         if cut is None:
@@ -77,23 +82,9 @@ class HaplotypeBuffer:
         self._resolve()
         yield from self._release()
 
-    def _locate(self, raw: bytes) -> tuple[bytes, int, bool] | None:
-        """(CHROM, 0-based POS, whether REF touches a coding CDS) of a record line; None
-        for anything else (the record loop checks and reports lines)."""
-        if not raw or raw[:1] == b"#":
-            return None
-        tab1 = raw.find(b"\t")
-        tab2 = raw.find(b"\t", tab1 + 1)
-        tab3 = raw.find(b"\t", tab2 + 1)
-        tab4 = raw.find(b"\t", tab3 + 1)
-        if tab4 < 0 or not raw[tab1 + 1 : tab2].isdigit():
-            return None
-        chrom, beg = raw[:tab1], int(raw[tab1 + 1 : tab2]) - 1
-        if chrom not in self._coding:
-            self._coding[chrom] = CodingSpans.of(self.annotator, chrom)
-        spans = self._coding[chrom]
-        coding = spans is not None and spans.touches(beg, beg + tab4 - tab3 - 1)
-        return chrom, beg, coding
+    def _spans_of(self, chrom: bytes) -> tuple[array[int], array[int]] | None:
+        spans = CodingSpans.of(self.annotator, chrom)
+        return None if spans is None else (spans.begs, spans.ends)
 
     def _hold(self, line_no: int, chrom: bytes, columns: list[bytes]) -> None:
         if len(columns) < 6:
@@ -147,7 +138,8 @@ class HaplotypeBuffer:
 
 
 class CodingSpans:
-    """The merged CDS spans of one contig's coding transcripts, for a quick overlap test."""
+    """The merged CDS spans of one contig's coding transcripts, for a quick overlap test
+    (next_event reads it, in C)."""
 
     def __init__(self, spans: list[tuple[int, int]]) -> None:
         merged: list[list[int]] = []
@@ -175,11 +167,6 @@ class CodingSpans:
                 for cds in tr.cds
             ]
         )
-
-    def touches(self, beg: int, end: int) -> bool:
-        """Whether the closed 0-based interval [beg, end] overlaps a span."""
-        k = bisect_right(self.begs, end) - 1
-        return k >= 0 and self.ends[k] >= beg
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,6 +35,7 @@ class JobStatus(StrEnum):
 TERMINAL = (JobStatus.COMPLETED, JobStatus.FAILED)
 # Why a job failed when its worker died (or gave up) on every attempt.
 GAVE_UP_REASON = "The annotation service failed repeatedly on this job; please submit it again."
+RESTORE_GAVE_UP_REASON = "the files could not be brought back from cold storage"
 
 # Attributes stored as DynamoDB numbers; every other attribute is a string.
 _NUMBERS = frozenset(
@@ -133,6 +134,7 @@ class Job:
     tsv_file_retrieval_id: str | None = None
     archive_time: int | None = None
     restore_id: str | None = None
+    restore_failure: str | None = None  # why the last restore gave up (ARCHIVED again)
     restored_time: int | None = None
     restore_mail_message_id: str | None = None
     restore_mailed_time: int | None = None
@@ -420,9 +422,26 @@ class JobRepository:
             values[f":r_{kind}"] = retrieval_id
         return self._update(
             job_id,
-            f"SET {', '.join(sets)} REMOVE restore_mail_message_id, restore_mailed_time",
+            f"SET {', '.join(sets)} "
+            "REMOVE restore_mail_message_id, restore_mailed_time, restore_failure",
             "storage_status = :archived",
             values,
+        )
+
+    def mark_restore_failed(self, job_id: str, reason: str = RESTORE_GAVE_UP_REASON) -> bool:
+        """RESTORING (or still ARCHIVED) → ARCHIVED with the reason, when a restore gave
+        up: the page explains it and offers a retry, instead of a job left RESTORING for
+        good. The archives are untouched (they are only deleted once the files are back
+        and verified)."""
+        return self._update(
+            job_id,
+            "SET storage_status = :archived, restore_failure = :reason",
+            "storage_status IN (:restoring, :archived)",
+            {
+                ":archived": StorageStatus.ARCHIVED,
+                ":restoring": StorageStatus.RESTORING,
+                ":reason": reason,
+            },
         )
 
     def set_retrieval(self, job_id: str, kind: str, retrieval_id: str) -> bool:

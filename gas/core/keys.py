@@ -66,6 +66,11 @@ def new_input_key(user_id: str, file_name: str) -> InputKey:
     return InputKey(check_user_id(user_id), str(uuid.uuid4()), safe_file_name(file_name))
 
 
+def looks_like_job_id(job_id: str) -> bool:
+    """True when ``job_id`` has a job id's shape (a lowercase uuid), so it is worth a look-up."""
+    return len(job_id) == 36 and all(c in "0123456789abcdef-" for c in job_id)
+
+
 def parse_input_key(key: str) -> InputKey:
     """Split an input key into user_id, job_id and file name; BadKey if it is not one of ours."""
     match = _INPUT_KEY.fullmatch(key)

@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from gas.core.topology import ResourceNames
 
@@ -92,7 +93,11 @@ class Settings:
     premium_limits: PlanLimits = PREMIUM_LIMITS
 
     def __post_init__(self) -> None:
-        ResourceNames(self.stack)  # validates the stack name
+        try:
+            ResourceNames(self.stack)  # validates the stack name
+        except ValueError as exc:
+            raise SettingsError(f"GAS_STACK: {exc}") from None
+        _check_web_url(self.web_url)
         if self.cold_storage not in COLD_STORAGE_BACKENDS:
             raise SettingsError(
                 f"GAS_COLD_STORAGE must be one of {', '.join(COLD_STORAGE_BACKENDS)}, "
@@ -164,6 +169,19 @@ def _limits(env: Mapping[str, str], prefix: str, default: PlanLimits) -> PlanLim
     if 0 in values.values():
         raise SettingsError(f"{prefix}* limits must be positive")
     return PlanLimits(**values)
+
+
+def _check_web_url(url: str) -> None:
+    """GAS_WEB_URL: where browsers reach the app (links in mail, CORS, the local web's port)."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        raise SettingsError(f"GAS_WEB_URL {url!r} has a bad port") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SettingsError(
+            f"GAS_WEB_URL must be an http(s) URL such as {Settings().web_url}, not {url!r}"
+        )
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from gas.core.settings import Settings
+from typing import Any, Protocol
 
 _STACK = re.compile(r"[a-z][a-z0-9-]{1,30}[a-z0-9]")
 
@@ -39,7 +36,17 @@ DEFAULT_VISIBILITY_SECONDS = 60
 JOBS_BY_USER_INDEX = "user_id-submit_time-index"
 
 
-def queue_attributes(settings: Settings, queue: str) -> dict[str, str]:
+class QueueTimings(Protocol):
+    """The settings a queue's attributes depend on (gas.core.settings.Settings has them)."""
+
+    @property
+    def job_visibility_seconds(self) -> int: ...
+
+    @property
+    def free_retention_seconds(self) -> int: ...
+
+
+def queue_attributes(settings: QueueTimings, queue: str) -> dict[str, str]:
     """Attributes of a work queue (Terraform declares the same)."""
     attributes = {
         "ReceiveMessageWaitTimeSeconds": str(LONG_POLL_SECONDS),

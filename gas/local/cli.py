@@ -5,8 +5,11 @@
     gas workers [NAME ...]           run workers (default: all of WORKERS) until Ctrl-C
     gas submit FILE --user U         upload as a browser does, register, wait for the result
     gas jobs --user U                a user's jobs, newest first
+    gas download JOB --user U [-o D] a finished job's result files, into D
 
-Every command but ``local`` and ``run`` uses the environment as it is:
+``--user`` takes a user id or the email address of an account registered in the web app.
+Settings are checked before anything starts: a bad one is one line on stderr and exit
+status 2. Every command but ``local`` and ``run`` uses the environment as it is:
 ``AWS_ENDPOINT_URL`` set means an emulator, unset means real AWS.
 """
 
@@ -16,6 +19,7 @@ import argparse
 import contextlib
 import os
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
@@ -25,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
+from gas.core.settings import Settings, SettingsError
 from gas.local import localcloud
 
 WORKERS = {
@@ -35,20 +40,21 @@ WORKERS = {
     "restorer": "gas.workers.restorer",
     "thawer": "gas.workers.thawer",
 }
+USER_HELP = "a user id, or the email address of an account registered in the web app"
 STOP_GRACE_SECONDS = 25  # a worker may be in a 20 s long poll when asked to stop
 
 
 def local_up(_: argparse.Namespace | None = None) -> int:
     for service in localcloud.services():
         print(localcloud.start(service))
-    os.environ.update(localcloud.local_environment())
+    os.environ.update(shell_environment())
     from gas.core.aws import AwsClients
     from gas.core.billing import ensure_premium_plan, stripe_client
-    from gas.core.settings import Settings
     from gas.local.bootstrap import bootstrap
 
     settings = Settings.from_env()
     stack = bootstrap(AwsClients(settings))
+    localcloud.record_stack(settings.stack)
     plan = ensure_premium_plan(stripe_client(settings))
     localcloud.register_stripe_webhook(settings.web_url)
     print(
@@ -79,15 +85,15 @@ def local_status(_: argparse.Namespace) -> int:
     if all_up:
         print("\n".join(dead_letter_lines()))
         print("To use it from a shell:")
-        for key, value in localcloud.local_environment().items():
-            print(f"  export {key}={value}")
+        for key, value in shell_environment().items():
+            print(f"  export {key}={shlex.quote(value)}")
     return 0 if all_up else 1
 
 
 def dead_letter_lines() -> list[str]:
     """One line per dead-letter queue: how many messages wait there (work that failed
     every attempt and needs a look; in AWS each queue has an alarm for this)."""
-    os.environ.update(localcloud.local_environment())
+    os.environ.update(shell_environment())
     from gas.core.aws import AwsClients
     from gas.core.settings import Settings
     from gas.core.stack import locator_for
@@ -108,6 +114,18 @@ def dead_letter_lines() -> list[str]:
             state = f"unknown ({type(exc).__name__})"
         lines.append(f"  {queue + '-dlq':<18}{state}")
     return lines
+
+
+def shell_environment() -> dict[str, str]:
+    """Everything `gas submit`, `gas jobs` and `gas download` need to reach the local cloud:
+    its endpoints and credentials, and the stack `local up` bootstrapped (or GAS_STACK)."""
+    stack = os.environ.get("GAS_STACK") or localcloud.recorded_stack() or Settings().stack
+    settings = Settings.from_env({**os.environ, "GAS_STACK": stack})
+    return {
+        **localcloud.local_environment(),
+        "GAS_STACK": settings.stack,
+        "GAS_WEB_URL": settings.web_url,
+    }
 
 
 def start_workers(names: Sequence[str]) -> list[subprocess.Popen[bytes]]:
@@ -205,17 +223,19 @@ def start_web(
 
 
 def run(_: argparse.Namespace) -> int:
-    """Everything on this machine, in the foreground; Ctrl-C stops it all."""
-    local_up()
-    processes = start_workers(list(WORKERS))
-    web, url = start_web()
-    processes.append(web)
-    print(f"\nGAS is running on the local cloud: open {url}")
-    print("Or submit from another shell:")
-    print("  .venv/bin/gas local status   # prints the environment to export")
-    print("  .venv/bin/gas submit data/samples/free_1.vcf --user demo --email demo@example.org")
-    print("Ctrl-C stops everything.")
+    """Everything on this machine, in the foreground; Ctrl-C stops it all (and a failure
+    while starting stops what had started)."""
+    processes: list[subprocess.Popen[bytes]] = []
     try:
+        local_up()
+        processes.extend(start_workers(list(WORKERS)))
+        web, url = start_web()
+        processes.append(web)
+        print(f"\nGAS is running on the local cloud: open {url}")
+        print("Or submit from another shell:")
+        print('  eval "$(.venv/bin/gas local status | grep export)"')
+        print("  .venv/bin/gas submit data/samples/free_1.vcf --user demo --email demo@example.org")
+        print("Ctrl-C stops everything.")
         wait_for_interrupt(processes)
     finally:
         with contextlib.suppress(BrokenPipeError):
@@ -225,6 +245,10 @@ def run(_: argparse.Namespace) -> int:
     return 0
 
 
+class UnknownUser(LookupError):
+    """--user names an email address no account is registered with."""
+
+
 def _services() -> Any:
     from gas.services.submission import SubmissionService
     from gas.workers.runner import Service
@@ -232,6 +256,17 @@ def _services() -> Any:
     service = Service.from_env()
     submission = SubmissionService(service.clients, service.jobs, service.users, service.locator)
     return service.jobs, service.users, submission
+
+
+def resolve_user(users: Any, user: str) -> str:
+    """The user id ``--user`` names: an email address names the account registered with it
+    (as the web app's login does); anything else is a user id."""
+    if "@" not in user:
+        return user
+    account = users.account_by_email(user)
+    if account is None:
+        raise UnknownUser(f"no account is registered with {user}; give a user id instead")
+    return str(account.user_id)
 
 
 def submit(args: argparse.Namespace) -> int:
@@ -244,11 +279,12 @@ def submit(args: argparse.Namespace) -> int:
         print(f"gas: no such file: {path}", file=sys.stderr)
         return 2
     jobs, users, submission = _services()
+    user_id = resolve_user(users, args.user)
     if args.email:
-        users.set_email(args.user, args.email)
+        users.set_email(user_id, args.email)
     try:
         started = time.monotonic()
-        upload = submission.new_upload(args.user, path.name, users.plan(args.user))
+        upload = submission.new_upload(user_id, path.name, users.plan(user_id))
         with path.open("rb") as handle:
             response = requests.post(
                 upload.url, data=upload.fields, files={"file": (path.name, handle)}, timeout=300
@@ -259,7 +295,7 @@ def submit(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 1
-        job = submission.register(args.user, upload.key)
+        job = submission.register(user_id, upload.key)
     except SubmissionRefused as refused:
         print(f"gas: {refused}", file=sys.stderr)
         return 1
@@ -305,8 +341,8 @@ def wait_for_job(get: Callable[[str], Any], job_id: str, timeout: float, started
 
 
 def list_jobs(args: argparse.Namespace) -> int:
-    jobs, _, _ = _services()
-    page = jobs.list_for_user(args.user, limit=args.limit)
+    jobs, users, _ = _services()
+    page = jobs.list_for_user(resolve_user(users, args.user), limit=args.limit)
     if not page.jobs:
         print(f"no jobs for {args.user}")
         return 0
@@ -320,6 +356,62 @@ def list_jobs(args: argparse.Namespace) -> int:
     if page.next_key:
         print(f"(more; showing the newest {args.limit})")
     return 0
+
+
+def download(args: argparse.Namespace) -> int:
+    """Fetch a finished job's result files (those the web app offers) into ``args.out``."""
+    from gas.core.keys import looks_like_job_id
+    from gas.services.results_store import ResultsStore, is_archived
+    from gas.workers.runner import Service
+
+    service = Service.from_env()
+    user_id = resolve_user(service.users, args.user)
+    job = service.jobs.get(args.job_id) if looks_like_job_id(args.job_id) else None
+    if job is None or job.user_id != user_id:
+        print(f"gas: {args.user} has no job {args.job_id}", file=sys.stderr)
+        return 1
+    if job.job_status != "COMPLETED":
+        print(f"gas: job {job.job_id} is {job.job_status}; nothing to download", file=sys.stderr)
+        return 1
+    store = ResultsStore(service.clients.s3, service.settings.presigned_download_seconds)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for link in store.downloads(job):
+        print(_fetch(link.url, args.out / link.name))
+    if is_archived(job):
+        print(
+            f"the annotated VCF and TSV of job {job.job_id} are in cold storage "
+            f"({job.storage_status}); they come back when the user subscribes to Premium",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _fetch(url: str, target: Path) -> Path:
+    """GET ``url`` into ``target``, through a temporary file renamed when complete."""
+    import requests
+
+    partial = target.with_name(target.name + ".part")
+    with requests.get(url, stream=True, timeout=300) as response:
+        response.raise_for_status()
+        with partial.open("wb") as handle:
+            for chunk in response.iter_content(chunk_size=1 << 16):
+                handle.write(chunk)
+    partial.replace(target)
+    return target
+
+
+def check_settings(args: argparse.Namespace) -> None:
+    """Read every setting the command uses, so a bad one stops it before anything starts.
+
+    `run` and `local` use the local cloud's environment on top of this one, as they will.
+    """
+    localcloud.services()  # the local ports
+    if args.command == "local" and args.action == "down":
+        return  # stopping needs no settings: a bad one must not keep services running
+    environ: dict[str, str] = dict(os.environ)
+    if args.command in ("run", "local"):
+        environ |= localcloud.local_environment()
+    Settings.from_env(environ)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -337,13 +429,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     submit_parser = commands.add_parser("submit", help="submit a VCF and wait for its result")
     submit_parser.add_argument("file", type=Path)
-    submit_parser.add_argument("--user", required=True, help="user id")
+    submit_parser.add_argument("--user", required=True, help=USER_HELP)
     submit_parser.add_argument("--email", help="record this address for the user's mail")
     submit_parser.add_argument("--no-wait", action="store_true", help="print the job id and exit")
     submit_parser.add_argument("--timeout", type=float, default=600, help="seconds to wait")
     jobs_parser = commands.add_parser("jobs", help="a user's jobs, newest first")
-    jobs_parser.add_argument("--user", required=True)
+    jobs_parser.add_argument("--user", required=True, help=USER_HELP)
     jobs_parser.add_argument("--limit", type=int, default=20)
+    download_parser = commands.add_parser("download", help="a finished job's result files")
+    download_parser.add_argument("job_id", metavar="JOB", help="the job's id (see `gas jobs`)")
+    download_parser.add_argument("--user", required=True, help=USER_HELP)
+    download_parser.add_argument(
+        "-o", "--out", type=Path, default=Path("."), help="folder to write into (default: here)"
+    )
     return parser
 
 
@@ -357,14 +455,20 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "workers": workers,
     "submit": submit,
     "jobs": list_jobs,
+    "download": download,
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "local":
-        return _LOCAL[args.action](args)
-    return _COMMANDS[args.command](args)
+    try:
+        check_settings(args)
+        if args.command == "local":
+            return _LOCAL[args.action](args)
+        return _COMMANDS[args.command](args)
+    except (SettingsError, UnknownUser) as exc:
+        print(f"gas: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

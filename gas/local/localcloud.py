@@ -3,7 +3,8 @@
 Each runs as a background process with a pid file and a log under
 ``.gas/`` in the project, so ``gas local down`` can stop what ``up`` started.
 ``GAS_LOCAL_AWS_PORT``, ``GAS_LOCAL_STRIPE_PORT`` and ``GAS_LOCAL_STATE_DIR``
-move them (the tests use free ports).
+move them (the tests use free ports). ``up`` also records the stack it bootstrapped there,
+so ``gas local status`` can tell another shell which ``GAS_STACK`` to use.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from gas.core.settings import SettingsError
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 AWS_PORT = 4566  # LocalStack's port, so tools made for LocalStack find the emulator
 STRIPE_PORT = 8420
@@ -27,11 +30,33 @@ def state_dir() -> Path:
 
 
 def aws_port() -> int:
-    return int(os.environ.get("GAS_LOCAL_AWS_PORT", AWS_PORT))
+    return _port("GAS_LOCAL_AWS_PORT", AWS_PORT)
 
 
 def stripe_port() -> int:
-    return int(os.environ.get("GAS_LOCAL_STRIPE_PORT", STRIPE_PORT))
+    return _port("GAS_LOCAL_STRIPE_PORT", STRIPE_PORT)
+
+
+def _port(variable: str, default: int) -> int:
+    raw = os.environ.get(variable, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        raise SettingsError(f"{variable} must be a port number (1 to 65535), not {raw!r}")
+    return int(raw)
+
+
+def record_stack(stack: str) -> None:
+    """Remember the stack ``up`` bootstrapped, for ``gas local status``."""
+    state_dir().mkdir(parents=True, exist_ok=True)
+    (state_dir() / "stack").write_text(stack + "\n")
+
+
+def recorded_stack() -> str | None:
+    try:
+        return (state_dir() / "stack").read_text().strip() or None
+    except OSError:
+        return None
 
 
 LOCALSTRIPE = Path(__file__).with_name("localstripe_loopback.py")

@@ -7,7 +7,10 @@ from typing import Any
 import bottle
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from gas.core.jobs import Job, JobStatus
+from gas.core.jobs import Job, JobStatus, StorageStatus
+from gas.core.keys import looks_like_job_id
+from gas.core.publisher import request_restore
+from gas.core.stack import locator_for
 from gas.web import security
 from gas.web.context import WebContext
 
@@ -22,7 +25,7 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
     def own_job(job_id: str) -> Job:
         """The logged-in user's job; 404 for unknown ids and other users' jobs alike."""
         account = ctx.require_account()
-        job = ctx.jobs.get(job_id) if _plausible_id(job_id) else None
+        job = ctx.jobs.get(job_id) if looks_like_job_id(job_id) else None
         if job is None or job.user_id != account.user_id:
             raise bottle.HTTPError(404)
         return job
@@ -50,6 +53,17 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
         job = own_job(job_id)
         return ctx.render("annotations/details.html", job=job, downloads=ctx.results.downloads(job))
 
+    @app.post("/annotations/<job_id>/restore")
+    @security.login_required
+    def retry_restore(job_id: str) -> None:
+        """Ask again for a restore that gave up (Premium; the job is ARCHIVED again)."""
+        job = own_job(job_id)
+        account = ctx.require_account()
+        if account.plan == "premium" and job.storage_status == StorageStatus.ARCHIVED:
+            request_restore(ctx.clients.sns, locator_for(ctx.clients), account.user_id)
+            security.flash("The restore was asked for again; we will email you when it is done.")
+        bottle.redirect(f"/annotations/{job.job_id}", 303)
+
     @app.get("/annotations/<job_id>/status")
     @security.login_required
     def status(job_id: str) -> dict[str, Any]:
@@ -66,7 +80,3 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
             raise bottle.HTTPError(404)
         text, truncated = ctx.results.read_log(job, MAX_LOG_BYTES)
         return ctx.render("annotations/log.html", job=job, text=text, truncated=truncated)
-
-
-def _plausible_id(job_id: str) -> bool:
-    return len(job_id) == 36 and all(c in "0123456789abcdef-" for c in job_id)

@@ -41,6 +41,7 @@ from gas.web.results_index import (
     IndexUnavailable,
     VariantPage,
     VariantQuery,
+    default_cache_bytes,
     default_cache_dir,
     query_variants,
 )
@@ -76,7 +77,8 @@ def table_page(
 
 @dataclass(frozen=True, slots=True)
 class TableView:
-    """The table's state for one job: ``ready`` (with a page), ``archived`` or ``unavailable``."""
+    """The table's state for one job: ``ready`` (with a page), ``preparing`` (its index is
+    being built off the request), ``archived`` or ``unavailable``."""
 
     state: str
     page: VariantPage | None = None
@@ -120,7 +122,9 @@ class ResultViews:
         if not (job.s3_results_bucket and job.s3_key_tsv_file):
             return TableView("unavailable")
         try:
-            path = self.cache.ensure(job.job_id, lambda: self.ctx.results.tsv_lines(job))
+            state, path = self.cache.prepare(job.job_id, lambda: self.ctx.results.tsv_lines(job))
+            if path is None:
+                return TableView(state)
             return TableView("ready", table_page(path, params, per_page=per_page))
         except IndexUnavailable as exc:
             log.warning("job %s: no variant table (%s)", job.job_id, exc)
@@ -200,7 +204,7 @@ def install_template_helpers(templates: Environment) -> None:
 
 
 def register(app: bottle.Bottle, ctx: WebContext) -> None:
-    views = ResultViews(ctx, IndexCache(default_cache_dir()))
+    views = ResultViews(ctx, IndexCache(default_cache_dir(), default_cache_bytes()))
     install_template_helpers(ctx.templates)
     ctx.templates.globals["result_views"] = views.for_details
 
@@ -230,7 +234,7 @@ def register(app: bottle.Bottle, ctx: WebContext) -> None:
         job = completed_job(job_id)
         view = views.table(job, params())
         if view.page is None:
-            bottle.response.status = 410 if view.state == "archived" else 503
+            bottle.response.status = {"archived": 410, "preparing": 202}.get(view.state, 503)
             return {"job_id": job.job_id, "state": view.state, "rows": []}
         page = view.page
         return {

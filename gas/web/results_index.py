@@ -19,10 +19,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import math
 import os
 import sqlite3
 import tempfile
+import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -31,8 +34,16 @@ from typing import Any
 
 from gas.web.results_charts import chromosome_rank
 
+log = logging.getLogger(__name__)
+
 FORMAT_VERSION = 2  # 2: MANE_SELECT, HGVSc, HGVSp and ClinVar columns
 CACHE_ENV = "GAS_WEB_CACHE_DIR"
+CACHE_BYTES_ENV = "GAS_WEB_CACHE_MAX_BYTES"
+DEFAULT_CACHE_BYTES = 2 * 1024**3
+# A request waits this long for a build it started (a small table is then shown at once);
+# a bigger one finishes in the background while the page says "preparing".
+PREPARE_WAIT_SECONDS = 2.0
+RETRY_FAILED_BUILD_SECONDS = 60.0
 PER_PAGE = 50
 PER_PAGE_CHOICES = (25, 50, 100)
 MAX_FILTER_CHARS = 100
@@ -376,17 +387,31 @@ def default_cache_dir() -> Path:
     return Path(tempfile.gettempdir()) / f"gas-web-cache-{os.getuid()}"
 
 
+def default_cache_bytes() -> int:
+    """GAS_WEB_CACHE_MAX_BYTES, else DEFAULT_CACHE_BYTES: the bound on the index files."""
+    given = os.environ.get(CACHE_BYTES_ENV)
+    return int(given) if given else DEFAULT_CACHE_BYTES
+
+
 class IndexCache:
-    """Per-job index files in one directory, built on first use and shared by processes.
+    """Per-job index files in one directory, built off the request and shared by processes.
 
     One build per file at a time: builders take an exclusive ``flock`` on a
     lock file beside it (it also excludes threads, which open it separately),
     write to a unique temporary name and rename it into place, so readers see
-    either no file or a whole one.
+    either no file or a whole one. A builder that died mid-build (a killed web
+    worker) leaves a ``.part`` named after its pid; it is removed once that pid
+    is gone. The files stay under ``max_bytes``: the least recently used go
+    first (a use touches its file).
     """
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, max_bytes: int = DEFAULT_CACHE_BYTES) -> None:
         self.root = root
+        self.max_bytes = max_bytes
+        self._lock = threading.Lock()
+        self._building: dict[str, threading.Thread] = {}
+        self._failed: dict[str, float] = {}  # job id -> when its last build failed
+        self.remove_dead_parts()
 
     def path_for(self, job_id: str) -> Path:
         if not job_id or not all(c in "0123456789abcdef-" for c in job_id):
@@ -404,6 +429,7 @@ class IndexCache:
             try:
                 if final.exists():  # another builder finished while we waited
                     return final
+                self.remove_dead_parts()
                 part = final.with_name(f".{final.name}.{os.getpid()}.{uuid.uuid4().hex}.part")
                 try:
                     build_index(open_lines(), part)
@@ -417,3 +443,87 @@ class IndexCache:
     def evict(self, job_id: str) -> None:
         """Forget a job's index (its results were archived): the next use rebuilds it."""
         self.path_for(job_id).unlink(missing_ok=True)
+
+    def prepare(self, job_id: str, open_lines: Any) -> tuple[str, Path | None]:
+        """("ready", path) when the index is built; else its build runs in a background
+        thread (one per job) and this answers ("preparing", None) after a short wait,
+        or ("unavailable", None) when a build failed in the last minute."""
+        final = self.path_for(job_id)
+        if final.exists():
+            with contextlib.suppress(OSError):
+                os.utime(final)  # recently used: pruned last
+            return "ready", final
+        with self._lock:
+            failed_at = self._failed.get(job_id)
+            if failed_at is not None and time.monotonic() - failed_at < RETRY_FAILED_BUILD_SECONDS:
+                return "unavailable", None
+            builder = self._building.get(job_id)
+            if builder is None:
+                builder = threading.Thread(
+                    target=self._build, args=(job_id, open_lines), name=f"index-{job_id}"
+                )
+                builder.daemon = True
+                self._building[job_id] = builder
+                builder.start()
+        builder.join(PREPARE_WAIT_SECONDS)
+        if final.exists():
+            return "ready", final
+        with self._lock:
+            return ("unavailable", None) if job_id in self._failed else ("preparing", None)
+
+    def _build(self, job_id: str, open_lines: Any) -> None:
+        try:
+            self.ensure(job_id, open_lines)
+            with self._lock:
+                self._failed.pop(job_id, None)
+            self.prune(keep=self.path_for(job_id))
+        except Exception as exc:
+            log.warning("job %s: the variant table index could not be built (%s)", job_id, exc)
+            with self._lock:
+                self._failed[job_id] = time.monotonic()
+        finally:
+            with self._lock:
+                self._building.pop(job_id, None)
+
+    def prune(self, keep: Path | None = None) -> None:
+        """Delete the least recently used index files until they fit in ``max_bytes``."""
+        files = []
+        for path in self.root.glob(f"*.v{FORMAT_VERSION}.sqlite"):
+            with contextlib.suppress(FileNotFoundError):
+                stat = path.stat()
+                files.append((stat.st_mtime, stat.st_size, path))
+        total = sum(size for _, size, _ in files)
+        for _, size, path in sorted(files):
+            if total <= self.max_bytes:
+                break
+            if path != keep:
+                path.unlink(missing_ok=True)
+                total -= size
+
+    def remove_dead_parts(self) -> None:
+        """Remove ``.part`` files whose builder process no longer exists."""
+        if not self.root.is_dir():
+            return
+        for part in self.root.glob(".*.part"):
+            pid = _builder_pid(part.name)
+            if pid is not None and not _alive(pid):
+                part.unlink(missing_ok=True)
+
+
+def _builder_pid(name: str) -> int | None:
+    """The pid in ``.<final>.<pid>.<hex>.part``, or None."""
+    pieces = name.split(".")
+    try:
+        return int(pieces[-3])
+    except (IndexError, ValueError):
+        return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -59,9 +59,29 @@ class Restorer:
 
     def __call__(self, message: Received) -> None:
         upgraded = UserUpgraded.from_document(unwrap(message.body))
-        # A user with many jobs may take longer than the queue's visibility timeout.
-        with message.heartbeat(VISIBILITY_SECONDS):
-            self.restore(upgraded.user_id, upgraded.restore_id)
+        try:
+            # A user with many jobs may take longer than the queue's visibility timeout.
+            with message.heartbeat(VISIBILITY_SECONDS):
+                self.restore(upgraded.user_id, upgraded.restore_id)
+        except Exception:
+            if message.is_last_attempt:  # about to be dead-lettered: say so on the jobs
+                self._give_up(upgraded.user_id, upgraded.restore_id)
+            raise
+
+    def _give_up(self, user_id: str, restore_id: str) -> None:
+        """Mark the jobs this restore was for as ARCHIVED with the reason: those it left
+        RESTORING (their thaw checks may never have been sent) and those not started."""
+        try:
+            for job in self.jobs.iter_for_user(user_id, self.page_size):
+                ours = (
+                    job.storage_status == StorageStatus.RESTORING and job.restore_id == restore_id
+                )
+                if (ours or job.storage_status == StorageStatus.ARCHIVED) and (
+                    self.jobs.mark_restore_failed(job.job_id)
+                ):
+                    log.error("job %s: restore %s gave up", job.job_id, restore_id)
+        except Exception:
+            log.exception("job -: could not record the failed restore %s", restore_id)
 
     def restore(self, user_id: str, restore_id: str) -> list[str]:
         """Start retrievals for the user's archived jobs; returns the job_ids being restored."""

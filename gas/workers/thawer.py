@@ -122,8 +122,22 @@ class Thawer:
         self.max_backoff_seconds = max_backoff_seconds
 
     def __call__(self, message: Received) -> None:
-        for wake in wakes(message.body):
-            self.check(wake, message.message_id)
+        checks = wakes(message.body)
+        try:
+            for wake in checks:
+                self.check(wake, message.message_id)
+        except Exception:
+            if message.is_last_attempt:  # about to be dead-lettered: say so on the job
+                for wake in checks:
+                    self._give_up(wake.job_id)
+            raise
+
+    def _give_up(self, job_id: str) -> None:
+        try:
+            if self.jobs.mark_restore_failed(job_id):
+                log.error("job %s: restore gave up after its last attempt", job_id)
+        except Exception:
+            log.exception("job %s: could not record the failed restore", job_id)
 
     def check(self, wake: Wake, message_id: str) -> str:
         """Thaw the job if its retrievals are done; the outcome, for logs and tests."""

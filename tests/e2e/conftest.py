@@ -7,10 +7,12 @@ the annotator, notifier, archiver, restorer and thawer workers, and the web
 app. The end of the session stops them all (workers get SIGTERM and finish
 their current message, as ``gas`` stops them).
 
-Chromium is Debian's (``/usr/bin/chromium``), driven by Playwright for Python;
-``playwright install`` is never needed. Each test gets fresh browser contexts
-(cookie jars), one per user it plays, and saves a full-page screenshot of
-every page it visits under ``test-artifacts/screenshots/<test>/``.
+Chromium is Debian's (``/usr/bin/chromium``, or ``GAS_E2E_CHROMIUM``; ``make install``
+installs it where apt is usable), driven by Playwright for Python; ``playwright install`` is
+never needed. Without it the browser tests are skipped, unless ``CI`` is set: then a missing
+browser stops the run with an error, so CI cannot pass without its browser tests. Each
+test gets fresh browser contexts (cookie jars), one per user it plays, and saves a
+full-page screenshot of every page it visits under ``test-artifacts/screenshots/<test>/``.
 """
 
 from __future__ import annotations
@@ -57,14 +59,6 @@ WORKERS = ("annotator", "notifier", "archiver", "restorer", "thawer")
 JOB_SECONDS = 60  # a sample VCF is annotated in a few seconds; this bounds a stuck job
 PASSWORD = "correct horse battery"
 TEST_CARD = "4242424242424242"  # Stripe's test Visa
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents:
-            item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.slow)
 
 
 @dataclass
@@ -208,11 +202,35 @@ def gas(bundle_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield Gas(web_url, env["AWS_ENDPOINT_URL"], env["STRIPE_API_BASE"], env, processes)
 
 
+def chromium_problem() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    if not CHROMIUM.is_file():
+        return f"no Chromium at {CHROMIUM} (make install, or set GAS_E2E_CHROMIUM to its path)"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"{CHROMIUM} is not executable"
+    return None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the browser tests; without a browser skip them or, with CI set, stop before
+    starting anything."""
+    here = Path(__file__).parent
+    browser_tests = [item for item in items if here in item.path.parents]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.e2e)
+        item.add_marker(pytest.mark.slow)
+    problem = chromium_problem() if browser_tests else None
+    if problem is None:
+        return
+    if os.environ.get("CI"):
+        raise pytest.UsageError(f"{problem}; with CI set the browser tests must run")
+    for item in browser_tests:
+        item.add_marker(pytest.mark.skip(reason=problem))
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     """Headless Debian Chromium; Playwright gives it a fresh temporary profile (user-data dir)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     with playwright_sync.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS

@@ -113,6 +113,8 @@ def test_no_page_is_wider_than_a_phone_and_the_table_fits_a_laptop(
         )
         outside = [name for name, left, right in headers if left < 0 or right > LAPTOP["width"]]
         assert not outside, f"{path}: columns out of the window: {outside}"
+        names = [name for name, _, _ in headers]
+        assert {"Transcript", "HGVS c.", "HGVS p.", "ClinVar"} <= set(names)
         assert headers[-1][0].startswith("AF"), headers  # the rightmost, once out of view
     # AND the charts' labels (long Sequence Ontology terms here) are whole at the left edge
     laptop.goto(f"/annotations/{job_id}")

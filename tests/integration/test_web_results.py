@@ -18,6 +18,7 @@ import pytest
 from gas.core.aws import AwsClients
 from gas.core.jobs import Job, ResultKeys
 from gas.core.keys import parse_input_key, result_key_names
+from gas.web import results_index
 from gas.web.app import GasBottle
 from gas.web.results_index import CACHE_ENV, FORMAT_VERSION
 from tests.integration.services import FREE_SAMPLE
@@ -43,6 +44,9 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Each test's web app caches its indexes in its own folder."""
     folder = tmp_path / "web-cache"
     monkeypatch.setenv(CACHE_ENV, str(folder))
+    # These tests read the table in the first answer: let it wait for the build, however
+    # slow the machine ("preparing" has its own tests in tests/unit).
+    monkeypatch.setattr(results_index, "PREPARE_WAIT_SECONDS", 60.0)
     return folder
 
 
@@ -88,7 +92,7 @@ def archive(clients: AwsClients, job_id: str) -> None:
 
 
 def table_rows(page: TestResponse) -> list[list[str]]:
-    """The variant table's body rows as lists of cell texts."""
+    """The variant table's body rows as lists of cell texts (a gene without its links)."""
     table = page.html.find("table", id="variant-table")
     assert table is not None, "no variant table on the page"
     for links in table.find_all(class_="gene-links"):  # "Ensembl NCBI" beside a gene name

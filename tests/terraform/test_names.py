@@ -1,9 +1,10 @@
-"""The Terraform declares every name and attribute the emulator bootstrap creates, identically.
+"""The Terraform declares the topology (gas/core/topology.py) identically.
 
-The bootstrap (gas/local/bootstrap.py) runs against recording clients; each call
-it makes is then looked up in the parsed Terraform, evaluated with the default
-``name_prefix = "gas"`` and the modules' defaults. Changing either side breaks
-these tests.
+The topology is declared once, in Python; the emulator bootstrap (gas/local/bootstrap.py)
+builds exactly it. Here the bootstrap runs against recording clients, so every call it makes
+is the topology made concrete; each is then looked up in the parsed Terraform, evaluated
+with the default ``name_prefix = "gas"`` and the modules' defaults. Changing the topology
+without Terraform, or Terraform without the topology, breaks these tests.
 """
 
 from __future__ import annotations

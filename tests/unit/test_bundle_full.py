@@ -312,6 +312,15 @@ def test_a_truncated_fasta_stops_the_build(tmp_path: Path, compress: bool) -> No
     assert_no_bundle(out)
 
 
+def test_a_cut_gff3_stops_the_build(tmp_path: Path) -> None:
+    packed = gzip.compress(GFF3.read_bytes())
+    gff = tmp_path / "cut.gff3.gz"
+    gff.write_bytes(packed[: len(packed) // 2])
+    with pytest.raises(BundleError, match=r"cannot read GFF3 .*cut.gff3.gz: .*end"):
+        build_full_bundle(gff, FASTA, tmp_path / "b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.gff3.gz"]
+
+
 def test_a_fasta_cut_against_its_index_stops_the_build(tmp_path: Path) -> None:
     fasta = tmp_path / "cut.fa"
     fasta.write_bytes(FASTA.read_bytes()[:-200])

@@ -7,7 +7,14 @@ import uuid
 import pytest
 
 from anntools.output import result_names
-from gas.core.keys import BadKey, new_input_key, parse_input_key, result_key_names, safe_file_name
+from gas.core.keys import (
+    BadKey,
+    looks_like_job_id,
+    new_input_key,
+    parse_input_key,
+    result_key_names,
+    safe_file_name,
+)
 
 JOB_ID = str(uuid.uuid4())
 
@@ -69,3 +76,11 @@ def test_result_keys_use_the_names_anntools_writes(file_name: str) -> None:
     keys = result_key_names(key)
     assert {kind: k.split("~", 1)[1] for kind, k in keys.items()} == result_names(file_name)
     assert all(k.startswith(f"alice/{JOB_ID}~") for k in keys.values())
+
+
+@pytest.mark.parametrize(
+    ("given", "looks"),
+    [(JOB_ID, True), (JOB_ID.upper(), False), (JOB_ID[:-1], False), ("../" + JOB_ID[3:], False)],
+)
+def test_only_job_id_shaped_strings_are_looked_up(given: str, looks: bool) -> None:
+    assert looks_like_job_id(given) is looks

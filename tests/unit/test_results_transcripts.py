@@ -78,3 +78,11 @@ def test_a_tsv_of_an_older_anntools_still_indexes(tmp_path: Path) -> None:
     # THEN it indexes, with those columns empty, and no note about protein changes
     page = render(tmp_path / "index.sqlite")
     assert count == 1 and "GENE1" in page and 'id="protein-note"' not in page
+
+
+def test_the_index_reads_only_columns_anntools_writes() -> None:
+    # anntools.output declares the TSV; the web's index must name its columns the same way.
+    from anntools.output import TSV_COLUMNS
+    from gas.web.results_index import _COLUMNS, _OPTIONAL_COLUMNS
+
+    assert set(_COLUMNS) | set(_OPTIONAL_COLUMNS) <= set(TSV_COLUMNS)
