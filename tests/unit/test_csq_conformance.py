@@ -1,4 +1,4 @@
-"""Conformance with bcftools csq's own test cases (tests/data/csq, copied from ../shared/data/csq).
+"""Conformance with bcftools csq's own test cases (copied into tests/data/csq).
 
 Every VCF record with an INFO/EXP (or EXPL, the expectation for local ``-l``
 calling, preferred when present) is annotated and compared on the set of
