@@ -225,6 +225,8 @@ def _mane_and_gene_entries(
 ) -> list[Entry]:
     """One entry per MANE transcript the allele meets, then gene-level entries for the genes
     that have none (non-coding genes, genes the allele is up- or downstream of)."""
+    if not transcripts:  # most records: no MANE transcript within reach
+        return [entry_from_hit(allele, hit, True) for hit in hits]
     entries = [mane_entry(allele, mane, pos, ref, alt) for mane in transcripts]
     found = [entry for entry in entries if entry is not None]
     covered = {entry.gene for entry in found}

@@ -186,7 +186,8 @@ class Bundle:
         index = self._tx_index.get(self._bundle_chrom(chrom))
         if index is None:
             return []
-        return [self._transcript(row) for row in index.rows(pos - flank, end + flank)]
+        rows = index.rows(pos - flank, end + flank)
+        return [self._transcript(row) for row in rows] if rows else []
 
     def _transcript(self, row: int) -> ManeTranscript:
         cached = self._tx_cache.get(row)
