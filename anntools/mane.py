@@ -41,6 +41,7 @@ SPLICE_EXONIC_BP = 3  # exon bases of the splice region
 SPLICE_INTRONIC_BP = 8  # intron bases of the splice region (sites included)
 START_CODON = "ATG"
 MANE_BIOTYPE = "protein_coding"  # MANE Select covers protein-coding genes only
+_PLAIN_BASES = frozenset("ACGTN")
 
 # Ensembl VEP's order of severity, for the terms this module gives.
 SEVERITY = (
@@ -83,6 +84,10 @@ def mane_entry(allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str) 
     None when the change lies more than 5 kb from the transcript, or when REF
     and ALT do not differ.
     """
+    if len(ref) == 1 and len(alt) == 1:
+        deep = _deep_intron_substitution(allele, mane, pos, ref.upper(), alt.upper())
+        if deep is not None:
+            return deep
     alleles = trim_alleles(pos, ref, alt)
     if not alleles.ref and not alleles.alt:
         return None
@@ -119,6 +124,27 @@ def _general_entry(
     return _entry(allele, mane, terms, exon, intron, notation)
 
 
+def _deep_intron_substitution(
+    allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str
+) -> Entry | None:
+    """The entry of a one-base substitution (upper-case bases) in an intron away from its
+    splice region, else None: most variants near a transcript are these, and they need
+    neither trimming nor the general checks."""
+    transcript = mane.transcript
+    if ref == alt or ref not in _PLAIN_BASES or alt not in _PLAIN_BASES:
+        return None
+    if not transcript.start < pos < transcript.end:
+        return None
+    index, in_exon = transcript.locate(pos)
+    if in_exon:
+        return None
+    intron_of = _intron(mane, index)
+    if pos - intron_of.left <= SPLICE_INTRONIC_BP or intron_of.right - pos <= SPLICE_INTRONIC_BP:
+        return None
+    hgvsc = intron_of.substitution(transcript, pos, ref, alt)
+    return _entry(allele, mane, ("intron_variant",), "", intron_of.label, hgvsc, region="intron")
+
+
 def _short_path_entry(
     allele: str, mane: ManeTranscript, alleles: Alleles, plain: bool
 ) -> Entry | None:
@@ -143,7 +169,7 @@ def _short_path_entry(
         ):
             return None
         if len(alleles.ref) == 1 and len(alleles.alt) == 1:
-            hgvsc = intron_of.substitution(transcript, alleles)
+            hgvsc = intron_of.substitution(transcript, alleles.start, alleles.ref, alleles.alt)
         else:
             hgvsc = hgvs_of_trimmed(transcript, alleles)
         return _entry(
@@ -176,9 +202,8 @@ class _Intron:
     left_position: str  # "1695" or "-5" or "*12"
     right_position: str
 
-    def substitution(self, transcript: Transcript, alleles: Alleles) -> str:
+    def substitution(self, transcript: Transcript, pos: int, ref: str, alt: str) -> str:
         """HGVS of a one-base substitution in the intron, as hgvs_of_trimmed writes it."""
-        pos, ref, alt = alleles.start, alleles.ref, alleles.alt
         from_left, from_right = pos - self.left, self.right - pos
         if transcript.strand == "+":
             if from_left <= from_right:

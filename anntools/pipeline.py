@@ -128,6 +128,10 @@ class Sources:
         return names
 
 
+# Benchmarks only (scripts/bench_mane.py): "1" skips the MANE Select step, to measure its cost.
+SKIP_MANE_ENV = "ANNTOOLS_BENCH_SKIP_MANE"
+
+
 class GeneLevelSites:
     """The bundle's view of a record: genes and regions on GRCh38 (lifted), rsIDs, MT codons,
     and MANE Select transcripts.
@@ -140,6 +144,7 @@ class GeneLevelSites:
         self.assembly = assembly
         self.bundle = bundle
         self.vep_spelling = not bcsq_compatible
+        self.skip_mane = os.environ.get(SKIP_MANE_ENV) == "1"
         self.lifter = Lifter.for_assembly(assembly.assembly)
         self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA)
 
@@ -189,7 +194,9 @@ class GeneLevelSites:
         else:
             # Only transcripts the record meets: the gene-level entries say what is up- or
             # downstream, and cost far less than an entry per transcript.
-            transcripts = self.bundle.mane_transcripts(lifted.chrom, lifted.pos, end)
+            transcripts = []
+            if not self.skip_mane:
+                transcripts = self.bundle.mane_transcripts(lifted.chrom, lifted.pos, end)
             for alt, lifted_alt in zip(alts, lifted.alt.split(","), strict=False):
                 site.entries.extend(
                     _mane_and_gene_entries(
@@ -218,6 +225,8 @@ def _mane_and_gene_entries(
 ) -> list[Entry]:
     """One entry per MANE transcript the allele meets, then gene-level entries for the genes
     that have none (non-coding genes, genes the allele is up- or downstream of)."""
+    if not transcripts:  # most records: no MANE transcript within reach
+        return [entry_from_hit(allele, hit, True) for hit in hits]
     entries = [mane_entry(allele, mane, pos, ref, alt) for mane in transcripts]
     found = [entry for entry in entries if entry is not None]
     covered = {entry.gene for entry in found}

@@ -61,6 +61,32 @@ class _TranscriptIndex:
     end: list[int]
     reach: list[int]  # running maximum of the ends
     first_row: int  # row of start[0] in the bundle's transcript arrays
+    # Filled on first query: the bases where the set of transcripts changes, and the rows
+    # reaching each stretch from one bound to the next, so that most queries (one base, or
+    # a few within one stretch) take a single bisection.
+    bounds: list[int] = field(default_factory=list, compare=False, repr=False)
+    stretch_rows: list[tuple[int, ...]] = field(default_factory=list, compare=False, repr=False)
+
+    def rows(self, low: int, high: int) -> tuple[int, ...]:
+        """Bundle rows of the transcripts reaching [low, high], in row order."""
+        if not self.bounds:
+            self.bounds.extend(sorted(set(self.start) | {end + 1 for end in self.end}))
+            self.stretch_rows.extend(self.rows_by_scan(bound, bound) for bound in self.bounds)
+        stretch = bisect_right(self.bounds, low) - 1
+        if high == low or stretch == bisect_right(self.bounds, high) - 1:
+            return self.stretch_rows[stretch] if stretch >= 0 else ()
+        return self.rows_by_scan(low, high)
+
+    def rows_by_scan(self, low: int, high: int) -> tuple[int, ...]:
+        row = bisect_right(self.start, high) - 1
+        found = []
+        # reach never decreases, so every transcript ending at low or later is above
+        # the first row whose reach gets there.
+        while row >= 0 and self.reach[row] >= low:
+            if self.end[row] >= low:
+                found.append(self.first_row + row)
+            row -= 1
+        return tuple(reversed(found))
 
 
 class Bundle:
@@ -160,17 +186,8 @@ class Bundle:
         index = self._tx_index.get(self._bundle_chrom(chrom))
         if index is None:
             return []
-        low, high = pos - flank, end + flank
-        row = bisect_right(index.start, high) - 1
-        found = []
-        # reach never decreases, so every transcript ending at low or later is above
-        # the first row whose reach gets there.
-        while row >= 0 and index.reach[row] >= low:
-            if index.end[row] >= low:
-                found.append(self._transcript(index.first_row + row))
-            row -= 1
-        found.reverse()
-        return found
+        rows = index.rows(pos - flank, end + flank)
+        return [self._transcript(row) for row in rows] if rows else []
 
     def _transcript(self, row: int) -> ManeTranscript:
         cached = self._tx_cache.get(row)

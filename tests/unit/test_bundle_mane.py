@@ -158,6 +158,25 @@ def test_bundle_answers_transcripts_near_a_position(bundle: Bundle) -> None:
     assert bundle.mane_transcripts("chr9", 1, 1) == []
 
 
+def test_bundle_transcripts_match_plain_overlap_at_every_base(bundle: Bundle) -> None:
+    """Single bases and intervals, across every transcript edge, give the transcripts that
+    share a base with them (plus the flank), in position order."""
+    spans = {
+        m.transcript.id: (m.transcript.start, m.transcript.end)
+        for m in bundle.mane_transcripts("chr1", 1, 100_000)
+    }
+    assert len(spans) == 2
+    edges = [edge for span in spans.values() for edge in span]
+    near_edges = {pos for edge in edges for pos in range(edge - 3_010, edge + 3_010, 100)}
+    on_edges = {pos for edge in edges for pos in range(edge - 4, edge + 5)}
+    for pos in sorted(near_edges | on_edges):
+        for length, flank in ((0, 0), (1, 0), (40, 0), (3_000, 0), (0, 1_000)):
+            low, high = pos - flank, pos + length + flank
+            expected = [tx for tx, (start, end) in spans.items() if start <= high and low <= end]
+            found = bundle.mane_transcripts("chr1", pos, pos + length, flank=flank)
+            assert [m.transcript.id for m in found] == expected, (pos, length, flank)
+
+
 def test_bundle_transcript_carries_gene_refseq_and_strand(bundle: Bundle) -> None:
     (gene_b,) = bundle.mane_transcripts("chr1", 40500, 40500)
     assert (gene_b.gene, gene_b.refseq) == ("GENEB", "NM_03.1")

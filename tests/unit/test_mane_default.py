@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from anntools.pipeline import Options, Result, annotate_file
+from anntools.pipeline import SKIP_MANE_ENV, Options, Result, annotate_file
 from tests.conftest import WriteVcf
 
 HEADER = [
@@ -127,4 +127,17 @@ def test_bcsq_compatible_mode_keeps_bcftools_spelling(
     # THEN the gene-level entry reads as before, with no MANE transcript
     assert [(r["Gene"], r["Consequence"], r["MANE_SELECT"]) for r in rows] == [
         ("BRAF", "coding_sequence", "")
+    ]
+
+
+def test_benchmark_switch_leaves_only_gene_level_entries(
+    bundle_dir: Path, write_vcf: WriteVcf, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the switch scripts/bench_mane.py sets for its MANE-off runs
+    monkeypatch.setenv(SKIP_MANE_ENV, "1")
+    path = write_vcf([*HEADER, "chr7\t140753336\tBRAF_V600E\tA\tT\t.\tPASS\t."])
+    rows = tsv_rows(annotate_file(path, tmp_path / "out", Options(bundle_dir=bundle_dir)))
+    # THEN BRAF keeps its gene-level entry, with no transcript, exon or HGVS
+    assert [(r["Gene"], r["Consequence"], r["Transcript"], r["HGVSc"]) for r in rows] == [
+        ("BRAF", "coding_sequence_variant", "", "")
     ]
