@@ -95,7 +95,6 @@ def dead_letter_lines() -> list[str]:
     every attempt and needs a look; in AWS each queue has an alarm for this)."""
     os.environ.update(shell_environment())
     from gas.core.aws import AwsClients
-    from gas.core.settings import Settings
     from gas.core.stack import locator_for
     from gas.core.topology import QUEUES
 
