@@ -7,21 +7,41 @@ from the exon structure, after the 3' rule of anntools.hgvs_shift) and HGVS p.
 (anntools.hgvs_protein, from the sequence), and the allele's ClinVar
 significance. The record's rsID comes from the bundle's known variants.
 Coordinates are the input's: a full bundle is its own reference, with no liftover.
+
+As with ``--gff/--fasta``, calls are haplotype-aware unless ``--local``: the
+pipeline runs the chunks through the engine's HaplotypeBuffer, and the swaps it
+decides replace the coding calls here as the record loop replaces its own. The
+record loop asks its site source about each record without a line number, so
+:class:`FullBundleWork` tells the source, chunk by chunk, which line each call is
+about: the loop calls it once per valid record, in file order, which are the
+records its ``parse`` gives. That line number also names a record whose REF is
+not the bundle's in the run's warnings (REF_MISMATCH), as ``--gff/--fasta`` does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 from anntools.annotation import Entry, Site, entry_from_consequence
 from anntools.bundle.full import FullBundle
 from anntools.csq.engine import ContigIndex, RefMismatch
 from anntools.csq.gff3 import Transcript
+from anntools.csq.haplotype import Swaps
 from anntools.hgvs import Transcript as Structure
 from anntools.hgvs import trim_alleles
 from anntools.hgvs_protein import protein_hgvs
 from anntools.hgvs_shift import hgvs_3prime
 from anntools.model import Consequence
+from anntools.runner import ChunkResult, ChunkWork, Job
+from anntools.variant import is_symbolic
+from anntools.vcf import Header, LineProblem, record_loop
+
+# A record as the site source sees it: its line number and all its ALT alleles.
+RecordLine = tuple[int, list[str]]
+# One call of a record: the consequence, and whether haplotype-aware calling put it there
+# (a combined call's protein change is the haplotype's, not the record's: no HGVS p.).
+Call = tuple[Consequence, bool]
 
 # bcftools' terms of a change to the protein: only these get HGVS p.
 _PROTEIN_TERMS = frozenset(
@@ -40,21 +60,6 @@ _PROTEIN_TERMS = frozenset(
 )
 
 
-class _Change:
-    """One ALT allele of a record, with the bases it changes (1-based closed; an insertion's
-    are the two bases either side of it)."""
-
-    __slots__ = ("alt", "clinvar", "high", "low", "pos", "ref")
-
-    def __init__(self, pos: int, ref: str, alt: str, clinvar: str) -> None:
-        self.pos, self.ref, self.alt, self.clinvar = pos, ref, alt, clinvar
-        alleles = trim_alleles(pos, ref, alt)
-        if alleles.ref:
-            self.low, self.high = alleles.start, alleles.end
-        else:
-            self.low, self.high = alleles.start - 1, alleles.start
-
-
 class FullBundleSites:
     """The record loop's site source for a full bundle (see the module doc)."""
 
@@ -62,7 +67,9 @@ class FullBundleSites:
         self.bundle = bundle
         self.annotator = bundle.transcripts
         self.known = bundle.known
-        self.ref_mismatches = 0  # alleles left without consequences (in this process)
+        self._records: Iterator[RecordLine] = iter(())  # this chunk's, see begin_chunk
+        self._overrides: dict[int, Swaps] = {}
+        self.mismatches: list[LineProblem] = []  # this chunk's records whose REF is not ours
         self._structures: dict[int, Structure | None] = {}  # by id() of the engine's transcript
         self._transcripts: dict[tuple[str, str], Transcript] = {}  # (contig, id) -> transcript
         self._preference: dict[int, tuple[int, int]] = {}  # id() -> (rank, GFF3 order)
@@ -74,29 +81,67 @@ class FullBundleSites:
                 self._transcripts[contig.name, tr.id] = tr
                 self._preference[id(tr)] = (bundle.rank(tr.id), tr.order)
 
+    def begin_chunk(self, records: list[RecordLine], overrides: dict[int, Swaps]) -> None:
+        """The records the next calls are about, in order, and their haplotype swaps by line."""
+        self._records = iter(records)
+        self._overrides = overrides
+        self.mismatches = []
+
     def __call__(self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool) -> Site:
+        """``alts`` are the record's ALT alleles with bases; the symbolic ones come from the
+        chunk's records (see begin_chunk)."""
+        line_no, all_alts = next(self._records, (0, alts))
+        swaps = self._overrides.get(line_no, {})
         site = Site()
         contig = self.annotator.contig(chrom)
-        for alt in alts:
-            rsid, clinvar = self.known.lookup(chrom, pos, ref, alt) if self.known else (None, None)
-            if rsid and look_up_rsid and site.rsid is None:
-                site.rsid = rsid
-            if contig is None:
-                continue
-            try:
-                found = self.annotator.annotate(chrom, pos, ref, alt)
-            except RefMismatch:
-                # Not the bundle's reference here: the record is kept without consequences,
-                # as the record loop keeps one whose REF differs from a --fasta's.
-                self.ref_mismatches += 1
-                continue
-            site.entries.extend(
-                self._entry(contig, csq, pos, ref, alt, clinvar or "") for csq in found
-            )
+        try:
+            for number, alt in enumerate(all_alts, 1):
+                self._add_allele(
+                    site, contig, chrom, pos, ref, alt, swaps.get(number), look_up_rsid
+                )
+        except RefMismatch as mismatch:
+            # Not the bundle's reference here: the record is kept without consequences and
+            # reported, as the record loop keeps and reports one whose REF differs from --fasta's.
+            site.entries.clear()
+            self.mismatches.append(LineProblem(line_no, mismatch.reason, False))
         return site
 
+    def _add_allele(
+        self,
+        site: Site,
+        contig: ContigIndex | None,
+        chrom: str,
+        pos: int,
+        ref: str,
+        alt: str,
+        swaps: dict[str, list[Consequence | None]] | None,
+        look_up_rsid: bool,
+    ) -> None:
+        if is_symbolic(alt):
+            if contig is not None and len(alt) > 1 and alt[0] == "<":  # <INS...>: the engine's
+                found = self.annotator.annotate(chrom, pos, ref, alt)
+                site.entries.extend(entry_from_consequence(alt, csq, True) for csq in found)
+            return
+        rsid, clinvar = self.known.lookup(chrom, pos, ref, alt) if self.known else (None, None)
+        if rsid and look_up_rsid and site.rsid is None:
+            site.rsid = rsid
+        if contig is None:
+            return
+        calls = _swapped(self.annotator.annotate(chrom, pos, ref, alt), swaps)
+        site.entries.extend(
+            self._entry(contig, csq, pos, ref, alt, clinvar or "", combined)
+            for csq, combined in calls
+        )
+
     def _entry(
-        self, contig: ContigIndex, csq: Consequence, pos: int, ref: str, alt: str, clinvar: str
+        self,
+        contig: ContigIndex,
+        csq: Consequence,
+        pos: int,
+        ref: str,
+        alt: str,
+        clinvar: str,
+        combined: bool = False,
     ) -> Entry:
         entry = entry_from_consequence(alt, csq, True)
         alleles = trim_alleles(pos, ref.upper(), alt.upper())
@@ -110,7 +155,7 @@ class FullBundleSites:
         exon, intron = structure.exon_intron(low, high)
         notation = hgvs_3prime(structure, pos, ref, alt, contig.fetch)
         protein = ""
-        if _PROTEIN_TERMS.intersection(csq.terms):
+        if not combined and _PROTEIN_TERMS.intersection(csq.terms):
             protein = protein_hgvs(tr, pos, ref, alt, contig.fetch, contig.code) or ""
         return replace(
             entry,
@@ -156,3 +201,45 @@ def _structure_of(tr: Transcript) -> Structure | None:
         )
     except ValueError:  # no exons, or overlapping ones: no HGVS c. for this transcript
         return None
+
+
+def _swapped(
+    found: list[Consequence], swaps: dict[str, list[Consequence | None]] | None
+) -> list[Call]:
+    """The allele's calls, its coding call on each transcript in ``swaps`` replaced by what
+    haplotype-aware calling decided (None in a swap: the call itself), as the record loop does."""
+    if not swaps:
+        return [(csq, False) for csq in found]
+    calls: list[Call] = []
+    done = set()
+    for csq in found:
+        swap = swaps.get(csq.transcript) if csq.dna_change else None
+        if swap is None:
+            calls.append((csq, False))
+            continue
+        done.add(csq.transcript)
+        calls.extend((csq, False) if item is None else (item, True) for item in swap)
+    for transcript, swap in swaps.items():
+        if transcript not in done:
+            calls.extend((item, True) for item in swap if item is not None)
+    return calls
+
+
+class FullBundleWork(ChunkWork):
+    """ChunkWork for a full bundle: tells its site source which lines each chunk's calls are
+    about, and adds the records whose REF is not the bundle's to the chunk's problems."""
+
+    def __init__(self, header: Header, sites: FullBundleSites) -> None:
+        super().__init__(header, sites, None)
+        self._sites = sites
+        self._parser = record_loop(header)
+
+    def __call__(self, job: Job) -> ChunkResult:
+        chunk, overrides = job
+        records, _, _ = self._parser.parse(chunk.lines, chunk.first_line_no)
+        self._sites.begin_chunk([(record[0], record[5]) for record in records], overrides or {})
+        result = super().__call__((chunk, None))
+        if self._sites.mismatches:
+            result.problems.extend(self._sites.mismatches)
+            result.problems.sort(key=lambda problem: problem.line_no)
+        return result

@@ -19,7 +19,7 @@ from anntools.csq import TranscriptAnnotator
 from anntools.csq.engine import REF_MISMATCH
 from anntools.csq.stream import HaplotypeBuffer
 from anntools.errors import AnnotationError, LimitExceeded
-from anntools.full_annotation import FullBundleSites
+from anntools.full_annotation import FullBundleSites, FullBundleWork
 from anntools.lift import Lifter
 from anntools.mane import mane_entry
 from anntools.mito import mito_annotator
@@ -342,11 +342,14 @@ class _Run:
         header = self.reader.header
 
         def make_work() -> ChunkWork:
+            if isinstance(sources.sites, FullBundleSites):
+                return FullBundleWork(header, sources.sites)
             return ChunkWork(header, sources.sites, sources.transcripts)
 
         order = OrderChecker()
         workers = self.options.workers or default_workers(self.reader.bytes_total)
-        jobs = _jobs(_chain(first, chunks), transcripts, self.options.local)
+        calling = sources.full.transcripts if sources.full else transcripts
+        jobs = _jobs(_chain(first, chunks), calling, self.options.local)
         for result in run_chunks(jobs, make_work, workers):
             vcf_out.handle.write(result.vcf_text)
             tsv_out.handle.write(result.tsv_text)
