@@ -11,13 +11,18 @@ is a directory::
                          (the fallback when another version of the reader wrote them)
     names.json           per transcript ID: its versioned ID, its protein's, and its rank
                          (0 MANE Select, 1 Ensembl canonical, 2 other; for HGVS)
-    genome.fa            the FASTA, uncompressed and rewrapped, with genome.fa.fai
+    genome.fa.gz         the FASTA, rewrapped and bgzipped, with genome.fa.gz.fai and .gzi
+                         (format version 1 kept it uncompressed as genome.fa, with .fai)
     known_*.npy          known alleles with rsID and ClinVar significance (anntools.bundle.known)
 
 ``anntools annotate --bundle DIR`` then calls transcript consequences (the
 engine of anntools.csq) and looks up rsIDs and ClinVar significance.
 The build writes into a temporary sibling directory and renames it into place
 at the end: a failed build leaves no bundle (and any older one untouched).
+
+The manifest's ``format_version`` says how to read the rest. This anntools
+writes version 2 and reads versions 1 and 2; a bundle of a later version is
+refused with a message asking for a newer anntools or a rebuild.
 """
 
 from __future__ import annotations
@@ -47,19 +52,21 @@ from anntools.bundle.known import (
     KnownVariantTable,
     read_assembly_report,
 )
-from anntools.bundle.sequence import copy_fasta, open_text
+from anntools.bundle.sequence import BgzfFastaReader, copy_fasta, open_text
 from anntools.csq import TranscriptAnnotator, normalize_chrom
 from anntools.csq import gff3 as gff3_module
 from anntools.csq.fasta import FastaReader
 from anntools.csq.gff3 import Transcript, read_gff3
 
 FULL_FORMAT = "anntools-full-bundle"
-FULL_FORMAT_VERSION = 1
+FULL_FORMAT_VERSION = 2  # 2: the genome bgzipped (genome.fa.gz), read through pysam
+READABLE_VERSIONS = (1, 2)
 GFF3_NAME = "transcripts.gff3.gz"
 PICKLE_NAME = "transcripts.pickle"
 NAMES_NAME = "names.json"
 MANE_RANK, CANONICAL_RANK, OTHER_RANK = 0, 1, 2
-FASTA_NAME = "genome.fa"
+FASTA_NAME = "genome.fa.gz"
+PLAIN_FASTA_NAME = "genome.fa"  # format version 1
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +87,7 @@ class FullBundle:
         self.path = path
         self.manifest = manifest
         self.contig_lengths: dict[str, int] = manifest["contigs"]
-        self.transcripts = TranscriptAnnotator(
-            _load_transcripts(path, manifest), FastaReader(path / FASTA_NAME)
-        )
+        self.transcripts = TranscriptAnnotator(_load_transcripts(path, manifest), _genome(path))
         self._names: dict[str, list[str]] = _read_names(path)
         self._ranks = {tid: int(names[2]) for tid, names in self._names.items() if len(names) > 2}
         known = manifest["known_variants"]
@@ -113,12 +118,23 @@ class FullBundle:
             manifest = json.loads((path / MANIFEST).read_text())
         except (OSError, ValueError) as error:
             raise BundleError(f"no readable full bundle at {path}: {error}") from None
-        if manifest.get("format_version") != FULL_FORMAT_VERSION:
+        version = manifest.get("format_version")
+        if version not in READABLE_VERSIONS:
             raise BundleError(
-                f"{path} is a full bundle of format version {manifest.get('format_version')}, "
-                f"this anntools reads version {FULL_FORMAT_VERSION}: rebuild it"
+                f"{path} is a full bundle of format version {version}; this anntools reads "
+                f"versions {', '.join(map(str, READABLE_VERSIONS))}: use the anntools that "
+                "built it, or rebuild it with this one"
             )
         return cls(path, manifest)
+
+
+def _genome(path: Path) -> FastaReader:
+    """The bundle's genome: bgzipped (format 2), or plain and memory-mapped (format 1)."""
+    if (path / FASTA_NAME).is_file():
+        return BgzfFastaReader(path / FASTA_NAME)
+    if (path / PLAIN_FASTA_NAME).is_file():
+        return FastaReader(path / PLAIN_FASTA_NAME)
+    raise BundleError(f"full bundle {path} lacks its genome ({FASTA_NAME}); rebuild it")
 
 
 def _read_names(path: Path) -> dict[str, list[str]]:
@@ -338,7 +354,7 @@ def _check_within_contigs(transcripts: list[Transcript], lengths: dict[str, int]
 def _known_variants(
     paths: Sequence[Path], lengths: dict[str, int], aliases: dict[str, str] | None, scratch: Path
 ) -> KnownVariantTable:
-    sequence = FastaReader(scratch / FASTA_NAME)
+    sequence = BgzfFastaReader(scratch / FASTA_NAME)
     table = KnownVariantTable(ContigNamer(lengths, aliases), sequence.fetcher)
     for path in paths:
         stats = table.add_vcf(Path(path))

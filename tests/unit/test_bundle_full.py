@@ -210,7 +210,13 @@ def test_cli_builds_from_bgzip_fasta_and_annotates(
     )
     # THEN the bundle holds the same sequence, and annotating with it gives the case's answer
     assert status == 0, capsys.readouterr().err
-    assert sequence_of(tmp_path / "b" / "genome.fa") == sequence_of(FASTA)
+    genome = tmp_path / "b" / "genome.fa.gz"
+    assert {p.name for p in genome.parent.glob("genome*")} == {
+        "genome.fa.gz",
+        "genome.fa.gz.fai",
+        "genome.fa.gz.gzi",
+    }
+    assert pysam.FastaFile(str(genome)).fetch("3") == sequence_of(FASTA).upper()
     vcf = tmp_path / "in.vcf"
     shutil.copy(CASE / "intron.vcf", vcf)
     assert (
@@ -340,12 +346,23 @@ def test_gff3_contigs_missing_from_the_fasta_stop_the_build(tmp_path: Path) -> N
     assert_no_bundle(out)
 
 
-@pytest.mark.parametrize("compress", [False, True])
-def test_a_truncated_fasta_stops_the_build(tmp_path: Path, compress: bool) -> None:
-    # GIVEN the FASTA cut short: before the transcript (plain), or mid-stream (gzip)
-    data = gzip.compress(FASTA.read_bytes()) if compress else FASTA.read_bytes()
-    fasta = tmp_path / ("cut.fa.gz" if compress else "cut.fa")
-    fasta.write_bytes(data[: len(data) // 3] if compress else data[:150])
+@pytest.mark.parametrize("form", ["plain", "gzip", "bgzip"])
+def test_a_truncated_fasta_stops_the_build(tmp_path: Path, form: str) -> None:
+    # GIVEN the FASTA cut short: before the transcript (plain), or mid-stream (gzip, bgzip)
+    import pysam
+
+    fasta = tmp_path / "cut.fa"
+    if form == "plain":
+        fasta.write_bytes(FASTA.read_bytes()[:150])
+    else:
+        whole = tmp_path / "whole.fa.gz"
+        if form == "gzip":
+            whole.write_bytes(gzip.compress(FASTA.read_bytes()))
+        else:
+            pysam.tabix_compress(str(FASTA), str(whole))
+        data = whole.read_bytes()
+        whole.unlink()
+        fasta.write_bytes(data[: len(data) // 3])
     out = tmp_path / "bundles"
     out.mkdir()
     # WHEN built THEN one message names the problem, and there is no bundle
