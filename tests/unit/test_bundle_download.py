@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from anntools.bundle import BundleError
+from anntools.bundle import BundleError, download
 from anntools.bundle.download import UNPINNED, Source, fetch, read_sources, write_pins
 
 
@@ -75,3 +75,20 @@ def test_pin_records_the_sums_found(tmp_path: Path) -> None:
     write_pins({"gff3": "a" * 64}, table)
     sources = read_sources(table)
     assert (sources["gff3"].sha256, sources["fasta"].sha256) == ("a" * 64, UNPINNED)
+
+
+def test_make_bundle_full_refuses_an_unpinned_table_before_downloading(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a table whose sums read "unpinned" (as committed: no internet where it was made)
+    table = tmp_path / "sources.tsv"
+    table.write_text(
+        "name\turl\tsha256\ngff3\thttps://127.0.0.1:9/a.gff3.gz\tunpinned\n"
+        "fasta\thttps://127.0.0.1:9/b.fa.gz\tunpinned\n"
+    )
+    monkeypatch.setattr(download, "read_sources", lambda: read_sources(table))
+    # WHEN make bundle-full runs without --pin THEN it stops with what to do, having fetched nothing
+    status = download.main(["--dir", str(tmp_path / "dl"), "-o", str(tmp_path / "bundle")])
+    assert status == 1
+    assert "a.gff3.gz has no pinned sha256" in capsys.readouterr().err
+    assert not (tmp_path / "dl").exists() and not (tmp_path / "bundle").exists()
