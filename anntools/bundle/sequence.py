@@ -158,14 +158,15 @@ class BgzfFastaReader(FastaReader):
     """Upper-case slices of a bgzipped FASTA with its ``.fai`` and ``.gzi``, through pysam.
 
     Coordinates as FastaReader's: 0-based, half-open, N outside a contig. A
-    variant needs a few short slices near one another, so each contig keeps the
-    last window of bases it read and slices it in Python: a lookup costs at
-    most one htslib fetch (one block decompressed) per WINDOW bases walked.
+    variant needs a few short slices, near it and at its transcript's exons, so
+    the reader keeps the blocks of BLOCK bases it read last (CACHED_BLOCKS of
+    them, 4 MB) and slices them in Python: most lookups call no htslib at all.
     Each process opens its own handle: htslib seeks it, so forked workers must
     not share the one their parent opened.
     """
 
-    WINDOW = 1 << 16  # bases
+    BLOCK = 1 << 15  # bases
+    CACHED_BLOCKS = 128
 
     # FastaReader's __init__ is not called: it would read a compressed file into memory.
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -173,7 +174,7 @@ class BgzfFastaReader(FastaReader):
         self._pid = os.getpid()
         self._file = self._open()
         self._lengths = dict(zip(self._file.references, self._file.lengths, strict=True))
-        self._windows: dict[str, tuple[int, str]] = {}  # contig -> (start, bases)
+        self._blocks: dict[tuple[str, int], str] = {}  # least recently used first
 
     def _open(self) -> pysam.FastaFile:
         try:
@@ -202,15 +203,25 @@ class BgzfFastaReader(FastaReader):
         return partial(self.fetch, name)
 
     def _inside(self, name: str, start: int, end: int, length: int) -> str:
-        window = self._windows.get(name)
-        if window is not None and window[0] <= start and end <= window[0] + len(window[1]):
-            return window[1][start - window[0] : end - window[0]]
-        if end - start > self.WINDOW // 2:
+        first, last = start // self.BLOCK, (end - 1) // self.BLOCK
+        offset = first * self.BLOCK
+        if first == last:
+            return self._block(name, first, length)[start - offset : end - offset]
+        if last - first > 2:  # a long stretch: read once, keep nothing
             return self._read(name, start, end)
-        first = max(0, start - self.WINDOW // 4)  # a little before: the engine looks both ways
-        bases = self._read(name, first, min(length, first + self.WINDOW))
-        self._windows[name] = (first, bases)
-        return bases[start - first : end - first]
+        blocks = "".join(self._block(name, index, length) for index in range(first, last + 1))
+        return blocks[start - offset : end - offset]
+
+    def _block(self, name: str, index: int, length: int) -> str:
+        key = (name, index)
+        bases = self._blocks.pop(key, None)
+        if bases is None:
+            start = index * self.BLOCK
+            bases = self._read(name, start, min(length, start + self.BLOCK))
+            if len(self._blocks) >= self.CACHED_BLOCKS:
+                del self._blocks[next(iter(self._blocks))]
+        self._blocks[key] = bases  # now the most recently used
+        return bases
 
     def _read(self, name: str, start: int, end: int) -> str:
         if os.getpid() != self._pid:  # a forked worker: its own handle

@@ -36,11 +36,18 @@ def two_contigs(path: Path) -> Path:
     return path
 
 
-def test_the_bundle_reader_gives_what_the_plain_reader_gives(tmp_path: Path) -> None:
-    # GIVEN a FASTA copied into a bundle's bgzipped form
+@pytest.mark.parametrize(
+    ("block", "cached"), [(BgzfFastaReader.BLOCK, BgzfFastaReader.CACHED_BLOCKS), (100, 4)]
+)
+def test_the_bundle_reader_gives_what_the_plain_reader_gives(
+    tmp_path: Path, block: int, cached: int
+) -> None:
+    # GIVEN a FASTA copied into a bundle's bgzipped form, read in blocks of the size used, and
+    # in small blocks (so that slices span blocks, cross several, and evict them)
     plain = two_contigs(tmp_path / "in.fa")
     lengths = copy_fasta(plain, tmp_path / "genome.fa.gz")
     bgzf, reference = BgzfFastaReader(tmp_path / "genome.fa.gz"), FastaReader(plain)
+    bgzf.BLOCK, bgzf.CACHED_BLOCKS = block, cached
     assert lengths == {"3": reference.length("3"), "extra": 150}
     assert bgzf.names == ["3", "extra"]
     # WHEN slices are read near one another, far apart, across both ends and off the contig
@@ -50,6 +57,7 @@ def test_the_bundle_reader_gives_what_the_plain_reader_gives(tmp_path: Path) -> 
         (s, s + rng.randint(1, 40)) for s in (rng.randint(-50, length + 50) for _ in range(500))
     ]
     spans += [(0, length), (-5, 3), (length - 2, length + 4), (10, 10), (40_000, 100)]
+    spans += [(block - 5, block + 5), (block * 2 - 1, block * 4 + 1), (3, block * 3)]
     # THEN every slice is the plain reader's: upper case, N outside the contig
     for name in ("3", "extra"):
         fetch = bgzf.fetcher(name)
@@ -65,7 +73,8 @@ def test_a_forked_worker_reads_with_its_own_handle(tmp_path: Path) -> None:
     # GIVEN a reader opened by the parent, which goes on reading while a forked child reads
     copy_fasta(FASTA, tmp_path / "genome.fa.gz")
     reader = BgzfFastaReader(tmp_path / "genome.fa.gz")
-    reader.WINDOW = 64  # every read goes to htslib, so a shared handle would be seeked under us
+    reader.CACHED_BLOCKS = 1  # reads go to htslib, so a shared handle would be seeked under us
+    reader.BLOCK = 64
     spans = [(start, start + 50) for start in range(0, 50_000, 997)]
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
