@@ -93,12 +93,14 @@ class FullBundleSites:
         line_no, all_alts = next(self._records, (0, alts))
         swaps = self._overrides.get(line_no, {})
         site = Site()
+        clinvar = {alt: self._look_up(site, chrom, pos, ref, alt, look_up_rsid) for alt in alts}
         contig = self.annotator.contig(chrom)
+        if contig is None:
+            return site
         try:
             for number, alt in enumerate(all_alts, 1):
-                self._add_allele(
-                    site, contig, chrom, pos, ref, alt, swaps.get(number), look_up_rsid
-                )
+                found = self._calls(contig, pos, ref, alt, swaps.get(number), clinvar.get(alt, ""))
+                site.entries.extend(found)
         except RefMismatch as mismatch:
             # Not the bundle's reference here: the record is kept without consequences and
             # reported, as the record loop keeps and reports one whose REF differs from --fasta's.
@@ -106,32 +108,37 @@ class FullBundleSites:
             self.mismatches.append(LineProblem(line_no, mismatch.reason, False))
         return site
 
-    def _add_allele(
+    def _look_up(
+        self, site: Site, chrom: str, pos: int, ref: str, alt: str, look_up_rsid: bool
+    ) -> str:
+        """The allele's ClinVar significance (or ""); its rsID goes to the site if it has none."""
+        if self.known is None:
+            return ""
+        rsid, clinvar = self.known.lookup(chrom, pos, ref, alt)
+        if rsid and look_up_rsid and site.rsid is None:
+            site.rsid = rsid
+        return clinvar or ""
+
+    def _calls(
         self,
-        site: Site,
-        contig: ContigIndex | None,
-        chrom: str,
+        contig: ContigIndex,
         pos: int,
         ref: str,
         alt: str,
         swaps: dict[str, list[Consequence | None]] | None,
-        look_up_rsid: bool,
-    ) -> None:
+        clinvar: str,
+    ) -> list[Entry]:
+        """The allele's entries: symbolic <INS> ones as the engine calls them (no HGVS: they
+        carry no bases), the others with HGVS and swapped as haplotype-aware calling decided."""
         if is_symbolic(alt):
-            if contig is not None and len(alt) > 1 and alt[0] == "<":  # <INS...>: the engine's
-                found = self.annotator.annotate(chrom, pos, ref, alt)
-                site.entries.extend(entry_from_consequence(alt, csq, True) for csq in found)
-            return
-        rsid, clinvar = self.known.lookup(chrom, pos, ref, alt) if self.known else (None, None)
-        if rsid and look_up_rsid and site.rsid is None:
-            site.rsid = rsid
-        if contig is None:
-            return
-        calls = _swapped(self.annotator.annotate(chrom, pos, ref, alt), swaps)
-        site.entries.extend(
-            self._entry(contig, csq, pos, ref, alt, clinvar or "", combined)
-            for csq, combined in calls
-        )
+            if len(alt) > 1 and alt[0] == "<":
+                found = self.annotator.annotate(contig.name, pos, ref, alt)
+                return [entry_from_consequence(alt, csq, True) for csq in found]
+            return []  # *, . and breakends: none, as the record loop gives none
+        calls = _swapped(self.annotator.annotate(contig.name, pos, ref, alt), swaps)
+        return [
+            self._entry(contig, csq, pos, ref, alt, clinvar, combined) for csq, combined in calls
+        ]
 
     def _entry(
         self,

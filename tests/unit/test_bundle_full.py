@@ -289,6 +289,54 @@ def test_a_full_bundle_writes_vep_terms_with_hgvs_c_and_p(
     ]
 
 
+def test_phased_changes_to_one_codon_get_one_call_through_a_bundle(
+    tmp_path: Path, write_vcf: Callable[[list[str]], Path]
+) -> None:
+    # GIVEN two phased SNVs in codon 258 (AAT, Asn) of ENST00000423372, on its minus strand:
+    # 3638 T>A is c.772A>T, 3637 T>C is c.773A>G; together AAT becomes TGT (Cys)
+    case = CASES / "ENST00000423372"
+    bundle = build_full_bundle(
+        case / "ENST00000423372.gff", case / "ENST00000423372.fa", tmp_path / "b"
+    )
+    header = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">'
+    columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1"
+    records = ["1\t3637\t.\tT\tC\t.\t.\t.\tGT\t1|0", "1\t3638\t.\tT\tA\t.\t.\t.\tGT\t1|0"]
+    vcf = write_vcf(["##fileformat=VCFv4.2", header, columns, *records])
+    names = ("Consequence", "Protein_change", "DNA_change", "HGVSc", "HGVSp")
+
+    def calls(local: bool) -> list[list[str]]:
+        result = annotate_file(
+            vcf, tmp_path / f"out{local}", Options(bundle_dir=bundle, local=local)
+        )
+        _, annotated = read_vcf(result.files["vcf"])
+        return [[field(r.entries()[0], name) for name in names] for r in annotated]
+
+    # WHEN annotated with --bundle alone THEN the record first in the transcript's direction
+    # (c.772) gets the combined call and the other a reference to it; each keeps its own HGVS c.,
+    # and neither gets HGVS p. (the protein change is the haplotype's, not one record's)
+    assert calls(local=False) == [
+        ["@3638", "", "", "ENST00000423372.3:c.773A>G", ""],
+        ["missense_variant", "258N>258C", "3637T>C+3638T>A", "ENST00000423372.3:c.772A>T", ""],
+    ]
+    # while --local calls each record on its own, with its own protein change
+    assert calls(local=True) == [
+        [
+            "missense_variant",
+            "258N>258S",
+            "3637T>C",
+            "ENST00000423372.3:c.773A>G",
+            "ENSP00000473460:p.Asn258Ser",
+        ],
+        [
+            "missense_variant",
+            "258N>258Y",
+            "3638T>A",
+            "ENST00000423372.3:c.772A>T",
+            "ENSP00000473460:p.Asn258Tyr",
+        ],
+    ]
+
+
 def test_anntools_bundle_dir_names_the_full_bundle_jobs_use(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
