@@ -31,6 +31,8 @@ from anntools.csq.fasta import FastaReader
 
 LINE_BASES = 60
 _GZIP_MAGIC = b"\x1f\x8b"
+_BGZF_HEADER_BYTES = 18
+_BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,12 +70,25 @@ def _reason(error: BaseException) -> str:
 
 
 def open_text(path: Path) -> IO[str]:
-    """A text file, plain or gzip/bgzip (told by its first bytes, not its name)."""
+    """A text file, plain or gzip/bgzip (told by its first bytes, not its name).
+
+    Raises EOFError for a bgzip file without its end-of-file block: cut at a block
+    boundary, it would otherwise read as a whole, shorter file.
+    """
     with open(path, "rb") as probe:
-        compressed = probe.read(2) == _GZIP_MAGIC
-    if compressed:
+        head = probe.read(_BGZF_HEADER_BYTES)
+        if _is_bgzf(head):
+            probe.seek(max(0, path.stat().st_size - len(_BGZF_EOF)))
+            if probe.read() != _BGZF_EOF:
+                raise EOFError(f"{path.name} lacks bgzip's end-of-file block")
+    if head[:2] == _GZIP_MAGIC:
         return gzip.open(path, "rt", encoding="utf-8")
     return open(path, encoding="utf-8")
+
+
+def _is_bgzf(head: bytes) -> bool:
+    """A BGZF block header: gzip with the FEXTRA flag and the ``BC`` subfield first."""
+    return head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
 
 
 def _write_wrapped(lines: IO[str], out: BGZFile, source: Path) -> list[Contig]:

@@ -394,9 +394,13 @@ def test_gff3_contigs_missing_from_the_fasta_stop_the_build(tmp_path: Path) -> N
     assert_no_bundle(out)
 
 
-@pytest.mark.parametrize("form", ["plain", "gzip", "bgzip"])
+BGZF_EOF_BYTES = 28
+
+
+@pytest.mark.parametrize("form", ["plain", "gzip", "bgzip", "bgzip-at-a-block-end"])
 def test_a_truncated_fasta_stops_the_build(tmp_path: Path, form: str) -> None:
-    # GIVEN the FASTA cut short: before the transcript (plain), or mid-stream (gzip, bgzip)
+    # GIVEN the FASTA cut short: before the transcript (plain), mid-stream (gzip, bgzip), or
+    # after a whole bgzip block, so that what is left decompresses cleanly
     import pysam
 
     fasta = tmp_path / "cut.fa"
@@ -410,11 +414,12 @@ def test_a_truncated_fasta_stops_the_build(tmp_path: Path, form: str) -> None:
             pysam.tabix_compress(str(FASTA), str(whole))
         data = whole.read_bytes()
         whole.unlink()
-        fasta.write_bytes(data[: len(data) // 3])
+        cut = len(data) - BGZF_EOF_BYTES if form == "bgzip-at-a-block-end" else len(data) // 3
+        fasta.write_bytes(data[:cut])
     out = tmp_path / "bundles"
     out.mkdir()
     # WHEN built THEN one message names the problem, and there is no bundle
-    with pytest.raises(BundleError, match=r"truncated|ends early"):
+    with pytest.raises(BundleError, match=r"truncated|ends early|lacks bgzip's end-of-file"):
         build_full_bundle(GFF3, fasta, out / "b")
     assert_no_bundle(out)
 
