@@ -43,12 +43,3 @@ class RecordLoop:
     def parse(
         self, lines: list[bytes], first_line_no: int
     ) -> tuple[list[ParseRow], list[Problem], list[Run]]: ...
-
-def next_event(
-    lines: list[bytes],
-    start: int,
-    spans: dict[bytes, Any],
-    spans_of: Callable[[bytes], Any],
-    held_chrom: bytes | None,
-    reach: int,
-) -> tuple[int, bytes, int, bool] | None: ...
