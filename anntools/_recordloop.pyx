@@ -106,7 +106,7 @@ cdef class ContigView:
 
 
 cdef class RecordLoop:
-    """Parses and annotates chunks of raw record lines of one VCF; one per process.
+    """Checks, parses and annotates chunks of raw record lines of one VCF; one per process.
 
     ``header_text`` is the header, meta lines and #CHROM line, each ending in
     a newline. ``check_line(columns)`` says why a split line is no valid
@@ -152,20 +152,15 @@ cdef class RecordLoop:
         its alleles: {ALT number (1-based): {transcript id: [Consequence or None]}}, what
         replaces the allele's coding call on that transcript (None: the call itself).
         """
-        return self._run(lines, first_line_no, True, overrides)
-
-    def parse(self, list lines, Py_ssize_t first_line_no):
-        """(records, problems, runs) of one chunk; a record is (line_no, columns, chrom, pos,
-        ref, alts, info_ac, info_an, genotypes), genotypes (called, het, hom_alt, counts)."""
-        return self._run(lines, first_line_no, False, None)
+        return self._run(lines, first_line_no, overrides)
 
     # ------------------------------------------------------------ the loop itself
 
-    cdef tuple _run(self, list lines, Py_ssize_t first_line_no, bint annotate, dict overrides):
+    cdef tuple _run(self, list lines, Py_ssize_t first_line_no, dict overrides):
         cdef Py_ssize_t i, n = PyList_GET_SIZE(lines)
         cdef object raw
         cdef Line line
-        cdef list problems = [], runs = [], records = []
+        cdef list problems = [], runs = []
         cdef str run_chrom = None
         cdef bytes run_chrom_bytes = b""
         cdef long long run_max = 0, line_no
@@ -205,20 +200,15 @@ cdef class RecordLoop:
                 if not self.parser.parse(&line):
                     problems.append((line_no, self.parser.problem(), True))
                     continue
-                if annotate:
-                    reason = self._annotate(
-                        &line, run_chrom, overrides.get(line_no) if overrides else None
-                    )
-                    if reason is not None:
-                        problems.append((line_no, reason, False))
-                else:
-                    records.append(self._record(&line, raw, line_no, run_chrom))
+                reason = self._annotate(
+                    &line, run_chrom, overrides.get(line_no) if overrides else None
+                )
+                if reason is not None:
+                    problems.append((line_no, reason, False))
         finally:
             hts_set_log_level(level)
         if run_chrom is not None:
             _close_run(runs, run_max)
-        if not annotate:
-            return records, problems, runs
         vcf_text, tsv_text = self.writer.take()
         return vcf_text, tsv_text, self.counts.take(), problems, runs
 
@@ -368,25 +358,6 @@ cdef class RecordLoop:
             line.pos,
             decode(line.text + line.starts[3], line.ends[3] - line.starts[3]),
             decode(line.text + alt.start, alt.length),
-        )
-
-    # ------------------------------------------------------------ parse-only records
-
-    cdef tuple _record(self, Line *line, object raw, long long line_no, str chrom):
-        cdef int j, n_alts = split_alts(line, &self.alleles)
-        cdef long long tallies[3]
-        cdef bint has_gt = self._genotypes(tallies)
-        ac, an = self.parser.counts_from_info(line)
-        genotypes = None
-        if has_gt:
-            genotypes = (
-                tallies[0], tallies[1], tallies[2],
-                [self.alleles.counts[j] for j in range(n_alts + 1)],
-            )
-        columns = raw.decode("utf-8").split("\t")
-        return (
-            line_no, columns, chrom, line.pos, columns[3], columns[4].split(","),
-            ac, an, genotypes,
         )
 
 
