@@ -1,5 +1,7 @@
 """Builds anntools' compiled record loop against the htslib headers that pysam ships.
 
+The loop is a driver (_recordloop) over three modules linked by their .pxd
+files: _parsing (lines and htslib), _tallies (counts) and _rendering (output).
 Everything else about the package is in pyproject.toml.
 """
 
@@ -7,11 +9,16 @@ import pysam
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
-record_loop = Extension(
-    "anntools._recordloop",
-    ["anntools/_recordloop.pyx"],
-    include_dirs=pysam.get_include(),
-    extra_compile_args=["-O2"],
-)
+RECORD_LOOP_MODULES = ("_parsing", "_tallies", "_rendering", "_recordloop")
 
-setup(ext_modules=cythonize([record_loop], language_level=3))
+record_loop = [
+    Extension(
+        f"anntools.{name}",
+        [f"anntools/{name}.pyx"],
+        include_dirs=pysam.get_include(),
+        extra_compile_args=["-O2"],
+    )
+    for name in RECORD_LOOP_MODULES
+]
+
+setup(ext_modules=cythonize(record_loop, language_level=3))

@@ -20,7 +20,6 @@ not the bundle's in the run's warnings (REF_MISMATCH), as ``--gff/--fasta`` does
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
 from anntools.annotation import Entry, Site, entry_from_consequence
@@ -35,10 +34,9 @@ from anntools.hgvs_shift import hgvs_3prime
 from anntools.model import Consequence
 from anntools.runner import ChunkResult, ChunkWork, Job
 from anntools.variant import is_symbolic
-from anntools.vcf import Header, LineProblem, record_loop
+from anntools.vcf import Header, LineProblem
 
 # A record as the site source sees it: its line number and all its ALT alleles.
-RecordLine = tuple[int, list[str]]
 # One call of a record: the consequence, and whether haplotype-aware calling put it there
 # (a combined call's protein change is the haplotype's, not the record's: no HGVS p.).
 Call = tuple[Consequence, bool]
@@ -67,7 +65,7 @@ class FullBundleSites:
         self.bundle = bundle
         self.annotator = bundle.transcripts
         self.known = bundle.known
-        self._records: Iterator[RecordLine] = iter(())  # this chunk's, see begin_chunk
+        self._alts: dict[int, list[str]] = {}  # this chunk's ALTs by line, see begin_chunk
         self._overrides: dict[int, Swaps] = {}
         self.mismatches: list[LineProblem] = []  # this chunk's records whose REF is not ours
         self._structures: dict[int, Structure | None] = {}  # by id() of the engine's transcript
@@ -81,16 +79,18 @@ class FullBundleSites:
                 self._transcripts[contig.name, tr.id] = tr
                 self._preference[id(tr)] = (bundle.rank(tr.id), tr.order)
 
-    def begin_chunk(self, records: list[RecordLine], overrides: dict[int, Swaps]) -> None:
-        """The records the next calls are about, in order, and their haplotype swaps by line."""
-        self._records = iter(records)
+    def begin_chunk(self, alts: dict[int, list[str]], overrides: dict[int, Swaps]) -> None:
+        """The next chunk's ALT alleles (symbolic ones too) and haplotype swaps, by line."""
+        self._alts = alts
         self._overrides = overrides
         self.mismatches = []
 
-    def __call__(self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool) -> Site:
+    def __call__(
+        self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool, line_no: int = 0
+    ) -> Site:
         """``alts`` are the record's ALT alleles with bases; the symbolic ones come from the
-        chunk's records (see begin_chunk)."""
-        line_no, all_alts = next(self._records, (0, alts))
+        chunk (see begin_chunk) by the record loop's ``line_no``."""
+        all_alts = self._alts.get(line_no, alts)
         swaps = self._overrides.get(line_no, {})
         site = Site()
         clinvar = {alt: self._look_up(site, chrom, pos, ref, alt, look_up_rsid) for alt in alts}
@@ -239,14 +239,23 @@ class FullBundleWork(ChunkWork):
     def __init__(self, header: Header, sites: FullBundleSites) -> None:
         super().__init__(header, sites, None)
         self._sites = sites
-        self._parser = record_loop(header)
 
     def __call__(self, job: Job) -> ChunkResult:
         chunk, overrides = job
-        records, _, _ = self._parser.parse(chunk.lines, chunk.first_line_no)
-        self._sites.begin_chunk([(record[0], record[5]) for record in records], overrides or {})
+        self._sites.begin_chunk(_alts_by_line(chunk.lines, chunk.first_line_no), overrides or {})
         result = super().__call__((chunk, None))
         if self._sites.mismatches:
             result.problems.extend(self._sites.mismatches)
             result.problems.sort(key=lambda problem: problem.line_no)
         return result
+
+
+def _alts_by_line(lines: list[bytes], first_line_no: int) -> dict[int, list[str]]:
+    """The ALT column of every line with one, split, by line number (the record loop's own
+    checks decide which of these are records)."""
+    found = {}
+    for i, line in enumerate(lines):
+        columns = line.split(b"\t", 5)
+        if len(columns) > 4:
+            found[first_line_no + i] = columns[4].decode(errors="replace").strip().split(",")
+    return found

@@ -7,22 +7,15 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from anntools import __version__
 from anntools.annotation import Entry, Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
-from anntools.bundle import Bundle, default_bundle_dir
-from anntools.bundle.full import FullBundle, is_full_bundle
-from anntools.bundle.reader import ManeTranscript
 from anntools.csq import TranscriptAnnotator
 from anntools.csq.engine import REF_MISMATCH
 from anntools.csq.stream import HaplotypeBuffer
 from anntools.errors import AnnotationError, LimitExceeded
-from anntools.full_annotation import FullBundleSites, FullBundleWork
-from anntools.lift import Lifter
-from anntools.mane import mane_entry
-from anntools.mito import mito_annotator
 from anntools.model import GeneHit
 from anntools.output import (
     PartialFile,
@@ -42,6 +35,14 @@ from anntools.vcf import (
     first_valid_chrom,
     record_loop,
 )
+
+# The bundles, liftover, MANE and MT code (and numpy under them) are imported where a run
+# uses them: a --gff/--fasta run never does, and starts faster without them.
+if TYPE_CHECKING:
+    from anntools.bundle import Bundle
+    from anntools.bundle.full import FullBundle
+    from anntools.bundle.reader import ManeTranscript
+    from anntools.full_annotation import FullBundleSites
 
 RCRS_FASTA = Path(__file__).parent / "resources" / "rCRS.fa"
 PROTEIN_NOTE = "amino-acid changes and HGVS p. need the full bundle with genome sequence"
@@ -99,14 +100,17 @@ class Sources:
     ) -> None:
         self.assembly = assembly
         self.transcripts = transcripts
-        self.full = bundle if isinstance(bundle, FullBundle) else None
+        self.full = _full_bundle(bundle)
         self.sites: GeneLevelSites | FullBundleSites | None = None
-        if isinstance(bundle, FullBundle):
-            self.sites = FullBundleSites(bundle)
+        if self.full is not None:
+            from anntools.full_annotation import FullBundleSites
+
+            self.sites = FullBundleSites(self.full)
         elif bundle is not None:
             # With --gff/--fasta the output keeps bcftools csq's spelling (BCSQ-compatible).
             bcsq_compatible = transcripts is not None
-            self.sites = GeneLevelSites(assembly, bundle, bcsq_compatible)
+            default = cast("Bundle", bundle)  # not a full bundle, as _full_bundle said
+            self.sites = GeneLevelSites(assembly, default, bcsq_compatible)
 
     @property
     def names(self) -> list[str]:
@@ -145,11 +149,17 @@ class GeneLevelSites:
         self.bundle = bundle
         self.vep_spelling = not bcsq_compatible
         self.skip_mane = os.environ.get(SKIP_MANE_ENV) == "1"
+        from anntools.lift import Lifter
+        from anntools.mito import mito_annotator
+
         self.lifter = Lifter.for_assembly(assembly.assembly)
         self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA)
 
-    def __call__(self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool) -> Site:
-        """``alts`` are the record's ALT alleles with bases (no symbolic ones); 1-based ``pos``."""
+    def __call__(
+        self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool, line_no: int = 0
+    ) -> Site:
+        """``alts`` are the record's ALT alleles with bases (no symbolic ones); 1-based ``pos``.
+        ``line_no`` (the record loop's) is not needed here."""
         site = Site()
         if is_mitochondrial(chrom):
             self._mito(chrom, pos, ref, alts, look_up_rsid, site)
@@ -227,6 +237,8 @@ def _mane_and_gene_entries(
     that have none (non-coding genes, genes the allele is up- or downstream of)."""
     if not transcripts:  # most records: no MANE transcript within reach
         return [entry_from_hit(allele, hit, True) for hit in hits]
+    from anntools.mane import mane_entry  # the default bundle only: a cached import by now
+
     entries = [mane_entry(allele, mane, pos, ref, alt) for mane in transcripts]
     found = [entry for entry in entries if entry is not None]
     covered = {entry.gene for entry in found}
@@ -236,24 +248,41 @@ def _mane_and_gene_entries(
     return found + genes
 
 
+def _full_bundle(bundle: Bundle | FullBundle | None) -> FullBundle | None:
+    """``bundle`` if it is a full bundle (whose module is imported only when one is used)."""
+    if bundle is None:
+        return None
+    from anntools.bundle.full import FullBundle
+
+    return bundle if isinstance(bundle, FullBundle) else None
+
+
 def _load_sources(
     options: Options,
 ) -> tuple[Bundle | FullBundle | None, TranscriptAnnotator | None]:
+    if not options.wants_bundle:
+        return None, _transcripts(options)
+    from anntools.bundle import Bundle, default_bundle_dir
+    from anntools.bundle.full import FullBundle, is_full_bundle
+
     bundle_dir = options.bundle_dir or default_bundle_dir()
-    if options.wants_bundle and is_full_bundle(bundle_dir):
+    if is_full_bundle(bundle_dir):
         if options.custom_reference:
             raise AnnotationError(
                 f"{bundle_dir} is a full bundle with its own transcripts: drop --gff/--fasta"
             )
         full = FullBundle.load(bundle_dir)
         return full, None  # its transcripts are called by FullBundleSites
-    bundle = Bundle.load(bundle_dir) if options.wants_bundle else None
-    transcripts = None
-    if options.gff3 or options.fasta:
-        if not (options.gff3 and options.fasta):
-            raise AnnotationError("transcript consequences need both --gff and --fasta")
-        transcripts = TranscriptAnnotator.from_files(options.gff3, options.fasta)
-    return bundle, transcripts
+    return Bundle.load(bundle_dir), _transcripts(options)
+
+
+def _transcripts(options: Options) -> TranscriptAnnotator | None:
+    """The transcript engine of --gff and --fasta, or None without them."""
+    if not (options.gff3 or options.fasta):
+        return None
+    if not (options.gff3 and options.fasta):
+        raise AnnotationError("transcript consequences need both --gff and --fasta")
+    return TranscriptAnnotator.from_files(options.gff3, options.fasta)
 
 
 def annotate_file(
@@ -342,8 +371,10 @@ class _Run:
         header = self.reader.header
 
         def make_work() -> ChunkWork:
-            if isinstance(sources.sites, FullBundleSites):
-                return FullBundleWork(header, sources.sites)
+            if sources.full is not None:
+                from anntools.full_annotation import FullBundleSites, FullBundleWork
+
+                return FullBundleWork(header, cast(FullBundleSites, sources.sites))
             return ChunkWork(header, sources.sites, sources.transcripts)
 
         order = OrderChecker()
@@ -366,9 +397,10 @@ class _Run:
         return sources
 
     def _assembly(self, first_chrom: str, bundle: Bundle | FullBundle | None) -> AssemblyGuess:
-        if isinstance(bundle, FullBundle):
+        full = _full_bundle(bundle)
+        if full is not None:
             return AssemblyGuess(
-                "as the bundle", f"the full bundle {bundle.path.name}'s own reference"
+                "as the bundle", f"the full bundle {full.path.name}'s own reference"
             )
         if bundle is None and not self.options.assembly:
             if self.options.fasta is not None:
@@ -407,7 +439,7 @@ class _Run:
             if chrom is not None:
                 return chunk, chrom
             loop = loop or record_loop(self.reader.header)
-            _, problems, _ = loop.parse(chunk.lines, chunk.first_line_no)
+            problems = loop.annotate(chunk.lines, chunk.first_line_no)[3]  # no record: no output
             self.problems.add(LineProblem(*problem) for problem in problems)
         return None, None
 

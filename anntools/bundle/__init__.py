@@ -7,10 +7,13 @@ Reading needs only numpy (``Bundle.load``); building (``build_bundle`` or
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from anntools.bundle.format import SOURCE_SHA256, BundleError
 from anntools.bundle.paths import BUNDLE_DIR_ENV, default_bundle_dir
-from anntools.bundle.reader import Bundle
+
+if TYPE_CHECKING:
+    from anntools.bundle.reader import Bundle
 
 __all__ = [
     "BUNDLE_DIR_ENV",
@@ -20,6 +23,15 @@ __all__ = [
     "build_bundle",
     "default_bundle_dir",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``Bundle`` on first use: the reader needs numpy, which runs without a bundle never need."""
+    if name == "Bundle":
+        from anntools.bundle.reader import Bundle
+
+        return Bundle
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def build_bundle(out: Path | None = None, sdist: Path | None = None, force: bool = False) -> Path:

@@ -33,6 +33,7 @@ INCOMPLETE_CDS = 1 << 20  # internal: lets start/stop calls drop out on incomple
 CODING_SEQUENCE = 1 << 21
 ELONGATION = 1 << 22
 START_RETAINED = 1 << 23
+TRUNCATION = 1 << 24  # symbolic deletion (bcftools' feature_truncation)
 
 COMPOUND = (
     SYNONYMOUS
@@ -73,6 +74,7 @@ TERMS: tuple[tuple[int, str], ...] = (
     (INFRAME_ALTERING, "inframe_altering"),
     (CODING_SEQUENCE, "coding_sequence"),
     (ELONGATION, "feature_elongation"),
+    (TRUNCATION, "feature_truncation"),
     (START_RETAINED, "start_retained"),
 )
 

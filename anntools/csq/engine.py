@@ -50,6 +50,8 @@ _PAD = N_SPLICE_REGION_INTRON  # exons are looked up with this much flank, as bc
 # clear of every loud window: twice the reach of any check (_PAD), as a wide margin.
 QUIET_MARGIN = 2 * _PAD
 _MITO_NAMES = {"M", "MT"}
+# What a symbolic allele (its first four characters, upper case) does to the features it meets.
+_SYMBOLIC_CLASS = {"<INS": bits.ELONGATION, "<DEL": bits.TRUNCATION}
 _BASES = frozenset("ACGT")
 
 
@@ -212,6 +214,14 @@ class ContigIndex:
             return None
         return k
 
+    def stretch_span(self, k: int) -> tuple[int | None, int | None]:
+        """Where quiet stretch ``k`` begins and ends (0-based, half-open); None: no bound."""
+        starts = self.loud_starts
+        return (
+            self._loud_ends[k] if k >= 0 else None,
+            starts[k + 1] if k + 1 < len(starts) else None,
+        )
+
     def plan(self, k: int, beg: int) -> Plan | None:
         """The plan of quiet stretch ``k``, which holds 0-based ``beg``; None if it has none."""
         try:
@@ -364,15 +374,15 @@ class TranscriptAnnotator:
         """Consequences of one ALT allele at 1-based ``pos``; [] when no transcript is hit.
 
         Missing (``.``), spanning-deletion (``*``) and symbolic alleles other than
-        ``<INS...>`` give []. Alleles need not be left-normalised. Raises RefMismatch
-        when the REF of an allele near a transcript's exons or in its coding
-        sequence is not the reference's.
+        ``<INS...>`` and ``<DEL...>`` give []. Alleles need not be left-normalised.
+        Raises RefMismatch when the REF of an allele near a transcript's exons or
+        in its coding sequence is not the reference's.
         """
         contig = self.contig(chrom)
         if contig is None or not alt or not ref or alt[0] in ".*" or alt[1:2] == "*":
             return []
         if alt[0] == "<":
-            return self._annotate_symbolic_insertion(contig, pos - 1, ref.upper(), alt)
+            return self._annotate_symbolic(contig, pos - 1, ref.upper(), alt)
         ref, alt = ref.upper(), alt.upper()
         beg = pos - 1
         if self._fast_paths and ref != alt:
@@ -414,26 +424,31 @@ class TranscriptAnnotator:
         plan = contig.quiet_plan(beg, beg + len(ref))
         return None if plan is None else list(plan.tail)
 
-    def _annotate_symbolic_insertion(
+    def _annotate_symbolic(
         self, contig: ContigIndex, beg: int, ref: str, alt: str
     ) -> list[Consequence]:
-        """bcftools' experimental ``<INS...>`` support: feature_elongation where inserted."""
-        if not alt.startswith("<INS"):
+        """bcftools' experimental symbolic alleles: ``<INS...>`` feature_elongation and
+        ``<DEL...>`` feature_truncation, with what the base after the anchor is in.
+
+        As in bcftools, only that one base is looked up: INFO/END and SVLEN are not read.
+        """
+        kind = alt[:4].upper()
+        if kind not in _SYMBOLIC_CLASS:
             return []
+        extra = _SYMBOLIC_CLASS[kind]
         point = beg + 1  # the base after the anchor, 0-based
         candidates = contig.candidates(point, point)
         out = Collector()
         call = Call(beg, ref, alt, contig.fetch, contig.code, out)
         for tr, _cds in _cds_hits(candidates, point, point, coding_only=False):
-            kind = bits.CODING_SEQUENCE if tr.coding else bits.NON_CODING
-            out.push(kind | bits.ELONGATION, tr)
+            out.push((bits.CODING_SEQUENCE if tr.coding else bits.NON_CODING) | extra, tr)
         hit = bool(out.entries)
         for utr in _utr_hits(candidates, point, point):
-            out.push((bits.UTR5 if utr.five_prime else bits.UTR3) | bits.ELONGATION, utr.transcript)
+            out.push((bits.UTR5 if utr.five_prime else bits.UTR3) | extra, utr.transcript)
             hit = True
-        hit |= _test_splice(call, candidates, point, point, bits.ELONGATION)
+        hit |= _test_splice(call, candidates, point, point, extra)
         if not hit:
-            _test_transcripts(call, candidates, point, point, bits.ELONGATION)
+            _test_transcripts(call, candidates, point, point, extra)
         return out.render()
 
 

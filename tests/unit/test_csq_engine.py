@@ -155,7 +155,7 @@ def test_intergenic_gives_nothing(toy: TranscriptAnnotator) -> None:
     assert toy.annotate("7", 100, "A", "C") == []
 
 
-@pytest.mark.parametrize("alt", ["<DEL>", "<DUP>", "*", ".", "<*>", "<NON_REF>"])
+@pytest.mark.parametrize("alt", ["<DUP>", "<INV>", "*", ".", "<*>", "<NON_REF>"])
 def test_symbolic_and_missing_alleles_are_ignored(toy: TranscriptAnnotator, alt: str) -> None:
     # GIVEN an allele that is not a sequence WHEN annotated THEN [] and no error
     assert toy.annotate("1", 103, "G", alt) == []
@@ -164,6 +164,28 @@ def test_symbolic_and_missing_alleles_are_ignored(toy: TranscriptAnnotator, alt:
 def test_symbolic_insertion_is_a_feature_elongation(toy: TranscriptAnnotator) -> None:
     found = toy.annotate("1", 104, "T", "<INS:ME:ALU>")
     assert [c.terms for c in found] == [("coding_sequence", "feature_elongation")]
+
+
+@pytest.mark.parametrize(
+    ("chrom", "pos", "expected"),
+    [
+        ("1", 104, "coding_sequence&feature_truncation|XYZ|ENST00000000001|protein_coding"),
+        ("1", 94, "5_prime_utr&feature_truncation|XYZ|ENST00000000001|protein_coding"),
+        (
+            "1",
+            109,
+            "splice_region&coding_sequence&feature_truncation|XYZ|ENST00000000001|protein_coding",
+        ),
+        ("3", 119, "intron&feature_truncation|QWRTY|ENST00000000003|protein_coding"),
+    ],
+)
+def test_symbolic_deletion_is_a_feature_truncation(
+    toy: TranscriptAnnotator, chrom: str, pos: int, expected: str
+) -> None:
+    # GIVEN <DEL> (bcftools reads only the base after the anchor, not END or SVLEN)
+    found = toy.annotate(chrom, pos, "A", "<DEL>")
+    # THEN what that base is in, with feature_truncation, on the transcript
+    assert bcsq(found) == expected
 
 
 def test_ref_equal_to_alt_is_not_a_variant(toy: TranscriptAnnotator) -> None:
