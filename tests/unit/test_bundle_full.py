@@ -289,8 +289,9 @@ def test_a_full_bundle_writes_vep_terms_with_hgvs_c_and_p(
     ]
 
 
+@pytest.mark.parametrize("workers", [1, 2])
 def test_phased_changes_to_one_codon_get_one_call_through_a_bundle(
-    tmp_path: Path, write_vcf: Callable[[list[str]], Path]
+    tmp_path: Path, write_vcf: Callable[[list[str]], Path], workers: int
 ) -> None:
     # GIVEN two phased SNVs in codon 258 (AAT, Asn) of ENST00000423372, on its minus strand:
     # 3638 T>A is c.772A>T, 3637 T>C is c.773A>G; together AAT becomes TGT (Cys)
@@ -305,9 +306,8 @@ def test_phased_changes_to_one_codon_get_one_call_through_a_bundle(
     names = ("Consequence", "Protein_change", "DNA_change", "HGVSc", "HGVSp")
 
     def calls(local: bool) -> list[list[str]]:
-        result = annotate_file(
-            vcf, tmp_path / f"out{local}", Options(bundle_dir=bundle, local=local)
-        )
+        options = Options(bundle_dir=bundle, local=local, workers=workers)
+        result = annotate_file(vcf, tmp_path / f"out{local}", options)
         _, annotated = read_vcf(result.files["vcf"])
         return [[field(r.entries()[0], name) for name in names] for r in annotated]
 
