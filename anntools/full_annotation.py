@@ -72,16 +72,14 @@ class FullBundleSites:
         self.mismatches: list[LineProblem] = []  # this chunk's records whose REF is not ours
         self._structures: dict[int, Structure | None] = {}  # by id() of the engine's transcript
         self._transcripts: dict[tuple[str, str], Transcript] = {}  # (contig, id) -> transcript
-        self._ranked: dict[tuple[str, str], list[Transcript]] = {}  # (contig, gene), best first
+        self._preference: dict[int, tuple[int, int]] = {}  # id() -> (rank, GFF3 order)
         for name in self.annotator.chromosomes:
             contig = self.annotator.contig(name)
             if contig is None:
                 continue
             for tr in contig.transcripts:
                 self._transcripts[contig.name, tr.id] = tr
-                self._ranked.setdefault((contig.name, tr.gene), []).append(tr)
-        for transcripts in self._ranked.values():
-            transcripts.sort(key=lambda tr: (bundle.rank(tr.id), tr.order))
+                self._preference[id(tr)] = (bundle.rank(tr.id), tr.order)
 
     def begin_chunk(self, records: list[RecordLine], overrides: dict[int, Swaps]) -> None:
         """The records the next calls are about, in order, and their haplotype swaps by line."""
@@ -182,8 +180,13 @@ class FullBundleSites:
         as bcftools', names none) the gene's first-ranked transcript holding the change."""
         if csq.transcript:
             return self._transcripts.get((contig.name, csq.transcript))
-        ranked = self._ranked.get((contig.name, csq.gene), [])
-        return next((tr for tr in ranked if tr.beg <= low - 1 and high - 1 <= tr.end), None)
+        # Among the transcripts near the change (a gene name may have many, far apart).
+        holding = [
+            tr
+            for tr in contig.candidates(low - 1, high - 1)
+            if tr.gene == csq.gene and tr.beg <= low - 1 and high - 1 <= tr.end
+        ]
+        return min(holding, key=lambda tr: self._preference[id(tr)], default=None)
 
     def _structure(self, tr: Transcript) -> Structure | None:
         """The transcript's exon structure for HGVS c. (None when it has no usable exons)."""
