@@ -289,19 +289,28 @@ def test_a_full_bundle_writes_vep_terms_with_hgvs_c_and_p(
     ]
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize(
+    ("workers", "between"),
+    [(1, []), (2, []), (2, [""])],
+    ids=["one-process", "two-workers", "two-workers-two-chunks"],
+)
 def test_phased_changes_to_one_codon_get_one_call_through_a_bundle(
-    tmp_path: Path, write_vcf: Callable[[list[str]], Path], workers: int
+    tmp_path: Path, write_vcf: Callable[[list[str]], Path], workers: int, between: list[str]
 ) -> None:
     # GIVEN two phased SNVs in codon 258 (AAT, Asn) of ENST00000423372, on its minus strand:
-    # 3638 T>A is c.772A>T, 3637 T>C is c.773A>G; together AAT becomes TGT (Cys)
+    # 3638 T>A is c.772A>T, 3637 T>C is c.773A>G; together AAT becomes TGT (Cys). A blank line
+    # between them ends a chunk: the records then go to the workers in different chunks.
     case = CASES / "ENST00000423372"
     bundle = build_full_bundle(
         case / "ENST00000423372.gff", case / "ENST00000423372.fa", tmp_path / "b"
     )
     header = '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">'
     columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1"
-    records = ["1\t3637\t.\tT\tC\t.\t.\t.\tGT\t1|0", "1\t3638\t.\tT\tA\t.\t.\t.\tGT\t1|0"]
+    records = [
+        "1\t3637\t.\tT\tC\t.\t.\t.\tGT\t1|0",
+        *between,
+        "1\t3638\t.\tT\tA\t.\t.\t.\tGT\t1|0",
+    ]
     vcf = write_vcf(["##fileformat=VCFv4.2", header, columns, *records])
     names = ("Consequence", "Protein_change", "DNA_change", "HGVSc", "HGVSp")
 
