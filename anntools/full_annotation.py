@@ -180,6 +180,7 @@ class FullBundleSites:
         as bcftools', names none) the gene's first-ranked transcript holding the change."""
         if csq.transcript:
             return self._transcripts.get((contig.name, csq.transcript))
+        # Among the transcripts near the change (a gene name may have many, far apart).
         holding = [
             tr
             for tr in contig.candidates(low - 1, high - 1)

@@ -82,14 +82,17 @@ def median_run(runs: list[Run]) -> Run:
 
 
 def bench_cases(workdir: Path, repeat: int) -> None:
-    """Build time and peak memory of every case's bundle: median and worst over the cases."""
+    """Build time and peak memory of every case's bundle (a line each), then the median and
+    the worst over the cases of each case's median."""
     per_case = []
-    for index, (_vcf, gff3, fasta) in enumerate(discover_cases()):
+    models = dict.fromkeys((gff3, fasta) for _vcf, gff3, fasta in discover_cases())
+    for index, (gff3, fasta) in enumerate(models):
         out = workdir / f"case{index}"
         runs = [measure(build_command(gff3, fasta, out)) for _ in range(repeat)]
         per_case.append((gff3.parent.name, median_run(runs)))
+        print(line(f"  {gff3.parent.name}/{gff3.name}", runs), flush=True)
     worst = max(per_case, key=lambda item: item[1].cpu_seconds)
-    print(line(f"bundle build, {len(per_case)} bcftools cases", [r for _, r in per_case]))
+    print(line(f"bundle build, {len(per_case)} bcftools gene models", [r for _, r in per_case]))
     print(f"  (slowest case: {worst[0]}, {worst[1].cpu_seconds:.2f} CPU s)", flush=True)
 
 

@@ -4,7 +4,7 @@ The input may be plain, gzip or bgzip (bgzip is gzip with many members, which
 Python's gzip reads as one stream), so no index needs writing next to it and a
 plain gzip file is simply recompressed. The bundle keeps the sequence
 bgzip-compressed, wrapped at 60 bases, with samtools' ``.fai`` and ``.gzi``
-indexes (written by pysam): a GRCh38 genome takes about 0.9 GB instead of 3.1 GB.
+indexes (written by pysam): a GRCh38 genome takes about 1 GB instead of 3.1 GB.
 :class:`BgzfFastaReader` reads it through pysam (htslib's faidx).
 
 A FASTA that ends early (a cut bgzip/gzip stream, or a ``.fai`` beside the

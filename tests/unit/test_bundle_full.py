@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from anntools import vcf as vcf_module
 from anntools.annotation import ENTRY_FIELDS, VEP_SPELLING
 from anntools.bundle import BUNDLE_DIR_ENV, BundleError
 from anntools.bundle.full import FullBundle, TranscriptNames, build_full_bundle, is_full_bundle
@@ -289,11 +290,23 @@ def test_a_full_bundle_writes_vep_terms_with_hgvs_c_and_p(
     ]
 
 
+@pytest.mark.parametrize(
+    ("workers", "chunk_records"),
+    [(1, 20_000), (2, 20_000), (2, 1)],
+    ids=["one-process", "two-workers", "two-workers-a-chunk-a-line"],
+)
 def test_phased_changes_to_one_codon_get_one_call_through_a_bundle(
-    tmp_path: Path, write_vcf: Callable[[list[str]], Path]
+    tmp_path: Path,
+    write_vcf: Callable[[list[str]], Path],
+    monkeypatch: pytest.MonkeyPatch,
+    workers: int,
+    chunk_records: int,
 ) -> None:
     # GIVEN two phased SNVs in codon 258 (AAT, Asn) of ENST00000423372, on its minus strand:
-    # 3638 T>A is c.772A>T, 3637 T>C is c.773A>G; together AAT becomes TGT (Cys)
+    # 3638 T>A is c.772A>T, 3637 T>C is c.773A>G; together AAT becomes TGT (Cys); read in one
+    # chunk, or a chunk each (which then go to different workers)
+    monkeypatch.setattr(vcf_module, "CHUNK_RECORDS", chunk_records)
+    monkeypatch.setattr(vcf_module, "READ_BLOCK_BYTES", 16 if chunk_records == 1 else 1 << 20)
     case = CASES / "ENST00000423372"
     bundle = build_full_bundle(
         case / "ENST00000423372.gff", case / "ENST00000423372.fa", tmp_path / "b"
@@ -302,12 +315,13 @@ def test_phased_changes_to_one_codon_get_one_call_through_a_bundle(
     columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1"
     records = ["1\t3637\t.\tT\tC\t.\t.\t.\tGT\t1|0", "1\t3638\t.\tT\tA\t.\t.\t.\tGT\t1|0"]
     vcf = write_vcf(["##fileformat=VCFv4.2", header, columns, *records])
+    with vcf_module.VcfReader(vcf) as reader:
+        assert len(list(reader.raw_chunks())) == (2 if chunk_records == 1 else 1)
     names = ("Consequence", "Protein_change", "DNA_change", "HGVSc", "HGVSp")
 
     def calls(local: bool) -> list[list[str]]:
-        result = annotate_file(
-            vcf, tmp_path / f"out{local}", Options(bundle_dir=bundle, local=local)
-        )
+        options = Options(bundle_dir=bundle, local=local, workers=workers)
+        result = annotate_file(vcf, tmp_path / f"out{local}", options)
         _, annotated = read_vcf(result.files["vcf"])
         return [[field(r.entries()[0], name) for name in names] for r in annotated]
 
