@@ -176,8 +176,9 @@ def _case_inputs() -> list[tuple[Path, Path, Path]]:
     return found
 
 
-def _synthetic(path: Path, fasta: Path, count: int, seed: int) -> Path:
-    """Sorted SNVs, MNVs and indels over a case's sequence, many at feature edges."""
+def _synthetic(path: Path, fasta: Path, count: int, seed: int, shuffled: bool = False) -> Path:
+    """SNVs, MNVs and indels over a case's sequence, many at feature edges; sorted unless
+    ``shuffled``."""
     reader = FastaReader(fasta)
     (chrom,) = reader.names
     sequence = reader.fetch(chrom, 0, reader.length(chrom)).upper()
@@ -194,6 +195,8 @@ def _synthetic(path: Path, fasta: Path, count: int, seed: int) -> Path:
             ]
         )
         rows.append(f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t.\t.\t.")
+    if shuffled:
+        rng.shuffle(rows)
     header = [f"##fileformat=VCFv4.2\n##contig=<ID={chrom},length={len(sequence)}>"]
     path.write_text("\n".join([*header, "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO", *rows]))
     return path
@@ -233,6 +236,15 @@ def test_plans_reused_across_a_whole_transcript_give_the_engines_answers(tmp_pat
     vcf = _synthetic(tmp_path / "random.vcf", fasta, 20_000, seed=11)
     # THEN each one gets exactly what the engine's general path says
     assert _assert_engine_answers(vcf, gff, fasta, tmp_path / "out") == 20_000
+
+
+def test_records_out_of_order_get_the_engines_answers(tmp_path: Path) -> None:
+    # GIVEN random variants in random order: each record may land in another quiet stretch
+    # than the one before, behind it or ahead (the loop keeps only the last stretch found)
+    gff, fasta = BIG_CASE / "ENST00000542803.gff", BIG_CASE / "ENST00000542803.fa"
+    vcf = _synthetic(tmp_path / "shuffled.vcf", fasta, 5_000, seed=12, shuffled=True)
+    # THEN each one still gets exactly what the engine's general path says
+    assert _assert_engine_answers(vcf, gff, fasta, tmp_path / "out") == 5_000
 
 
 @pytest.mark.parametrize("local", [True, False], ids=["local", "haplotype-aware"])
