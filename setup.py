@@ -1,4 +1,8 @@
-"""Builds anntools' compiled record loop against the htslib headers that pysam ships.
+"""Builds anntools' compiled modules against the htslib headers that pysam ships.
+
+The record loop is a .pyx module. The transcript engine (anntools/csq) is plain,
+mypy-checked Python that Cython compiles as it is: the .py files stay the
+readable reference and the import picks the extension module built from them.
 
 Everything else about the package is in pyproject.toml.
 """
@@ -14,4 +18,21 @@ record_loop = Extension(
     extra_compile_args=["-O2"],
 )
 
-setup(ext_modules=cythonize([record_loop], language_level=3))
+# The engine's modules on the per-record path (stream reads records, haplotype combines
+# them, engine/coding/splice/collector call them, gff3 holds the interval lists).
+ENGINE_MODULES = (
+    "codons",
+    "collector",
+    "gff3",
+    "splice",
+    "coding",
+    "engine",
+    "haplotype",
+    "stream",
+)
+engine = [
+    Extension(f"anntools.csq.{name}", [f"anntools/csq/{name}.py"], extra_compile_args=["-O2"])
+    for name in ENGINE_MODULES
+]
+
+setup(ext_modules=cythonize([record_loop, *engine], language_level=3))
