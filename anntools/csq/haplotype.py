@@ -117,19 +117,22 @@ def _place(tr: Transcript, index: int, pos: int, ref: str, alt: str) -> _Edit | 
     if core_ref == core_alt:
         return None
     end = beg + len(core_ref) - 1
-    offset = 0
     for cds in tr.cds:
         if cds.beg <= beg and end <= cds.end:
-            gbeg = offset + beg - cds.beg
+            gbeg = cds.pos + beg - cds.beg  # cds.pos: the segment's offset in the CDS
             gend = gbeg + len(core_ref)
             break
-        offset += cds.length
     else:
         return None
     if tr.forward:
         return _Edit(index, pos, ref, alt, gbeg, gend, core_alt)
-    total = sum(cds.length for cds in tr.cds)
+    total = _cds_length(tr)
     return _Edit(index, pos, ref, alt, total - gend, total - gbeg, reverse_complement(core_alt))
+
+
+def _cds_length(tr: Transcript) -> int:
+    last = tr.cds[-1]
+    return last.pos + last.length
 
 
 def _terms(group: list[_Edit], dlen: int, tref: str, tseq: str, c0: int) -> list[str]:
@@ -243,25 +246,36 @@ def _replacements(
     records: Sequence[PhasedRecord],
     alleles: Sequence[int],
     transcripts: dict[str, Transcript],
+    placed: dict[str, dict[tuple[int, int], _Placed]] | None = None,
 ) -> Replaced:
     """On one haplotype: record -> transcript id -> the call replacing the record's local
     coding call on that transcript: a compound consequence, a :class:`SeeRecord`, or None
-    (the allele overlaps one placed before it on this haplotype: bcftools skips it)."""
+    (the allele overlaps one placed before it on this haplotype: bcftools skips it).
+
+    ``placed`` (transcript id -> (record, allele) -> placement) keeps the placements for
+    the next haplotype: they depend on the allele, not on who carries it."""
     replaced: Replaced = {}
     for tr in transcripts.values():
         contig = annotator.contig(tr.chrom)
         cds_seq = _coding_sequence(annotator, tr)
         if contig is None or cds_seq is None:
             continue
+        known = {} if placed is None else placed.setdefault(tr.id, {})
         edits, last_end = [], -1  # the kept edits in genomic order
-        for edit in _edits(tr, records, alleles):
-            if _loses_start(cds_seq, edit, contig.code):
-                continue  # bcftools calls a lost start on its own
-            genomic = _genomic_span(edit, tr.forward, len(cds_seq))
-            if genomic[0] < last_end:
+        for i, allele in enumerate(alleles):
+            if allele <= 0:
+                continue
+            try:
+                found = known[i, allele]
+            except KeyError:
+                found = known[i, allele] = _placed(tr, cds_seq, contig.code, records, i, allele)
+            if found is None:
+                continue
+            edit, genomic_beg, genomic_end = found
+            if genomic_beg < last_end:
                 replaced.setdefault(edit.record, {})[tr.id] = None
                 continue
-            last_end = max(last_end, genomic[1])
+            last_end = max(last_end, genomic_end)
             edits.append(edit)
         shift = 0
         for group in _groups(edits, tr.forward, len(cds_seq)):
@@ -275,19 +289,31 @@ def _replacements(
     return replaced
 
 
-def _edits(
-    tr: Transcript, records: Sequence[PhasedRecord], alleles: Sequence[int]
-) -> Iterator[_Edit]:
-    """The carried alleles placed on ``tr``'s coding sequence, in the records' order."""
-    for i, (record, allele) in enumerate(zip(records, alleles, strict=True)):
-        if allele <= 0 or allele > len(record.alts) or record.chrom != tr.chrom:
-            continue
-        alt = record.alts[allele - 1].upper()
-        if not alt or alt[0] in ".*<" or "*" in alt:
-            continue
-        edit = _place(tr, i, record.pos, record.ref.upper(), alt)
-        if edit is not None:
-            yield edit
+# An allele placed on a transcript's coding sequence, with its half-open span on the + strand
+_Placed = tuple[_Edit, int, int] | None
+
+
+def _placed(
+    tr: Transcript,
+    cds_seq: str,
+    code: GeneticCode,
+    records: Sequence[PhasedRecord],
+    i: int,
+    allele: int,
+) -> _Placed:
+    """ALT ``allele`` of record ``i`` placed on ``tr``; None when it takes no part in
+    combined calls (not wholly within one CDS segment, symbolic, or a lost start, which
+    bcftools calls on its own)."""
+    record = records[i]
+    if allele > len(record.alts) or record.chrom != tr.chrom:
+        return None
+    alt = record.alts[allele - 1].upper()
+    if not alt or alt[0] in ".*<" or "*" in alt:
+        return None
+    edit = _place(tr, i, record.pos, record.ref.upper(), alt)
+    if edit is None or _loses_start(cds_seq, edit, code):
+        return None
+    return (edit, *_genomic_span(edit, tr.forward, len(cds_seq)))
 
 
 def _genomic_span(edit: _Edit, forward: bool, total: int) -> tuple[int, int]:
@@ -409,7 +435,9 @@ Swaps = dict[int, dict[str, list[Consequence | None]]]
 
 
 def haplotype_overrides(
-    annotator: TranscriptAnnotator, records: Sequence[PhasedRecord]
+    annotator: TranscriptAnnotator,
+    records: Sequence[PhasedRecord],
+    transcripts: dict[str, Transcript] | None = None,
 ) -> dict[int, Swaps]:
     """The records whose calls haplotype-aware calling changes: record index -> Swaps.
 
@@ -417,13 +445,18 @@ def haplotype_overrides(
     kept (None), replaced by a compound consequence or by a reference to the
     record carrying one (a Consequence whose one term is ``@POS``), or dropped
     (an allele overlapping one placed before it on that haplotype). Records left
-    out, and their other calls, are the local ones.
+    out, and their other calls, are the local ones. ``transcripts``: the coding
+    transcripts whose CDS the records overlap, when the caller has them already.
     """
-    transcripts = _transcripts(annotator, records)
+    if transcripts is None:
+        transcripts = _transcripts(annotator, records)
     if not transcripts:
         return {}
     haplotypes = list(dict.fromkeys(tuple(alleles) for alleles in _haplotypes(records)))
-    replaced = [_replacements(annotator, records, alleles, transcripts) for alleles in haplotypes]
+    placed: dict[str, dict[tuple[int, int], _Placed]] = {}
+    replaced = [
+        _replacements(annotator, records, alleles, transcripts, placed) for alleles in haplotypes
+    ]
     touched = sorted({i for found in replaced for i in found})
     out: dict[int, Swaps] = {}
     for i in touched:
