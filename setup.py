@@ -19,10 +19,12 @@ record_loop = Extension(
 )
 
 # The engine's modules on the per-record path (stream reads records, haplotype combines
-# them, engine/coding/splice/collector call them, gff3 holds the interval lists).
+# them, engine/coding/splice/collector call them, gff3 holds the interval lists, fasta
+# reads the reference).
 ENGINE_MODULES = (
     "codons",
     "collector",
+    "fasta",
     "gff3",
     "splice",
     "coding",

@@ -59,7 +59,7 @@ class SeeRecord:
 
 
 HaplotypeCall = Consequence | SeeRecord
-Replaced = dict[int, dict[str, HaplotypeCall | None]]  # record -> transcript id -> call
+Replaced = dict[tuple[int, str], HaplotypeCall | None]  # (record, transcript id) -> call
 
 
 def parse_genotypes(columns: Sequence[str]) -> tuple[tuple[int | None, ...], ...]:
@@ -71,17 +71,25 @@ def parse_genotypes(columns: Sequence[str]) -> tuple[tuple[int | None, ...], ...
     return tuple(out)
 
 
-@dataclass(slots=True)
 class _Edit:
-    """One allele of one record placed on a transcript's coding sequence (coding order)."""
+    """One allele of one record placed on a transcript's coding sequence (coding order).
 
-    record: int
-    pos: int  # 1-based VCF POS
-    ref: str
-    alt: str
-    tbeg: int  # half-open range in the coding sequence, transcript orientation
-    tend: int
-    talt: str  # ALT in transcript orientation
+    A plain class rather than a dataclass: one is made per held allele, and the
+    compiled module builds these faster than a dataclass's generated __init__.
+    """
+
+    __slots__ = ("alt", "pos", "record", "ref", "talt", "tbeg", "tend")
+
+    def __init__(
+        self, record: int, pos: int, ref: str, alt: str, tbeg: int, tend: int, talt: str
+    ) -> None:
+        self.record = record
+        self.pos = pos  # 1-based VCF POS
+        self.ref = ref
+        self.alt = alt
+        self.tbeg = tbeg  # half-open range in the coding sequence, transcript orientation
+        self.tend = tend
+        self.talt = talt  # ALT in transcript orientation
 
 
 def _coding_sequence(annotator: TranscriptAnnotator, tr: Transcript) -> str | None:
@@ -248,7 +256,7 @@ def _replacements(
     transcripts: dict[str, Transcript],
     placed: dict[str, dict[tuple[int, int], _Placed]] | None = None,
 ) -> Replaced:
-    """On one haplotype: record -> transcript id -> the call replacing the record's local
+    """On one haplotype: (record, transcript id) -> the call replacing the record's local
     coding call on that transcript: a compound consequence, a :class:`SeeRecord`, or None
     (the allele overlaps one placed before it on this haplotype: bcftools skips it).
 
@@ -273,7 +281,7 @@ def _replacements(
                 continue
             edit, genomic_beg, genomic_end = found
             if genomic_beg < last_end:
-                replaced.setdefault(edit.record, {})[tr.id] = None
+                replaced[edit.record, tr.id] = None
                 continue
             last_end = max(last_end, genomic_end)
             edits.append(edit)
@@ -282,9 +290,9 @@ def _replacements(
             if len(group) > 1:
                 lead = group[0]
                 compound = _compound(tr, cds_seq, contig.code, group, shift)
-                replaced.setdefault(lead.record, {})[tr.id] = compound
+                replaced[lead.record, tr.id] = compound
                 for edit in group[1:]:
-                    replaced.setdefault(edit.record, {})[tr.id] = SeeRecord(lead.pos)
+                    replaced[edit.record, tr.id] = SeeRecord(lead.pos)
             shift += sum(len(e.talt) - (e.tend - e.tbeg) for e in group)
     return replaced
 
@@ -419,7 +427,9 @@ def annotate_haplotypes(
     transcripts = _transcripts(annotator, records)
     local = LocalCalls(annotator, records)
     for alleles in _haplotypes(records):
-        replaced = _replacements(annotator, records, alleles, transcripts)
+        replaced: dict[int, dict[str, HaplotypeCall | None]] = {}
+        for (record, tid), call in _replacements(annotator, records, alleles, transcripts).items():
+            replaced.setdefault(record, {})[tid] = call
         for i, allele in enumerate(alleles):
             if allele <= 0 or allele > len(records[i].alts):
                 continue
@@ -457,32 +467,60 @@ def haplotype_overrides(
     replaced = [
         _replacements(annotator, records, alleles, transcripts, placed) for alleles in haplotypes
     ]
-    touched = sorted({i for found in replaced for i in found})
+    tids_of: dict[int, list[str]] = {}  # record -> transcripts with a replaced call
+    for found in replaced:
+        for i, tid in found:
+            tids = tids_of.setdefault(i, [])
+            if tid not in tids:
+                tids.append(tid)
+    see_also: dict[tuple[SeeRecord, str], Consequence] = {}
+    shared: dict[tuple[object, ...], Swaps] = {}
     out: dict[int, Swaps] = {}
-    for i in touched:
-        tids = sorted({tid for found in replaced for tid in found.get(i, {})})
+    for i in sorted(tids_of):
+        tids = sorted(tids_of[i])
+        n_alts = len(records[i].alts)
         swaps: Swaps = {}
         for alleles, found in zip(haplotypes, replaced, strict=True):
             allele = alleles[i]
-            if allele <= 0 or allele > len(records[i].alts):
+            if allele <= 0 or allele > n_alts:
                 continue
-            calls = found.get(i, {})
+            by_tid = swaps.setdefault(allele, {})
             for tid in tids:
-                swap = swaps.setdefault(allele, {}).setdefault(tid, [])
-                if tid in calls and calls[tid] is None:
-                    continue  # dropped on this haplotype
-                item = _as_consequence(calls[tid], transcripts[tid]) if tid in calls else None
+                swap = by_tid.setdefault(tid, [])
+                item: Consequence | None = None  # the local call
+                if (i, tid) in found:
+                    call = found[i, tid]
+                    if call is None:
+                        continue  # dropped on this haplotype
+                    item = _as_consequence(call, transcripts[tid], see_also)
                 if item not in swap:
                     swap.append(item)
-        out[i] = swaps
+        # most records share their swaps with others (dropped, or pointing at one record):
+        # one copy each keeps the held stretch's memory down
+        out[i] = shared.setdefault(_frozen(swaps), swaps)
     return out
 
 
-def _as_consequence(call: HaplotypeCall | None, tr: Transcript) -> Consequence:
-    """A call as a Consequence; a :class:`SeeRecord` as the term ``@POS`` on ``tr``."""
+def _frozen(swaps: Swaps) -> tuple[object, ...]:
+    return tuple(
+        (allele, tuple((tid, tuple(items)) for tid, items in by_tid.items()))
+        for allele, by_tid in swaps.items()
+    )
+
+
+def _as_consequence(
+    call: HaplotypeCall, tr: Transcript, made: dict[tuple[SeeRecord, str], Consequence]
+) -> Consequence:
+    """A call as a Consequence; a :class:`SeeRecord` as the term ``@POS`` on ``tr``, made
+    once (in ``made``) for all the records pointing at one."""
     if isinstance(call, Consequence):
         return call
-    return Consequence((str(call),), tr.gene, tr.id, tr.biotype, "+" if tr.forward else "-")
+    key = (call, tr.id)
+    found = made.get(key)
+    if found is None:
+        strand = "+" if tr.forward else "-"
+        found = made[key] = Consequence((str(call),), tr.gene, tr.id, tr.biotype, strand)
+    return found
 
 
 def render_bcsq(calls: Sequence[HaplotypeCall]) -> str:
