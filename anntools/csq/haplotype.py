@@ -33,19 +33,30 @@ from anntools.csq.gff3 import Transcript
 from anntools.model import Consequence
 
 
-@dataclass(frozen=True, slots=True)
 class PhasedRecord:
     """One VCF record: ``pos`` 1-based; ``haplotypes`` per sample, the allele index per haplotype.
 
     ``None`` marks a missing allele. With no samples (empty ``haplotypes``)
-    the record is taken as one haplotype carrying ALT 1.
+    the record is taken as one haplotype carrying ALT 1. Read-only by convention: a
+    plain slotted class, because the haplotype buffer makes one per held record and a
+    frozen dataclass's generated __init__ costs several times more.
     """
 
-    chrom: str
-    pos: int
-    ref: str
-    alts: tuple[str, ...]
-    haplotypes: tuple[tuple[int | None, ...], ...] = ()
+    __slots__ = ("alts", "chrom", "haplotypes", "pos", "ref")
+
+    def __init__(
+        self,
+        chrom: str,
+        pos: int,
+        ref: str,
+        alts: tuple[str, ...],
+        haplotypes: tuple[tuple[int | None, ...], ...] = (),
+    ) -> None:
+        self.chrom = chrom
+        self.pos = pos
+        self.ref = ref
+        self.alts = alts
+        self.haplotypes = haplotypes
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +137,7 @@ def _place(tr: Transcript, index: int, pos: int, ref: str, alt: str) -> _Edit | 
         return None
     end = beg + len(core_ref) - 1
     for cds in tr.cds:
-        if cds.beg <= beg and end <= cds.end:
+        if cds.beg <= beg and end < cds.beg + cds.length:  # within [cds.beg, cds.end]
             gbeg = cds.pos + beg - cds.beg  # cds.pos: the segment's offset in the CDS
             gend = gbeg + len(core_ref)
             break
@@ -232,10 +243,12 @@ def _haplotypes(records: Sequence[PhasedRecord]) -> list[list[int]]:
     """Per haplotype (sample x ploidy slot), the carried allele index of every record."""
     if not any(record.haplotypes for record in records):
         return [[1 if record.alts else 0 for record in records]]
+    # records share few genotype tuples (the buffer keeps one of each): look at each once
+    distinct = {id(record.haplotypes): record.haplotypes for record in records}
     slots = {
         (s, h)
-        for record in records
-        for s, sample in enumerate(record.haplotypes)
+        for haplotypes in distinct.values()
+        for s, sample in enumerate(haplotypes)
         for h in range(len(sample))
     }
     haps = []
@@ -502,10 +515,15 @@ def haplotype_overrides(
 
 
 def _frozen(swaps: Swaps) -> tuple[object, ...]:
-    return tuple(
-        (allele, tuple((tid, tuple(items)) for tid, items in by_tid.items()))
-        for allele, by_tid in swaps.items()
-    )
+    """Swaps as a hashable key (loops, not generators: this runs once per held record)."""
+    key: list[object] = []
+    for allele, by_tid in swaps.items():
+        key.append(allele)
+        for tid, items in by_tid.items():
+            key.append(tid)
+            key.append(tuple(items))
+        key.append(None)  # ends the allele's transcripts
+    return tuple(key)
 
 
 def _as_consequence(
