@@ -1,4 +1,8 @@
-"""Builds anntools' compiled record loop against the htslib headers that pysam ships.
+"""Builds anntools' compiled modules against the htslib headers that pysam ships.
+
+The record loop is a .pyx module. The transcript engine (anntools/csq) is plain,
+mypy-checked Python that Cython compiles as it is: the .py files stay the
+readable reference and the import picks the extension module built from them.
 
 The loop is a driver (_recordloop) over three modules linked by their .pxd
 files: _parsing (lines and htslib), _tallies (counts) and _rendering (output).
@@ -21,4 +25,23 @@ record_loop = [
     for name in RECORD_LOOP_MODULES
 ]
 
-setup(ext_modules=cythonize(record_loop, language_level=3))
+# The engine's modules on the per-record path (stream reads records, haplotype combines
+# them, engine/coding/splice/collector call them, gff3 holds the interval lists, fasta
+# reads the reference).
+ENGINE_MODULES = (
+    "codons",
+    "collector",
+    "fasta",
+    "gff3",
+    "splice",
+    "coding",
+    "engine",
+    "haplotype",
+    "stream",
+)
+engine = [
+    Extension(f"anntools.csq.{name}", [f"anntools/csq/{name}.py"], extra_compile_args=["-O2"])
+    for name in ENGINE_MODULES
+]
+
+setup(ext_modules=cythonize([*record_loop, *engine], language_level=3))

@@ -71,6 +71,11 @@ def spliced_reference(tr: Transcript, fetch: Callable[[int, int], str]) -> str:
     return sref
 
 
+def reference_base(tr: Transcript, cds: Cds, beg: int, fetch: Callable[[int, int], str]) -> str:
+    """The reference base at 0-based ``beg`` inside ``cds``, read from the spliced reference."""
+    return spliced_reference(tr, fetch)[PAD + cds.pos + beg - cds.beg]
+
+
 class Frames:
     """Peptides of the spliced CDS read in each of the three frames, for fast read-through.
 

@@ -18,7 +18,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from anntools.csq import collector as bits
-from anntools.csq.coding import annotate_cds, coding_snv
+from anntools.csq.coding import annotate_cds, coding_snv, reference_base
 from anntools.csq.codons import STANDARD, VERTEBRATE_MITOCHONDRIAL, GeneticCode, genetic_code
 from anntools.csq.collector import Collector
 from anntools.csq.fasta import FastaReader
@@ -252,9 +252,12 @@ class ContigIndex:
     def coding_snv(self, tr: Transcript, cds: Cds, beg: int, ref: str, alt: str) -> Consequence:
         """The coding consequence of an SNV at 0-based ``beg`` of a plan's (tr, cds) pair.
 
-        Raises RefMismatch when ``ref`` is not the reference base.
+        Raises RefMismatch when ``ref`` is not the reference base (as check_ref, but read
+        from the transcript's spliced reference, which holds it).
         """
-        check_ref(self, beg, ref)
+        found = reference_base(tr, cds, beg, self.fetch)
+        if found != ref and "N" not in (found, ref):
+            raise RefMismatch(self.name, beg + 1, ref, found)
         return coding_snv(tr, cds, beg, ref, alt, self.fetch, self.code)
 
     def _index_boundaries(self) -> None:

@@ -33,19 +33,30 @@ from anntools.csq.gff3 import Transcript
 from anntools.model import Consequence
 
 
-@dataclass(frozen=True, slots=True)
 class PhasedRecord:
     """One VCF record: ``pos`` 1-based; ``haplotypes`` per sample, the allele index per haplotype.
 
     ``None`` marks a missing allele. With no samples (empty ``haplotypes``)
-    the record is taken as one haplotype carrying ALT 1.
+    the record is taken as one haplotype carrying ALT 1. Read-only by convention: a
+    plain slotted class, because the haplotype buffer makes one per held record and a
+    frozen dataclass's generated __init__ costs several times more.
     """
 
-    chrom: str
-    pos: int
-    ref: str
-    alts: tuple[str, ...]
-    haplotypes: tuple[tuple[int | None, ...], ...] = ()
+    __slots__ = ("alts", "chrom", "haplotypes", "pos", "ref")
+
+    def __init__(
+        self,
+        chrom: str,
+        pos: int,
+        ref: str,
+        alts: tuple[str, ...],
+        haplotypes: tuple[tuple[int | None, ...], ...] = (),
+    ) -> None:
+        self.chrom = chrom
+        self.pos = pos
+        self.ref = ref
+        self.alts = alts
+        self.haplotypes = haplotypes
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +70,7 @@ class SeeRecord:
 
 
 HaplotypeCall = Consequence | SeeRecord
-Replaced = dict[int, dict[str, HaplotypeCall | None]]  # record -> transcript id -> call
+Replaced = dict[tuple[int, str], HaplotypeCall | None]  # (record, transcript id) -> call
 
 
 def parse_genotypes(columns: Sequence[str]) -> tuple[tuple[int | None, ...], ...]:
@@ -71,17 +82,25 @@ def parse_genotypes(columns: Sequence[str]) -> tuple[tuple[int | None, ...], ...
     return tuple(out)
 
 
-@dataclass(slots=True)
 class _Edit:
-    """One allele of one record placed on a transcript's coding sequence (coding order)."""
+    """One allele of one record placed on a transcript's coding sequence (coding order).
 
-    record: int
-    pos: int  # 1-based VCF POS
-    ref: str
-    alt: str
-    tbeg: int  # half-open range in the coding sequence, transcript orientation
-    tend: int
-    talt: str  # ALT in transcript orientation
+    A plain class rather than a dataclass: one is made per held allele, and the
+    compiled module builds these faster than a dataclass's generated __init__.
+    """
+
+    __slots__ = ("alt", "pos", "record", "ref", "talt", "tbeg", "tend")
+
+    def __init__(
+        self, record: int, pos: int, ref: str, alt: str, tbeg: int, tend: int, talt: str
+    ) -> None:
+        self.record = record
+        self.pos = pos  # 1-based VCF POS
+        self.ref = ref
+        self.alt = alt
+        self.tbeg = tbeg  # half-open range in the coding sequence, transcript orientation
+        self.tend = tend
+        self.talt = talt  # ALT in transcript orientation
 
 
 def _coding_sequence(annotator: TranscriptAnnotator, tr: Transcript) -> str | None:
@@ -117,19 +136,22 @@ def _place(tr: Transcript, index: int, pos: int, ref: str, alt: str) -> _Edit | 
     if core_ref == core_alt:
         return None
     end = beg + len(core_ref) - 1
-    offset = 0
     for cds in tr.cds:
-        if cds.beg <= beg and end <= cds.end:
-            gbeg = offset + beg - cds.beg
+        if cds.beg <= beg and end < cds.beg + cds.length:  # within [cds.beg, cds.end]
+            gbeg = cds.pos + beg - cds.beg  # cds.pos: the segment's offset in the CDS
             gend = gbeg + len(core_ref)
             break
-        offset += cds.length
     else:
         return None
     if tr.forward:
         return _Edit(index, pos, ref, alt, gbeg, gend, core_alt)
-    total = sum(cds.length for cds in tr.cds)
+    total = _cds_length(tr)
     return _Edit(index, pos, ref, alt, total - gend, total - gbeg, reverse_complement(core_alt))
+
+
+def _cds_length(tr: Transcript) -> int:
+    last = tr.cds[-1]
+    return last.pos + last.length
 
 
 def _terms(group: list[_Edit], dlen: int, tref: str, tseq: str, c0: int) -> list[str]:
@@ -221,10 +243,12 @@ def _haplotypes(records: Sequence[PhasedRecord]) -> list[list[int]]:
     """Per haplotype (sample x ploidy slot), the carried allele index of every record."""
     if not any(record.haplotypes for record in records):
         return [[1 if record.alts else 0 for record in records]]
+    # records share few genotype tuples (the buffer keeps one of each): look at each once
+    distinct = {id(record.haplotypes): record.haplotypes for record in records}
     slots = {
         (s, h)
-        for record in records
-        for s, sample in enumerate(record.haplotypes)
+        for haplotypes in distinct.values()
+        for s, sample in enumerate(haplotypes)
         for h in range(len(sample))
     }
     haps = []
@@ -243,51 +267,74 @@ def _replacements(
     records: Sequence[PhasedRecord],
     alleles: Sequence[int],
     transcripts: dict[str, Transcript],
+    placed: dict[str, dict[tuple[int, int], _Placed]] | None = None,
 ) -> Replaced:
-    """On one haplotype: record -> transcript id -> the call replacing the record's local
+    """On one haplotype: (record, transcript id) -> the call replacing the record's local
     coding call on that transcript: a compound consequence, a :class:`SeeRecord`, or None
-    (the allele overlaps one placed before it on this haplotype: bcftools skips it)."""
+    (the allele overlaps one placed before it on this haplotype: bcftools skips it).
+
+    ``placed`` (transcript id -> (record, allele) -> placement) keeps the placements for
+    the next haplotype: they depend on the allele, not on who carries it."""
     replaced: Replaced = {}
     for tr in transcripts.values():
         contig = annotator.contig(tr.chrom)
         cds_seq = _coding_sequence(annotator, tr)
         if contig is None or cds_seq is None:
             continue
+        known = {} if placed is None else placed.setdefault(tr.id, {})
         edits, last_end = [], -1  # the kept edits in genomic order
-        for edit in _edits(tr, records, alleles):
-            if _loses_start(cds_seq, edit, contig.code):
-                continue  # bcftools calls a lost start on its own
-            genomic = _genomic_span(edit, tr.forward, len(cds_seq))
-            if genomic[0] < last_end:
-                replaced.setdefault(edit.record, {})[tr.id] = None
+        for i, allele in enumerate(alleles):
+            if allele <= 0:
                 continue
-            last_end = max(last_end, genomic[1])
+            try:
+                found = known[i, allele]
+            except KeyError:
+                found = known[i, allele] = _placed(tr, cds_seq, contig.code, records, i, allele)
+            if found is None:
+                continue
+            edit, genomic_beg, genomic_end = found
+            if genomic_beg < last_end:
+                replaced[edit.record, tr.id] = None
+                continue
+            last_end = max(last_end, genomic_end)
             edits.append(edit)
         shift = 0
         for group in _groups(edits, tr.forward, len(cds_seq)):
             if len(group) > 1:
                 lead = group[0]
                 compound = _compound(tr, cds_seq, contig.code, group, shift)
-                replaced.setdefault(lead.record, {})[tr.id] = compound
+                replaced[lead.record, tr.id] = compound
                 for edit in group[1:]:
-                    replaced.setdefault(edit.record, {})[tr.id] = SeeRecord(lead.pos)
+                    replaced[edit.record, tr.id] = SeeRecord(lead.pos)
             shift += sum(len(e.talt) - (e.tend - e.tbeg) for e in group)
     return replaced
 
 
-def _edits(
-    tr: Transcript, records: Sequence[PhasedRecord], alleles: Sequence[int]
-) -> Iterator[_Edit]:
-    """The carried alleles placed on ``tr``'s coding sequence, in the records' order."""
-    for i, (record, allele) in enumerate(zip(records, alleles, strict=True)):
-        if allele <= 0 or allele > len(record.alts) or record.chrom != tr.chrom:
-            continue
-        alt = record.alts[allele - 1].upper()
-        if not alt or alt[0] in ".*<" or "*" in alt:
-            continue
-        edit = _place(tr, i, record.pos, record.ref.upper(), alt)
-        if edit is not None:
-            yield edit
+# An allele placed on a transcript's coding sequence, with its half-open span on the + strand
+_Placed = tuple[_Edit, int, int] | None
+
+
+def _placed(
+    tr: Transcript,
+    cds_seq: str,
+    code: GeneticCode,
+    records: Sequence[PhasedRecord],
+    i: int,
+    allele: int,
+) -> _Placed:
+    """ALT ``allele`` of record ``i`` placed on ``tr``; None when it takes no part in
+    combined calls (not wholly within one CDS segment, symbolic, or a lost start, which
+    bcftools calls on its own)."""
+    record = records[i]
+    if allele > len(record.alts) or record.chrom != tr.chrom:
+        return None
+    alt = record.alts[allele - 1].upper()
+    if not alt or alt[0] in ".*<" or "*" in alt:
+        return None
+    edit = _place(tr, i, record.pos, record.ref.upper(), alt)
+    if edit is None or _loses_start(cds_seq, edit, code):
+        return None
+    return (edit, *_genomic_span(edit, tr.forward, len(cds_seq)))
 
 
 def _genomic_span(edit: _Edit, forward: bool, total: int) -> tuple[int, int]:
@@ -393,7 +440,9 @@ def annotate_haplotypes(
     transcripts = _transcripts(annotator, records)
     local = LocalCalls(annotator, records)
     for alleles in _haplotypes(records):
-        replaced = _replacements(annotator, records, alleles, transcripts)
+        replaced: dict[int, dict[str, HaplotypeCall | None]] = {}
+        for (record, tid), call in _replacements(annotator, records, alleles, transcripts).items():
+            replaced.setdefault(record, {})[tid] = call
         for i, allele in enumerate(alleles):
             if allele <= 0 or allele > len(records[i].alts):
                 continue
@@ -409,7 +458,9 @@ Swaps = dict[int, dict[str, list[Consequence | None]]]
 
 
 def haplotype_overrides(
-    annotator: TranscriptAnnotator, records: Sequence[PhasedRecord]
+    annotator: TranscriptAnnotator,
+    records: Sequence[PhasedRecord],
+    transcripts: dict[str, Transcript] | None = None,
 ) -> dict[int, Swaps]:
     """The records whose calls haplotype-aware calling changes: record index -> Swaps.
 
@@ -417,39 +468,77 @@ def haplotype_overrides(
     kept (None), replaced by a compound consequence or by a reference to the
     record carrying one (a Consequence whose one term is ``@POS``), or dropped
     (an allele overlapping one placed before it on that haplotype). Records left
-    out, and their other calls, are the local ones.
+    out, and their other calls, are the local ones. ``transcripts``: the coding
+    transcripts whose CDS the records overlap, when the caller has them already.
     """
-    transcripts = _transcripts(annotator, records)
+    if transcripts is None:
+        transcripts = _transcripts(annotator, records)
     if not transcripts:
         return {}
     haplotypes = list(dict.fromkeys(tuple(alleles) for alleles in _haplotypes(records)))
-    replaced = [_replacements(annotator, records, alleles, transcripts) for alleles in haplotypes]
-    touched = sorted({i for found in replaced for i in found})
+    placed: dict[str, dict[tuple[int, int], _Placed]] = {}
+    replaced = [
+        _replacements(annotator, records, alleles, transcripts, placed) for alleles in haplotypes
+    ]
+    tids_of: dict[int, list[str]] = {}  # record -> transcripts with a replaced call
+    for found in replaced:
+        for i, tid in found:
+            tids = tids_of.setdefault(i, [])
+            if tid not in tids:
+                tids.append(tid)
+    see_also: dict[tuple[SeeRecord, str], Consequence] = {}
+    shared: dict[tuple[object, ...], Swaps] = {}
     out: dict[int, Swaps] = {}
-    for i in touched:
-        tids = sorted({tid for found in replaced for tid in found.get(i, {})})
+    for i in sorted(tids_of):
+        tids = sorted(tids_of[i])
+        n_alts = len(records[i].alts)
         swaps: Swaps = {}
         for alleles, found in zip(haplotypes, replaced, strict=True):
             allele = alleles[i]
-            if allele <= 0 or allele > len(records[i].alts):
+            if allele <= 0 or allele > n_alts:
                 continue
-            calls = found.get(i, {})
+            by_tid = swaps.setdefault(allele, {})
             for tid in tids:
-                swap = swaps.setdefault(allele, {}).setdefault(tid, [])
-                if tid in calls and calls[tid] is None:
-                    continue  # dropped on this haplotype
-                item = _as_consequence(calls[tid], transcripts[tid]) if tid in calls else None
+                swap = by_tid.setdefault(tid, [])
+                item: Consequence | None = None  # the local call
+                if (i, tid) in found:
+                    call = found[i, tid]
+                    if call is None:
+                        continue  # dropped on this haplotype
+                    item = _as_consequence(call, transcripts[tid], see_also)
                 if item not in swap:
                     swap.append(item)
-        out[i] = swaps
+        # most records share their swaps with others (dropped, or pointing at one record):
+        # one copy each keeps the held stretch's memory down
+        out[i] = shared.setdefault(_frozen(swaps), swaps)
     return out
 
 
-def _as_consequence(call: HaplotypeCall | None, tr: Transcript) -> Consequence:
-    """A call as a Consequence; a :class:`SeeRecord` as the term ``@POS`` on ``tr``."""
+def _frozen(swaps: Swaps) -> tuple[object, ...]:
+    """Swaps as a hashable key (loops, not generators: this runs once per held record)."""
+    key: list[object] = []
+    for allele, by_tid in swaps.items():
+        key.append(allele)
+        for tid, items in by_tid.items():
+            key.append(tid)
+            key.append(tuple(items))
+        key.append(None)  # ends the allele's transcripts
+    return tuple(key)
+
+
+def _as_consequence(
+    call: HaplotypeCall, tr: Transcript, made: dict[tuple[SeeRecord, str], Consequence]
+) -> Consequence:
+    """A call as a Consequence; a :class:`SeeRecord` as the term ``@POS`` on ``tr``, made
+    once (in ``made``) for all the records pointing at one."""
     if isinstance(call, Consequence):
         return call
-    return Consequence((str(call),), tr.gene, tr.id, tr.biotype, "+" if tr.forward else "-")
+    key = (call, tr.id)
+    found = made.get(key)
+    if found is None:
+        strand = "+" if tr.forward else "-"
+        found = made[key] = Consequence((str(call),), tr.gene, tr.id, tr.biotype, strand)
+    return found
 
 
 def render_bcsq(calls: Sequence[HaplotypeCall]) -> str:

@@ -22,15 +22,18 @@ from __future__ import annotations
 
 import zlib
 from array import array
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from anntools.csq.engine import RefMismatch, TranscriptAnnotator, check_ref
+from anntools.csq.gff3 import Transcript
 from anntools.csq.haplotype import PhasedRecord, Swaps, haplotype_overrides, parse_genotypes
 from anntools.recordloop import next_event
 from anntools.vcf import RawChunk
 
 Genotypes = tuple[tuple[int | None, ...], ...]
+_GENOTYPE_TEXTS = 4096  # distinct genotype column texts remembered at a time
 Overrides = dict[int, Swaps]  # line number -> swaps of its alleles' coding calls
 
 
@@ -41,12 +44,13 @@ class HaplotypeBuffer:
         self.annotator = annotator
         self._pending: list[_Packed] = []  # read, not yet released (from the first held line)
         self._held: list[tuple[int, PhasedRecord]] = []  # (line number, record) in coding reach
+        self._transcripts: dict[str, Transcript] = {}  # whose CDS the held records overlap
         self._chrom = b""
         self._reach = -1  # last base (0-based) of the transcripts the held records touch
-        self._overrides: Overrides = {}
+        self._overrides: deque[tuple[int, Swaps]] = deque()  # by line number, in line order
         self._coding: dict[bytes, tuple[array[int], array[int]] | None] = {}  # by CHROM
         self._names: dict[str, str] = {}  # one copy of each contig name...
-        self._genotypes: dict[Genotypes, Genotypes] = {}  # ...and of each genotype tuple
+        self._genotypes: dict[bytes, Genotypes] = {}  # genotypes by FORMAT and sample columns
 
     def feed(self, chunk: RawChunk) -> Iterator[tuple[RawChunk, Overrides]]:
         """The lines that can be annotated now, in file order, with their overrides."""
@@ -90,8 +94,8 @@ class HaplotypeBuffer:
         if len(columns) < 6:
             return  # too few columns: the record loop reports the line
         try:
-            name, ref, alts = (columns[k].decode() for k in (0, 3, 4))
-            haplotypes = _haplotypes(columns[5])
+            name, ref, alts = columns[0].decode(), columns[3].decode(), columns[4].decode()
+            haplotypes = self._haplotypes(columns[5])
         except (ValueError, UnicodeDecodeError):
             return  # the record loop reports the line; it takes no part in haplotypes
         contig = self.annotator.contig(name)
@@ -99,12 +103,12 @@ class HaplotypeBuffer:
             return
         beg = int(columns[1]) - 1
         end = beg + len(ref)
-        reach = [
-            tr.end
+        reached = [
+            tr
             for tr in contig.candidates(beg, end)
             if tr.coding and tr.cds_indexed and tr.cds_index.overlapping(beg, end)
         ]
-        if not reach:
+        if not reached:
             return
         try:
             check_ref(contig, beg, ref.upper())
@@ -113,26 +117,46 @@ class HaplotypeBuffer:
         if not self._held:
             self._chrom, self._reach = chrom, -1
         name = self._names.setdefault(name, name)
-        haplotypes = self._genotypes.setdefault(haplotypes, haplotypes)
         record = PhasedRecord(name, beg + 1, ref, tuple(alts.split(",")), haplotypes)
         self._held.append((line_no, record))
-        self._reach = max(self._reach, *reach)
+        for tr in reached:
+            self._reach = max(self._reach, tr.end)
+            self._transcripts.setdefault(tr.id, tr)
+
+    def _haplotypes(self, rest: bytes) -> Genotypes:
+        """The genotypes of the columns after INFO (see _haplotypes), parsed once per text:
+        a file repeats few genotype columns."""
+        samples = rest.split(b"\t", 3)[3:]
+        key = samples[0] if samples else b""
+        try:
+            return self._genotypes[key]
+        except KeyError:
+            pass
+        if len(self._genotypes) >= _GENOTYPE_TEXTS:
+            self._genotypes.clear()  # many samples: texts rarely repeat, keep memory flat
+        found = self._genotypes[key] = _haplotypes(rest)
+        return found
 
     def _resolve(self) -> None:
         if not self._held:
             return
         records = [record for _, record in self._held]
-        for index, swaps in haplotype_overrides(self.annotator, records).items():
-            self._overrides[self._held[index][0]] = swaps
-        self._held = []
+        found = haplotype_overrides(self.annotator, records, self._transcripts)
+        for index, swaps in found.items():  # in record order, so in line order
+            self._overrides.append((self._held[index][0], swaps))
+        self._held, self._transcripts = [], {}
 
     def _release(self) -> Iterator[tuple[RawChunk, Overrides]]:
+        """The pending chunks, each with its overrides (taken in line order: every
+        override is for a pending line, and each is looked at once)."""
+        overrides = self._overrides
         for packed in self._pending:
             chunk = packed.unpack()
             last = chunk.first_line_no + len(chunk.lines)
-            mine = {n: c for n, c in self._overrides.items() if chunk.first_line_no <= n < last}
-            for line_no in mine:
-                del self._overrides[line_no]
+            mine: Overrides = {}
+            while overrides and overrides[0][0] < last:
+                line_no, swaps = overrides.popleft()
+                mine[line_no] = swaps
             yield chunk, mine
         self._pending = []
 

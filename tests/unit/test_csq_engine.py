@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from anntools.csq import TranscriptAnnotator
+from anntools.csq.engine import RefMismatch
 from anntools.model import Consequence
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -234,3 +235,20 @@ def test_fasta_index_is_never_written(tmp_path: Path) -> None:
     ann = TranscriptAnnotator.from_files(gff, fasta)
     assert ann.annotate("1", 103, "G", "A")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["genes.gff3", "ref.fa"]
+
+
+# deep inside a CDS (the plan path) and next to an exon edge (the general path), both strands
+@pytest.mark.parametrize(
+    ("chrom", "pos", "ref", "found"),
+    [("1", 145, "C", "A"), ("2", 125, "C", "A"), ("1", 103, "T", "G"), ("2", 164, "G", "T")],
+)
+@pytest.mark.parametrize("fast_paths", [True, False])
+def test_a_wrong_ref_in_a_coding_snv_names_the_reference_base(
+    chrom: str, pos: int, ref: str, found: str, fast_paths: bool
+) -> None:
+    annotator = TranscriptAnnotator.from_files(
+        DATA / "csq_toy.gff3", DATA / "csq_toy.fa", fast_paths=fast_paths
+    )
+    with pytest.raises(RefMismatch) as raised:
+        annotator.annotate(chrom, pos, ref, "A" if ref != "A" else "C")
+    assert f"{ref} where it has {found} at {chrom}:{pos}" in raised.value.reason
