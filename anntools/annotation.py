@@ -95,9 +95,15 @@ _TERM_REGIONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Entry:
-    """One allele and gene (or transcript) line of the annotation."""
+    """One allele and gene (or transcript) line of the annotation.
+
+    Treat it as immutable (entries are cached and shared; use dataclasses.replace).
+    It is not frozen only because a frozen dataclass's __init__ sets each of its
+    16 fields through object.__setattr__, several times slower: the default
+    bundle makes an entry or two per record.
+    """
 
     allele: str
     consequence: str

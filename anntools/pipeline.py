@@ -20,7 +20,7 @@ from anntools.csq.engine import REF_MISMATCH
 from anntools.csq.stream import HaplotypeBuffer
 from anntools.errors import AnnotationError, LimitExceeded
 from anntools.full_annotation import FullBundleSites
-from anntools.lift import Lifter
+from anntools.lift import Lifter, ucsc_name
 from anntools.mane import mane_entry
 from anntools.mito import mito_annotator
 from anntools.model import GeneHit
@@ -130,6 +130,7 @@ class Sources:
 
 # Benchmarks only (scripts/bench_mane.py): "1" skips the MANE Select step, to measure its cost.
 SKIP_MANE_ENV = "ANNTOOLS_BENCH_SKIP_MANE"
+FIXED_ENTRIES_CACHE = 1 << 16
 
 
 class GeneLevelSites:
@@ -147,15 +148,30 @@ class GeneLevelSites:
         self.skip_mane = os.environ.get(SKIP_MANE_ENV) == "1"
         self.lifter = Lifter.for_assembly(assembly.assembly)
         self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA)
+        # Per input CHROM: whether it is mitochondrial, and its GRCh38 name when no lift is
+        # needed (None: lifted record by record).
+        self._chroms: dict[str, tuple[bool, str | None]] = {}
+        # The entries of an allele in a set of genes that all contain it, away from MANE
+        # transcripts: the same at every base of the set (see Bundle.fixed_hits_key).
+        self._fixed_entries: dict[tuple[int, str], list[Entry]] = {}
 
     def __call__(self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool) -> Site:
         """``alts`` are the record's ALT alleles with bases (no symbolic ones); 1-based ``pos``."""
         site = Site()
-        if is_mitochondrial(chrom):
+        mitochondrial, grch38_chrom = self._chroms.get(chrom) or self._chrom(chrom)
+        if mitochondrial:
             self._mito(chrom, pos, ref, alts, look_up_rsid, site)
+        elif grch38_chrom is not None:
+            self._on_grch38(grch38_chrom, pos, ref, alts, alts, look_up_rsid, site)
         else:
             self._nuclear(chrom, pos, ref, alts, look_up_rsid, site)
         return site
+
+    def _chrom(self, chrom: str) -> tuple[bool, str | None]:
+        mitochondrial = is_mitochondrial(chrom)
+        unlifted = self.lifter.is_identity and self.assembly.assembly != RCRS
+        found = self._chroms[chrom] = (mitochondrial, ucsc_name(chrom) if unlifted else None)
+        return found
 
     def _mito(
         self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool, site: Site
@@ -185,10 +201,25 @@ class GeneLevelSites:
         if lifted is None:
             site.unmapped = True
             return
-        site.grch38 = (lifted.chrom, lifted.pos)
-        end = lifted.pos + len(lifted.ref) - 1
-        hits = self.bundle.gene_hits(lifted.chrom, lifted.pos, end)
+        lifted_alts = lifted.alt.split(",")
+        self._on_grch38(lifted.chrom, lifted.pos, lifted.ref, alts, lifted_alts, look_up_rsid, site)
+
+    def _on_grch38(
+        self,
+        chrom: str,
+        pos: int,
+        ref: str,
+        alts: list[str],
+        lifted_alts: list[str],
+        look_up_rsid: bool,
+        site: Site,
+    ) -> None:
+        """The entries of a record placed on GRCh38 at ``chrom``:``pos`` with ``ref`` and
+        ``lifted_alts``; ``alts`` are its own ALTs, which the entries name."""
+        site.grch38 = (chrom, pos)
+        end = pos + len(ref) - 1
         if not self.vep_spelling:
+            hits = self.bundle.gene_hits(chrom, pos, end)
             for alt in alts:
                 site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
         else:
@@ -196,15 +227,29 @@ class GeneLevelSites:
             # downstream, and cost far less than an entry per transcript.
             transcripts = []
             if not self.skip_mane:
-                transcripts = self.bundle.mane_transcripts(lifted.chrom, lifted.pos, end)
-            for alt, lifted_alt in zip(alts, lifted.alt.split(","), strict=False):
-                site.entries.extend(
-                    _mane_and_gene_entries(
-                        alt, hits, transcripts, lifted.pos, lifted.ref, lifted_alt
+                transcripts = self.bundle.mane_transcripts(chrom, pos, end)
+            key = None if transcripts else self.bundle.fixed_hits_key(chrom, pos, end)
+            if key is not None:
+                for alt in alts:
+                    site.entries.extend(
+                        self._fixed_entries.get((key, alt))
+                        or self._fixed(key, alt, chrom, pos, end)
                     )
-                )
+            else:
+                hits = self.bundle.gene_hits(chrom, pos, end)
+                for alt, lifted_alt in zip(alts, lifted_alts, strict=False):
+                    site.entries.extend(
+                        _mane_and_gene_entries(alt, hits, transcripts, pos, ref, lifted_alt)
+                    )
         if alts and look_up_rsid:
-            site.rsid = self._rsid(lifted.chrom, lifted.pos, lifted.ref, lifted.alt.split(","))
+            site.rsid = self._rsid(chrom, pos, ref, lifted_alts)
+
+    def _fixed(self, key: int, alt: str, chrom: str, pos: int, end: int) -> list[Entry]:
+        if len(self._fixed_entries) >= FIXED_ENTRIES_CACHE:  # indels' ALTs are many
+            self._fixed_entries.clear()
+        hits = self.bundle.gene_hits(chrom, pos, end)
+        found = self._fixed_entries[key, alt] = [entry_from_hit(alt, hit, True) for hit in hits]
+        return found
 
     def _rsid(self, chrom: str, pos: int, ref: str, alts: list[str]) -> str | None:
         """An exact position + REF + ALT match in the common set."""
