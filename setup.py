@@ -1,4 +1,5 @@
-"""Builds anntools' compiled record loop against the htslib headers that pysam ships.
+"""Builds anntools' compiled modules: the record loop, against the htslib headers that pysam
+ships, and the default bundle's lookups.
 
 Everything else about the package is in pyproject.toml.
 """
@@ -14,4 +15,9 @@ record_loop = Extension(
     extra_compile_args=["-O2"],
 )
 
-setup(ext_modules=cythonize([record_loop], language_level=3))
+# The default bundle's per-record lookups (numpy arrays as typed memoryviews; no headers).
+bundle_sites = Extension(
+    "anntools._bundlesites", ["anntools/_bundlesites.pyx"], extra_compile_args=["-O2"]
+)
+
+setup(ext_modules=cythonize([record_loop, bundle_sites], language_level=3))

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from anntools.annotation import Entry
+from anntools.annotation import Entry, entry_from_hit
 from anntools.bundle.format import FLANK_BP
 from anntools.bundle.reader import ManeTranscript
 from anntools.hgvs import (
@@ -35,6 +35,7 @@ from anntools.hgvs import (
     reverse_complement,
     trim_alleles,
 )
+from anntools.model import GeneHit
 
 SPLICE_SITE_BP = 2  # intron bases of the donor and acceptor sites
 SPLICE_EXONIC_BP = 3  # exon bases of the splice region
@@ -95,6 +96,27 @@ def mane_entry(allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str) 
     return _short_path_entry(allele, mane, alleles, plain) or _general_entry(
         allele, mane, alleles, plain
     )
+
+
+def mane_and_gene_entries(
+    allele: str,
+    hits: list[GeneHit],
+    transcripts: list[ManeTranscript],
+    pos: int,
+    ref: str,
+    alt: str,
+) -> list[Entry]:
+    """One entry per MANE transcript the allele meets, then gene-level entries for the genes
+    that have none (non-coding genes, genes the allele is up- or downstream of)."""
+    if not transcripts:  # most records: no MANE transcript within reach
+        return [entry_from_hit(allele, hit, True) for hit in hits]
+    entries = [mane_entry(allele, mane, pos, ref, alt) for mane in transcripts]
+    found = [entry for entry in entries if entry is not None]
+    covered = {entry.gene for entry in found}
+    genes = [entry_from_hit(allele, hit, True) for hit in hits if hit.gene not in covered]
+    if found and genes and genes[0].region == "intergenic":
+        genes = []  # the transcripts say where the variant is
+    return found + genes
 
 
 def any_change_entry(

@@ -10,20 +10,18 @@ from pathlib import Path
 from typing import Any
 
 from anntools import __version__
-from anntools.annotation import Entry, Site, entry_from_consequence, entry_from_hit
+from anntools._bundlesites import GrchSites
+from anntools.annotation import Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
 from anntools.bundle import Bundle, default_bundle_dir
 from anntools.bundle.full import FullBundle, is_full_bundle
-from anntools.bundle.reader import ManeTranscript
 from anntools.csq import TranscriptAnnotator
 from anntools.csq.engine import REF_MISMATCH
 from anntools.csq.stream import HaplotypeBuffer
 from anntools.errors import AnnotationError, LimitExceeded
 from anntools.full_annotation import FullBundleSites
 from anntools.lift import Lifter, ucsc_name
-from anntools.mane import mane_entry
 from anntools.mito import mito_annotator
-from anntools.model import GeneHit
 from anntools.output import (
     PartialFile,
     result_names,
@@ -130,7 +128,6 @@ class Sources:
 
 # Benchmarks only (scripts/bench_mane.py): "1" skips the MANE Select step, to measure its cost.
 SKIP_MANE_ENV = "ANNTOOLS_BENCH_SKIP_MANE"
-FIXED_ENTRIES_CACHE = 1 << 16
 
 
 class GeneLevelSites:
@@ -145,15 +142,13 @@ class GeneLevelSites:
         self.assembly = assembly
         self.bundle = bundle
         self.vep_spelling = not bcsq_compatible
-        self.skip_mane = os.environ.get(SKIP_MANE_ENV) == "1"
+        self.mane = os.environ.get(SKIP_MANE_ENV) != "1"
         self.lifter = Lifter.for_assembly(assembly.assembly)
         self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA)
         # Per input CHROM: whether it is mitochondrial, and its GRCh38 name when no lift is
         # needed (None: lifted record by record).
         self._chroms: dict[str, tuple[bool, str | None]] = {}
-        # The entries of an allele in a set of genes that all contain it, away from MANE
-        # transcripts: the same at every base of the set (see Bundle.fixed_hits_key).
-        self._fixed_entries: dict[tuple[int, str], list[Entry]] = {}
+        self.grch38 = GrchSites(bundle)  # the lookups of records placed on GRCh38, compiled
 
     def __call__(self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool) -> Site:
         """``alts`` are the record's ALT alleles with bases (no symbolic ones); 1-based ``pos``."""
@@ -217,39 +212,18 @@ class GeneLevelSites:
         """The entries of a record placed on GRCh38 at ``chrom``:``pos`` with ``ref`` and
         ``lifted_alts``; ``alts`` are its own ALTs, which the entries name."""
         site.grch38 = (chrom, pos)
-        end = pos + len(ref) - 1
-        if not self.vep_spelling:
-            hits = self.bundle.gene_hits(chrom, pos, end)
-            for alt in alts:
-                site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
-        else:
+        if self.vep_spelling:
             # Only transcripts the record meets: the gene-level entries say what is up- or
             # downstream, and cost far less than an entry per transcript.
-            transcripts = []
-            if not self.skip_mane:
-                transcripts = self.bundle.mane_transcripts(chrom, pos, end)
-            key = None if transcripts else self.bundle.fixed_hits_key(chrom, pos, end)
-            if key is not None:
-                for alt in alts:
-                    site.entries.extend(
-                        self._fixed_entries.get((key, alt))
-                        or self._fixed(key, alt, chrom, pos, end)
-                    )
-            else:
-                hits = self.bundle.gene_hits(chrom, pos, end)
-                for alt, lifted_alt in zip(alts, lifted_alts, strict=False):
-                    site.entries.extend(
-                        _mane_and_gene_entries(alt, hits, transcripts, pos, ref, lifted_alt)
-                    )
+            site.entries = self.grch38.entries(chrom, pos, ref, alts, lifted_alts, self.mane)
+            if alts and look_up_rsid:
+                site.rsid = self.grch38.rsid(chrom, pos, ref, lifted_alts)
+            return
+        hits = self.bundle.gene_hits(chrom, pos, pos + len(ref) - 1)
+        for alt in alts:
+            site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
         if alts and look_up_rsid:
             site.rsid = self._rsid(chrom, pos, ref, lifted_alts)
-
-    def _fixed(self, key: int, alt: str, chrom: str, pos: int, end: int) -> list[Entry]:
-        if len(self._fixed_entries) >= FIXED_ENTRIES_CACHE:  # indels' ALTs are many
-            self._fixed_entries.clear()
-        hits = self.bundle.gene_hits(chrom, pos, end)
-        found = self._fixed_entries[key, alt] = [entry_from_hit(alt, hit, True) for hit in hits]
-        return found
 
     def _rsid(self, chrom: str, pos: int, ref: str, alts: list[str]) -> str | None:
         """An exact position + REF + ALT match in the common set."""
@@ -258,27 +232,6 @@ class GeneLevelSites:
             if rsid:
                 return rsid
         return None
-
-
-def _mane_and_gene_entries(
-    allele: str,
-    hits: list[GeneHit],
-    transcripts: list[ManeTranscript],
-    pos: int,
-    ref: str,
-    alt: str,
-) -> list[Entry]:
-    """One entry per MANE transcript the allele meets, then gene-level entries for the genes
-    that have none (non-coding genes, genes the allele is up- or downstream of)."""
-    if not transcripts:  # most records: no MANE transcript within reach
-        return [entry_from_hit(allele, hit, True) for hit in hits]
-    entries = [mane_entry(allele, mane, pos, ref, alt) for mane in transcripts]
-    found = [entry for entry in entries if entry is not None]
-    covered = {entry.gene for entry in found}
-    genes = [entry_from_hit(allele, hit, True) for hit in hits if hit.gene not in covered]
-    if found and genes and genes[0].region == "intergenic":
-        genes = []  # the transcripts say where the variant is
-    return found + genes
 
 
 def _load_sources(

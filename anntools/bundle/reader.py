@@ -74,13 +74,16 @@ class _TranscriptIndex:
 
     def rows(self, low: int, high: int) -> tuple[int, ...]:
         """Bundle rows of the transcripts reaching [low, high], in row order."""
-        if not self.bounds:
-            self.bounds.extend(sorted(set(self.start) | {end + 1 for end in self.end}))
-            self.stretch_rows.extend(self.rows_by_scan(bound, bound) for bound in self.bounds)
+        self.fill_stretches()
         stretch = bisect_right(self.bounds, low) - 1
         if high == low or stretch == bisect_right(self.bounds, high) - 1:
             return self.stretch_rows[stretch] if stretch >= 0 else ()
         return self.rows_by_scan(low, high)
+
+    def fill_stretches(self) -> None:
+        if not self.bounds:
+            self.bounds.extend(sorted(set(self.start) | {end + 1 for end in self.end}))
+            self.stretch_rows.extend(self.rows_by_scan(bound, bound) for bound in self.bounds)
 
     def rows_by_scan(self, low: int, high: int) -> tuple[int, ...]:
         row = bisect_right(self.start, high) - 1
@@ -110,7 +113,7 @@ class Bundle:
         self._strands = [s.decode() for s in arrays["genes_strand"].tolist()]
         self._starts: list[int] = arrays["genes_start"].tolist()
         self._ends: list[int] = arrays["genes_end"].tolist()
-        self._arrays = arrays
+        self.arrays = arrays  # read by anntools._bundlesites
         self._segments: dict[str, _SegmentIndex | None] = {}
         self._snps: dict[str, _SnpIndex | None] = {}
         self._tx = {name: arrays[name] for name in fmt.TRANSCRIPT_ARRAYS}
@@ -165,7 +168,7 @@ class Bundle:
         unknown chromosome gives no hits. Hits come in the genes' positional
         order.
         """
-        segments = self._segment_index(self._bundle_chrom(chrom))
+        segments = self._segment_index(self.bundle_chrom(chrom))
         if segments is None:
             return []
         end = pos if end is None else max(end, pos)
@@ -178,20 +181,6 @@ class Bundle:
         if len(set_ids) == 1:
             return self._hits_for_set(set_ids[0], pos, end)
         return self._hits(_merge_entries([self._decode(s) for s in set_ids]), pos, end)
-
-    def fixed_hits_key(self, chrom: str, pos: int, end: int) -> int | None:
-        """A key for ``gene_hits(chrom, pos, end)`` when they are those of every interval with
-        the same key (one set of genes that all contain it), else None: callers cache by it."""
-        segments = self._segment_index(self._bundle_chrom(chrom))
-        if segments is None:
-            return None
-        first = bisect_right(segments.start, pos) - 1
-        if end != pos and first != bisect_right(segments.start, end) - 1:
-            return None
-        set_id = segments.set_id[max(first, 0)]
-        if all(code <= _LAST_INSIDE_CODE for _, code in self._decode(set_id)):
-            return set_id
-        return None
 
     def _segment_index(self, bundle_chrom: str) -> _SegmentIndex | None:
         try:
@@ -208,19 +197,36 @@ class Bundle:
         if span is None:
             return None
         a, b = span
-        return kind(*(self._arrays[name][a:b].tolist() for name in names))
+        return kind(*(self.arrays[name][a:b].tolist() for name in names))
 
     def mane_transcripts(
         self, chrom: str, pos: int, end: int, flank: int = 0
     ) -> list[ManeTranscript]:
         """MANE Select transcripts reaching [pos - flank, end + flank] (1-based closed)."""
-        index = self._tx_index.get(self._bundle_chrom(chrom))
+        index = self._tx_index.get(self.bundle_chrom(chrom))
         if index is None:
             return []
         rows = index.rows(pos - flank, end + flank)
-        return [self._transcript(row) for row in rows] if rows else []
+        return [self.transcript(row) for row in rows] if rows else []
 
-    def _transcript(self, row: int) -> ManeTranscript:
+    def mane_transcript_rows(self, chrom: str, pos: int, end: int) -> tuple[int, ...]:
+        """The rows (for ``transcript``) of the MANE transcripts reaching [pos, end]."""
+        index = self._tx_index.get(self.bundle_chrom(chrom))
+        return () if index is None else index.rows(pos, end)
+
+    def transcript_stretches(
+        self, chrom: str
+    ) -> tuple[npt.NDArray[np.int64], list[tuple[int, ...]]] | None:
+        """The bases of a chromosome where the set of MANE transcripts changes, and the rows
+        reaching each stretch from one of them to the next; None without transcripts."""
+        index = self._tx_index.get(self.bundle_chrom(chrom))
+        if index is None:
+            return None
+        index.fill_stretches()
+        return np.array(index.bounds, dtype=np.int64), index.stretch_rows
+
+    def transcript(self, row: int) -> ManeTranscript:
+        """The MANE transcript of a row of the bundle's transcript arrays (made once)."""
         cached = self._tx_cache.get(row)
         if cached is not None:
             return cached
@@ -248,7 +254,7 @@ class Bundle:
         """
         if len(ref) != 1 or (len(alt) != 1 and not any_alt):
             return None
-        snps = self._snp_index(self._bundle_chrom(chrom))
+        snps = self._snp_index(self.bundle_chrom(chrom))
         if snps is None:
             return None
         row = bisect_left(snps.pos, pos)
@@ -270,7 +276,8 @@ class Bundle:
             )
             return found
 
-    def _bundle_chrom(self, chrom: str) -> str:
+    def bundle_chrom(self, chrom: str) -> str:
+        """The bundle's name of a chromosome: ``1``/``chr1`` -> ``chr1``, ``MT`` -> ``chrM``."""
         try:
             return self._chrom_names[chrom]
         except KeyError:
@@ -301,13 +308,14 @@ class Bundle:
     def _hits(self, entries: Entries, pos: int, end: int) -> list[GeneHit]:
         if entries and entries[0][1] == fmt.INTERGENIC:
             gene = min((g for g, _ in entries), key=lambda g: self._gap(g, pos, end))
-            return [self._hit(gene, fmt.INTERGENIC, self._gap(gene, pos, end))]
+            return [self.gene_hit(gene, fmt.INTERGENIC, self._gap(gene, pos, end))]
         return [
-            self._hit(gene, code, 0 if code <= _LAST_INSIDE_CODE else self._gap(gene, pos, end))
+            self.gene_hit(gene, code, 0 if code <= _LAST_INSIDE_CODE else self._gap(gene, pos, end))
             for gene, code in entries
         ]
 
-    def _hit(self, gene: int, code: int, distance: int) -> GeneHit:
+    def gene_hit(self, gene: int, code: int, distance: int) -> GeneHit:
+        """The hit on gene number ``gene`` with region code ``code`` (format.CODE)."""
         return GeneHit(
             gene=self._names[gene],
             biotype=self._biotypes[gene],

@@ -225,20 +225,3 @@ def test_foreign_manifest_is_refused(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text('{"format": "something-else"}')
     with pytest.raises(BundleError, match="rebuild"):
         Bundle.load(tmp_path)
-
-
-def test_a_fixed_hits_key_names_the_same_hits_wherever_it_is_given(bundle: Bundle) -> None:
-    seen: dict[int, list[GeneHit]] = {}
-    keyed = 0
-    for pos in range(1, 50_001, 7):
-        for end in (pos, pos + 3):
-            key = bundle.fixed_hits_key("chr1", pos, end)
-            hits = bundle.gene_hits("chr1", pos, end)
-            if key is None:
-                continue
-            keyed += 1
-            assert all(hit.distance == 0 for hit in hits)
-            assert seen.setdefault(key, hits) == hits
-    assert keyed and len(seen) > 3  # inside GENEA's exons, introns, UTRs and GENEB
-    assert bundle.fixed_hits_key("chr1", 30000, 30000) is None  # between genes
-    assert bundle.fixed_hits_key("chr7", 100, 100) is None

@@ -1,0 +1,13 @@
+"""Types of the default bundle's compiled lookups (see _bundlesites.pyx)."""
+
+from anntools.annotation import Entry
+from anntools.bundle.reader import Bundle
+from anntools.model import GeneHit
+
+class GrchSites:
+    def __init__(self, bundle: Bundle) -> None: ...
+    def entries(
+        self, chrom: str, pos: int, ref: str, alts: list[str], lifted_alts: list[str], mane: bool
+    ) -> list[Entry]: ...
+    def gene_hits(self, chrom: str, pos: int, end: int) -> list[GeneHit]: ...
+    def rsid(self, chrom: str, pos: int, ref: str, alts: list[str]) -> str | None: ...

@@ -1,0 +1,297 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""The default bundle's per-record lookups, compiled.
+
+``GrchSites(bundle)`` gives the entries and the common rsID of a record placed
+on GRCh38, as anntools.pipeline.GeneLevelSites would from Bundle.gene_hits,
+Bundle.mane_transcripts and Bundle.rsid one Python call at a time. Here each
+lookup is a binary search over the bundle's sorted arrays (typed memoryviews
+of the memory-mapped .npy files), and the entries that do not depend on the
+exact position are made once and shared:
+
+- a position inside genes only (exon, intron, UTR...) gets its set's entries,
+  kept per (set, allele);
+- a position up- or downstream of genes, or between them, gets entries kept
+  per (gene, region, distance, allele);
+- a position a MANE Select transcript reaches goes through anntools.mane.
+
+The Bundle methods stay the general API (chrM, BCSQ-compatible mode, intervals
+that cross several segments) and are the reference these lookups are tested
+against (tests/unit/test_bundlesites.py).
+"""
+
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+
+from anntools.annotation import entry_from_hit
+from anntools.bundle import format as fmt
+from anntools.mane import mane_and_gene_entries
+
+cdef int LAST_INSIDE = fmt.INTRON  # region codes up to this one mean "inside the gene"
+cdef int INTERGENIC = fmt.INTERGENIC
+cdef int CODE_BITS = fmt.CODE_BITS
+cdef int CODE_MASK = fmt.CODE_MASK
+cdef Py_ssize_t CACHE_LIMIT = 1 << 16  # kept entries; cleared when reached (indel ALTs vary)
+# entry_from_hit without its lru_cache: the caches here are keyed more cheaply.
+cdef object _entry_of_hit = entry_from_hit.__wrapped__
+
+
+cdef inline Py_ssize_t _bisect_right(
+    const int64_t[:] values, Py_ssize_t low, Py_ssize_t high, int64_t x
+) noexcept nogil:
+    """The first index in [low, high) whose value is > x (high if none)."""
+    cdef Py_ssize_t middle
+    while low < high:
+        middle = (low + high) >> 1
+        if x < values[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+cdef inline Py_ssize_t _bisect_left(
+    const int64_t[:] values, Py_ssize_t low, Py_ssize_t high, int64_t x
+) noexcept nogil:
+    """The first index in [low, high) whose value is >= x (high if none)."""
+    cdef Py_ssize_t middle
+    while low < high:
+        middle = (low + high) >> 1
+        if values[middle] < x:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+cdef class _Chrom:
+    """One GRCh38 chromosome's rows in the bundle's segment, SNP and transcript arrays."""
+
+    cdef str name
+    cdef Py_ssize_t seg_first, seg_last  # [first, last) rows of seg_start/seg_set
+    cdef Py_ssize_t snp_first, snp_last
+    # Bases where the set of MANE transcripts changes, and the bundle rows reaching each
+    # stretch from one bound to the next (reader._TranscriptIndex's table).
+    cdef const int64_t[:] tx_bounds
+    cdef list tx_stretch_rows
+    cdef bint has_transcripts
+
+
+cdef class GrchSites:
+    """Entries and rsIDs of records on GRCh38 from a loaded Bundle (see the module doc)."""
+
+    cdef object bundle
+    cdef const int64_t[:] seg_start
+    cdef const int32_t[:] seg_set
+    cdef const int32_t[:] set_offset
+    cdef const int32_t[:] set_entry
+    cdef const int32_t[:] gene_start
+    cdef const int32_t[:] gene_end
+    cdef const int64_t[:] snp_pos
+    cdef const uint8_t[:] snp_ref
+    cdef const uint8_t[:] snp_alt
+    cdef const uint32_t[:] snp_rs
+    cdef dict chroms  # GRCh38 name -> _Chrom, or None when the bundle lacks it
+    cdef dict inside  # set id -> True when all its genes contain the set's segments
+    cdef dict fixed_entries  # (set id, allele) -> [Entry]
+    cdef dict flank_entries  # ((gene, code, distance), allele) -> Entry
+    cdef dict hits  # (gene, code, distance) -> GeneHit
+
+    def __init__(self, bundle):
+        arrays = bundle.arrays
+        self.bundle = bundle
+        self.seg_start = arrays["seg_start"]
+        self.seg_set = arrays["seg_set"]
+        self.set_offset = arrays["set_offset"]
+        self.set_entry = arrays["set_entry"]
+        self.gene_start = arrays["genes_start"]
+        self.gene_end = arrays["genes_end"]
+        self.snp_pos = arrays["snp_pos"]
+        self.snp_ref = arrays["snp_ref"]
+        self.snp_alt = arrays["snp_alt"]
+        self.snp_rs = arrays["snp_rs"]
+        self.chroms = {}
+        self.inside = {}
+        self.fixed_entries = {}
+        self.flank_entries = {}
+        self.hits = {}
+
+    def entries(self, str chrom, long long pos, str ref, list alts, list lifted_alts, bint mane):
+        """The entries of a record at GRCh38 ``chrom``:``pos`` (1-based) with ``ref`` and
+        ``lifted_alts``, named by the record's own ``alts``; MANE transcripts unless not
+        ``mane``. As GeneLevelSites (VEP spelling) gives them."""
+        cdef _Chrom where = self._chrom(chrom)
+        cdef long long end = pos + len(ref) - 1
+        cdef list found = []
+        cdef tuple rows = ()
+        cdef int set_id
+        if where is None:
+            return found
+        if mane and where.has_transcripts:
+            rows = self._transcript_rows(where, pos, end)
+        if rows:
+            transcripts = [self.bundle.transcript(row) for row in rows]
+            hits = self.gene_hits(chrom, pos, end)
+            for alt, lifted_alt in zip(alts, lifted_alts):
+                found.extend(mane_and_gene_entries(alt, hits, transcripts, pos, ref, lifted_alt))
+            return found
+        set_id = self._single_set(where, pos, end)
+        if set_id < 0:  # the interval crosses segments: merge their sets as the Bundle does
+            hits = self.bundle.gene_hits(chrom, pos, end)
+            for alt in alts:
+                found.extend([entry_from_hit(alt, hit, True) for hit in hits])
+        elif self._inside(set_id):
+            for alt in alts:
+                found.extend(self._fixed(set_id, alt, pos, end))
+        else:
+            for alt in alts:
+                self._flank(found, set_id, alt, pos, end)
+        return found
+
+    def gene_hits(self, str chrom, long long pos, long long end):
+        """Bundle.gene_hits(chrom, pos, end) of a GRCh38 chromosome name, with shared hits."""
+        cdef _Chrom where = self._chrom(chrom)
+        cdef int set_id
+        if where is None:
+            return []
+        set_id = self._single_set(where, pos, end)
+        if set_id < 0:
+            return self.bundle.gene_hits(chrom, pos, end)
+        return self._hits(set_id, pos, end)
+
+    def rsid(self, str chrom, long long pos, str ref, list alts):
+        """The rsID of the first ALT with an exact match in the common set (Bundle.rsid)."""
+        cdef _Chrom where = self._chrom(chrom)
+        cdef Py_ssize_t row
+        cdef int ref_code, alt_code
+        if where is None or len(ref) != 1 or where.snp_first == where.snp_last:
+            return None
+        row = _bisect_left(self.snp_pos, where.snp_first, where.snp_last, pos)
+        if row == where.snp_last or self.snp_pos[row] != pos:  # most records
+            return None
+        ref_code = ord(ref.upper())
+        for alt in alts:
+            if len(alt) != 1:
+                continue
+            alt_code = ord(alt.upper())
+            row = _bisect_left(self.snp_pos, where.snp_first, where.snp_last, pos)
+            while row < where.snp_last and self.snp_pos[row] == pos:
+                if self.snp_ref[row] == ref_code and self.snp_alt[row] == alt_code:
+                    return f"rs{self.snp_rs[row]}"
+                row += 1
+        return None
+
+    # ---------------------------------------------------------------- lookups
+
+    cdef _Chrom _chrom(self, str name):
+        cdef _Chrom where
+        try:
+            return self.chroms[name]
+        except KeyError:
+            pass
+        manifest = self.bundle.manifest
+        bundle_name = self.bundle.bundle_chrom(name)
+        segments = manifest["segments"]["chroms"].get(bundle_name)
+        if segments is None:
+            where = None
+        else:
+            where = _Chrom()
+            where.name = name
+            where.seg_first, where.seg_last = segments
+            where.snp_first, where.snp_last = manifest["snps"]["chroms"].get(bundle_name, (0, 0))
+            table = self.bundle.transcript_stretches(bundle_name)
+            where.has_transcripts = table is not None
+            if table is not None:
+                bounds, where.tx_stretch_rows = table
+                where.tx_bounds = bounds
+        self.chroms[name] = where
+        return where
+
+    cdef tuple _transcript_rows(self, _Chrom where, long long pos, long long end):
+        cdef Py_ssize_t count = where.tx_bounds.shape[0]
+        cdef Py_ssize_t stretch = _bisect_right(where.tx_bounds, 0, count, pos) - 1
+        if end != pos and stretch != _bisect_right(where.tx_bounds, 0, count, end) - 1:
+            return tuple(self.bundle.mane_transcript_rows(where.name, pos, end))
+        return where.tx_stretch_rows[stretch] if stretch >= 0 else ()
+
+    cdef int _single_set(self, _Chrom where, long long pos, long long end):
+        """The set of the one segment holding [pos, end], or -1 when it crosses segments."""
+        cdef Py_ssize_t first = _bisect_right(self.seg_start, where.seg_first, where.seg_last, pos) - 1
+        if end != pos and _bisect_right(self.seg_start, where.seg_first, where.seg_last, end) - 1 != first:
+            return -1
+        return self.seg_set[first if first >= where.seg_first else where.seg_first]
+
+    cdef bint _inside(self, int set_id) except -1:
+        cdef Py_ssize_t k
+        found = self.inside.get(set_id)
+        if found is None:
+            found = all(
+                (self.set_entry[k] & CODE_MASK) <= LAST_INSIDE
+                for k in range(self.set_offset[set_id], self.set_offset[set_id + 1])
+            )
+            self.inside[set_id] = found
+        return found
+
+    cdef long long _gap(self, int gene, long long pos, long long end):
+        """Bases from [pos, end] to the gene's span; 0 when they overlap (Bundle._gap)."""
+        if end < self.gene_start[gene]:
+            return self.gene_start[gene] - end
+        if pos > self.gene_end[gene]:
+            return pos - self.gene_end[gene]
+        return 0
+
+    cdef list _raw_hits(self, int set_id, long long pos, long long end):
+        """Bundle._hits of one set as (gene, region code, distance) tuples."""
+        cdef Py_ssize_t k, first = self.set_offset[set_id], last = self.set_offset[set_id + 1]
+        cdef int gene, code, best = -1
+        cdef long long gap, best_gap = 0
+        if first == last:
+            return []
+        if (self.set_entry[first] & CODE_MASK) == INTERGENIC:
+            for k in range(first, last):  # the nearest gene, the first of equals
+                gene = self.set_entry[k] >> CODE_BITS
+                gap = self._gap(gene, pos, end)
+                if best < 0 or gap < best_gap:
+                    best, best_gap = gene, gap
+            return [(best, INTERGENIC, best_gap)]
+        found = []
+        for k in range(first, last):
+            gene, code = self.set_entry[k] >> CODE_BITS, self.set_entry[k] & CODE_MASK
+            found.append((gene, code, 0 if code <= LAST_INSIDE else self._gap(gene, pos, end)))
+        return found
+
+    cdef list _hits(self, int set_id, long long pos, long long end):
+        """Bundle._hits of one set, as GeneHit objects shared between records."""
+        return [self._hit(key) for key in self._raw_hits(set_id, pos, end)]
+
+    cdef object _hit(self, tuple key):
+        """The GeneHit of a (gene, region code, distance) key."""
+        hit = self.hits.get(key)
+        if hit is None:
+            if len(self.hits) >= CACHE_LIMIT:
+                self.hits.clear()
+            hit = self.hits[key] = self.bundle.gene_hit(*key)
+        return hit
+
+    # ---------------------------------------------------------------- entries
+
+    cdef list _fixed(self, int set_id, str alt, long long pos, long long end):
+        key = (set_id, alt)
+        found = self.fixed_entries.get(key)
+        if found is None:
+            if len(self.fixed_entries) >= CACHE_LIMIT:
+                self.fixed_entries.clear()
+            found = [_entry_of_hit(alt, hit, True) for hit in self._hits(set_id, pos, end)]
+            self.fixed_entries[key] = found
+        return found
+
+    cdef void _flank(self, list found, int set_id, str alt, long long pos, long long end) except *:
+        """Appends the entries of a set with genes up- or downstream of [pos, end], or
+        between genes: they vary with the distance."""
+        for key in self._raw_hits(set_id, pos, end):
+            entry_key = (key, alt)
+            entry = self.flank_entries.get(entry_key)
+            if entry is None:
+                if len(self.flank_entries) >= CACHE_LIMIT:
+                    self.flank_entries.clear()
+                entry = _entry_of_hit(alt, self._hit(key), True)
+                self.flank_entries[entry_key] = entry
+            found.append(entry)

@@ -1,0 +1,121 @@
+"""The default bundle's compiled lookups (anntools._bundlesites) against the Bundle's own.
+
+The reference is what the default mode did record by record before they were
+compiled: Bundle.gene_hits, Bundle.mane_transcripts and Bundle.rsid, with the
+entries made by anntools.mane.mane_and_gene_entries. Positions are random over
+the real GRCh38 bundle, plus the edges of its segments and its common SNPs.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from anntools._bundlesites import GrchSites
+from anntools.annotation import Entry
+from anntools.bundle import Bundle
+from anntools.mane import mane_and_gene_entries
+
+CHROMS = ("chr1", "chr7", "chr17", "chrX", "chrY")
+ALLELES = ("A", "C", "G", "T")
+
+
+def reference_entries(
+    bundle: Bundle, chrom: str, pos: int, ref: str, alts: list[str], mane: bool
+) -> list[Entry]:
+    end = pos + len(ref) - 1
+    hits = bundle.gene_hits(chrom, pos, end)
+    transcripts = bundle.mane_transcripts(chrom, pos, end) if mane else []
+    return [
+        entry
+        for alt in alts
+        for entry in mane_and_gene_entries(alt, hits, transcripts, pos, ref, alt)
+    ]
+
+
+def reference_rsid(bundle: Bundle, chrom: str, pos: int, ref: str, alts: list[str]) -> str | None:
+    return next((r for alt in alts if (r := bundle.rsid(chrom, pos, ref, alt))), None)
+
+
+def random_record(rng: random.Random, chrom: str, pos: int) -> tuple[str, list[str]]:
+    """REF and ALTs: mostly SNVs, some deletions, insertions and multi-allelic sites."""
+    ref = rng.choice(ALLELES)
+    kind = rng.random()
+    if kind < 0.7:
+        return ref, [rng.choice([a for a in ALLELES if a != ref])]
+    if kind < 0.8:
+        return ref + "".join(rng.choices(ALLELES, k=rng.randint(1, 40))), [ref]
+    if kind < 0.9:
+        return ref, [ref + "".join(rng.choices(ALLELES, k=rng.randint(1, 6)))]
+    return ref, [a for a in ALLELES if a != ref][: rng.randint(2, 3)]
+
+
+def positions(bundle: Bundle, rng: random.Random, chrom: str) -> list[int]:
+    first, last = bundle.manifest["segments"]["chroms"][chrom]
+    starts = bundle.arrays["seg_start"][first:last]
+    length = int(starts[-1]) + 10_000
+    edges = [int(s) + d for s in rng.sample(list(starts), 300) for d in (-1, 0)]
+    return [rng.randint(1, length) for _ in range(1500)] + edges
+
+
+@pytest.mark.parametrize("mane", [True, False])
+def test_entries_are_the_bundles_at_random_positions(bundle: Bundle, mane: bool) -> None:
+    rng = random.Random(11)
+    sites = GrchSites(bundle)
+    checked = 0
+    for chrom in CHROMS:
+        for pos in positions(bundle, rng, chrom):
+            ref, alts = random_record(rng, chrom, pos)
+            expected = reference_entries(bundle, chrom, pos, ref, alts, mane)
+            assert sites.entries(chrom, pos, ref, alts, alts, mane) == expected, (chrom, pos)
+            # Twice: the second answer comes from the caches.
+            assert sites.entries(chrom, pos, ref, alts, alts, mane) == expected, (chrom, pos)
+            checked += 1
+    assert checked > 9000
+
+
+def test_gene_hits_are_the_bundles(bundle: Bundle) -> None:
+    rng = random.Random(5)
+    sites = GrchSites(bundle)
+    for chrom in CHROMS:
+        for pos in positions(bundle, rng, chrom)[:800]:
+            end = pos + rng.choice((0, 0, 3, 60))
+            assert sites.gene_hits(chrom, pos, end) == bundle.gene_hits(chrom, pos, end)
+
+
+def test_rsids_are_the_bundles_at_every_common_snp_of_a_chromosome(bundle: Bundle) -> None:
+    sites = GrchSites(bundle)
+    first, last = bundle.manifest["snps"]["chroms"]["chr17"]
+    arrays = bundle.arrays
+    found = 0
+    for row in range(first, last):
+        pos = int(arrays["snp_pos"][row])
+        ref, alt = chr(arrays["snp_ref"][row]), chr(arrays["snp_alt"][row])
+        for alts in ([alt], ["C", alt], [alt.lower()], ["A", "G"], [alt + "T"]):
+            expected = reference_rsid(bundle, "chr17", pos, ref, alts)
+            assert sites.rsid("chr17", pos, ref, alts) == expected, (pos, alts)
+            found += expected is not None
+        assert sites.rsid("chr17", pos + 1, ref, [alt]) == reference_rsid(
+            bundle, "chr17", pos + 1, ref, [alt]
+        )
+    assert found > last - first
+
+
+def test_unknown_chromosomes_get_nothing(bundle: Bundle) -> None:
+    sites = GrchSites(bundle)
+    assert sites.entries("chrUn_KI270302v1", 100, "A", ["G"], ["G"], True) == []
+    assert sites.gene_hits("chr99", 100, 100) == []
+    assert sites.rsid("chr99", 100, "A", ["G"]) is None
+
+
+def test_a_record_reaching_across_segments_merges_them_as_the_bundle_does(bundle: Bundle) -> None:
+    first, last = bundle.manifest["segments"]["chroms"]["chr1"]
+    starts = np.asarray(bundle.arrays["seg_start"][first:last])
+    pos = int(starts[len(starts) // 2]) - 2  # a deletion over a segment edge
+    ref = "A" * 6
+    sites = GrchSites(bundle)
+    expected = reference_entries(bundle, "chr1", pos, ref, ["A"], True)
+    assert expected
+    assert sites.entries("chr1", pos, ref, ["A"], ["A"], True) == expected
