@@ -21,9 +21,10 @@ against (tests/unit/test_bundlesites.py).
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 
-from anntools.annotation import entry_from_hit
+from anntools.annotation import entry_from_hit, entry_of_gene
 from anntools.bundle import format as fmt
 from anntools.mane import mane_and_gene_entries
+from anntools.model import REGIONS
 
 cdef int LAST_INSIDE = fmt.INTRON  # region codes up to this one mean "inside the gene"
 cdef int INTERGENIC = fmt.INTERGENIC
@@ -75,10 +76,28 @@ cdef class _Chrom:
     cdef bint has_transcripts
 
 
+cdef class _Site:
+    """What anntools.annotation.Site holds, for the record loop (lighter to make)."""
+
+    cdef public list entries
+    cdef public object rsid
+    cdef public tuple grch38
+    cdef public bint unmapped
+
+    def __init__(self):
+        self.entries = []
+        self.rsid = None
+        self.grch38 = None
+        self.unmapped = False
+
+
 cdef class GrchSites:
     """Entries and rsIDs of records on GRCh38 from a loaded Bundle (see the module doc)."""
 
     cdef object bundle
+    cdef bint mane
+    cdef object grch38_name, fallback
+    cdef dict names  # input chromosome -> its GRCh38 name, or None: not answered here
     cdef const int64_t[:] seg_start
     cdef const int32_t[:] seg_set
     cdef const int32_t[:] set_offset
@@ -95,9 +114,15 @@ cdef class GrchSites:
     cdef dict flank_entries  # ((gene, code, distance), allele) -> Entry
     cdef dict hits  # (gene, code, distance) -> GeneHit
 
-    def __init__(self, bundle):
+    def __init__(self, bundle, bint mane=True, grch38_name=None, fallback=None):
+        """``grch38_name(chrom)`` says which input chromosomes are on GRCh38 as they are (their
+        GRCh38 name, else None); records on the others go to ``fallback`` (see __call__)."""
         arrays = bundle.arrays
         self.bundle = bundle
+        self.mane = mane
+        self.grch38_name = grch38_name or (lambda chrom: None)
+        self.fallback = fallback
+        self.names = {}
         self.seg_start = arrays["seg_start"]
         self.seg_set = arrays["seg_set"]
         self.set_offset = arrays["set_offset"]
@@ -113,6 +138,23 @@ cdef class GrchSites:
         self.fixed_entries = {}
         self.flank_entries = {}
         self.hits = {}
+
+    def __call__(self, str chrom, long long pos, str ref, list alts, bint look_up_rsid):
+        """The record loop's site source (see anntools.pipeline.GeneLevelSites): records on
+        GRCh38 chromosomes are answered here, the others by ``fallback``."""
+        cdef _Site site
+        try:
+            name = self.names[chrom]
+        except KeyError:
+            name = self.names[chrom] = self.grch38_name(chrom)
+        if name is None:
+            return self.fallback(chrom, pos, ref, alts, look_up_rsid)
+        site = _Site()
+        site.grch38 = (name, pos)
+        site.entries = self.entries(name, pos, ref, alts, alts, self.mane)
+        if alts and look_up_rsid:
+            site.rsid = self.rsid(name, pos, ref, alts)
+        return site
 
     def entries(self, str chrom, long long pos, str ref, list alts, list lifted_alts, bint mane):
         """The entries of a record at GRCh38 ``chrom``:``pos`` (1-based) with ``ref`` and
@@ -292,6 +334,8 @@ cdef class GrchSites:
             if entry is None:
                 if len(self.flank_entries) >= CACHE_LIMIT:
                     self.flank_entries.clear()
-                entry = _entry_of_hit(alt, self._hit(key), True)
+                gene, code, distance = key
+                name, biotype, strand = self.bundle.gene_fields(gene)
+                entry = entry_of_gene(alt, name, biotype, strand, REGIONS[code], distance, True)
                 self.flank_entries[entry_key] = entry
             found.append(entry)

@@ -153,6 +153,8 @@ class Site:
     unmapped: bool = False
 
 
+_DISTANCE_REGIONS = frozenset(("upstream", "downstream", "intergenic"))
+
 # The entry builders are cached: a file repeats the same few (allele, gene hit) and
 # (allele, consequence) pairs many times over. The record loop keeps each entry's
 # formatted text itself, so the formatters below run once per distinct entry.
@@ -161,16 +163,31 @@ _CACHE_SIZE = 1 << 16
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def entry_from_hit(allele: str, hit: GeneHit, vep_spelling: bool = False) -> Entry:
+    return entry_of_gene(
+        allele, hit.gene, hit.biotype, hit.strand, hit.region, hit.distance, vep_spelling
+    )
+
+
+def entry_of_gene(
+    allele: str,
+    gene: str,
+    biotype: str,
+    strand: str,
+    region: str,
+    distance: int,
+    vep_spelling: bool = False,
+) -> Entry:
+    """entry_from_hit of a GeneHit given by its fields (uncached)."""
     terms = _REGION_TERMS_VEP if vep_spelling else _REGION_TERMS
     return Entry(
-        allele=allele,
-        consequence=terms.get(hit.region, hit.region),
-        gene=hit.gene,
-        transcript="",
-        biotype=hit.biotype,
-        strand=hit.strand,
-        region=hit.region,
-        distance=hit.distance if hit.region in ("upstream", "downstream", "intergenic") else None,
+        allele,
+        terms.get(region, region),
+        gene,
+        "",
+        biotype,
+        strand,
+        region,
+        distance=distance if region in _DISTANCE_REGIONS else None,
     )
 
 

@@ -7,7 +7,7 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from anntools import __version__
 from anntools._bundlesites import GrchSites
@@ -40,6 +40,9 @@ from anntools.vcf import (
     first_valid_chrom,
     record_loop,
 )
+
+if TYPE_CHECKING:
+    from anntools._recordloop import SiteSource
 
 RCRS_FASTA = Path(__file__).parent / "resources" / "rCRS.fa"
 PROTEIN_NOTE = "amino-acid changes and HGVS p. need the full bundle with genome sequence"
@@ -107,6 +110,13 @@ class Sources:
             self.sites = GeneLevelSites(assembly, bundle, bcsq_compatible)
 
     @property
+    def record_source(self) -> SiteSource | None:
+        """What the record loop asks for each record's gene-level part."""
+        if isinstance(self.sites, GeneLevelSites):
+            return self.sites.record_source
+        return self.sites
+
+    @property
     def names(self) -> list[str]:
         if self.full:
             known = self.full.manifest["known_variants"]["count"]
@@ -145,28 +155,29 @@ class GeneLevelSites:
         self.mane = os.environ.get(SKIP_MANE_ENV) != "1"
         self.lifter = Lifter.for_assembly(assembly.assembly)
         self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA)
-        # Per input CHROM: whether it is mitochondrial, and its GRCh38 name when no lift is
-        # needed (None: lifted record by record).
-        self._chroms: dict[str, tuple[bool, str | None]] = {}
-        self.grch38 = GrchSites(bundle)  # the lookups of records placed on GRCh38, compiled
+        # The lookups of records placed on GRCh38, compiled. As the record loop's source of
+        # sites it answers records on GRCh38 chromosomes itself and hands it the others.
+        self.grch38 = GrchSites(bundle, self.mane, self._grch38_name, self)
+
+    @property
+    def record_source(self) -> SiteSource:
+        """What the record loop calls per record: the same answers as calling this object."""
+        return self.grch38 if self.vep_spelling else self
 
     def __call__(self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool) -> Site:
         """``alts`` are the record's ALT alleles with bases (no symbolic ones); 1-based ``pos``."""
         site = Site()
-        mitochondrial, grch38_chrom = self._chroms.get(chrom) or self._chrom(chrom)
-        if mitochondrial:
+        if is_mitochondrial(chrom):
             self._mito(chrom, pos, ref, alts, look_up_rsid, site)
-        elif grch38_chrom is not None:
-            self._on_grch38(grch38_chrom, pos, ref, alts, alts, look_up_rsid, site)
         else:
             self._nuclear(chrom, pos, ref, alts, look_up_rsid, site)
         return site
 
-    def _chrom(self, chrom: str) -> tuple[bool, str | None]:
-        mitochondrial = is_mitochondrial(chrom)
-        unlifted = self.lifter.is_identity and self.assembly.assembly != RCRS
-        found = self._chroms[chrom] = (mitochondrial, ucsc_name(chrom) if unlifted else None)
-        return found
+    def _grch38_name(self, chrom: str) -> str | None:
+        """The GRCh38 name of a chromosome whose records need no liftover, else None."""
+        if is_mitochondrial(chrom) or not self.lifter.is_identity or self.assembly.assembly == RCRS:
+            return None
+        return ucsc_name(chrom)
 
     def _mito(
         self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool, site: Site
@@ -340,7 +351,7 @@ class _Run:
         header = self.reader.header
 
         def make_work() -> ChunkWork:
-            return ChunkWork(header, sources.sites, sources.transcripts)
+            return ChunkWork(header, sources.record_source, sources.transcripts)
 
         order = OrderChecker()
         workers = self.options.workers or default_workers(self.reader.bytes_total)

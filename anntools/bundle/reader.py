@@ -314,6 +314,10 @@ class Bundle:
             for gene, code in entries
         ]
 
+    def gene_fields(self, gene: int) -> tuple[str, str, str]:
+        """Name, biotype and strand of gene number ``gene``."""
+        return self._names[gene], self._biotypes[gene], self._strands[gene]
+
     def gene_hit(self, gene: int, code: int, distance: int) -> GeneHit:
         """The hit on gene number ``gene`` with region code ``code`` (format.CODE)."""
         return GeneHit(

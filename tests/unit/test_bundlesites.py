@@ -15,8 +15,11 @@ import pytest
 
 from anntools._bundlesites import GrchSites
 from anntools.annotation import Entry
+from anntools.assembly import AssemblyGuess
 from anntools.bundle import Bundle
+from anntools.csq.engine import RefMismatch
 from anntools.mane import mane_and_gene_entries
+from anntools.pipeline import GeneLevelSites
 
 CHROMS = ("chr1", "chr7", "chr17", "chrX", "chrY")
 ALLELES = ("A", "C", "G", "T")
@@ -119,3 +122,33 @@ def test_a_record_reaching_across_segments_merges_them_as_the_bundle_does(bundle
     expected = reference_entries(bundle, "chr1", pos, ref, ["A"], True)
     assert expected
     assert sites.entries("chr1", pos, ref, ["A"], ["A"], True) == expected
+
+
+@pytest.mark.parametrize("assembly", ["GRCh38", "GRCh37"])
+def test_the_record_source_answers_as_the_sites_object(bundle: Bundle, assembly: str) -> None:
+    """GeneLevelSites.record_source (the compiled path, what the record loop calls) against
+    GeneLevelSites itself, over chromosome spellings, chrM and liftover."""
+    sites = GeneLevelSites(AssemblyGuess(assembly, "test"), bundle)
+    source = sites.record_source
+    rng = random.Random(3)
+    first, last = bundle.manifest["snps"]["chroms"]["chr1"]
+    snps = [int(p) for p in bundle.arrays["snp_pos"][first:last][::50]]
+    for chrom in ("chr1", "1", "Chr1", "MT", "chrM", "chrUn_KI270302v1", "7"):
+        mitochondrial = chrom in ("MT", "chrM")
+        spots = [rng.randint(1, 16_000 if mitochondrial else 30_000_000) for _ in range(300)]
+        for pos in spots + ([] if mitochondrial else snps[:100]):
+            ref, alts = random_record(rng, chrom, pos)
+            look_up_rsid = rng.random() < 0.9
+            try:
+                want = sites(chrom, pos, ref, alts, look_up_rsid)
+            except RefMismatch:  # rCRS codons check REF: both paths must refuse alike
+                with pytest.raises(RefMismatch):
+                    source(chrom, pos, ref, alts, look_up_rsid)
+                continue
+            got = source(chrom, pos, ref, alts, look_up_rsid)
+            assert (got.entries, got.rsid, got.grch38, got.unmapped) == (
+                want.entries,
+                want.rsid,
+                want.grch38,
+                want.unmapped,
+            ), (chrom, pos)
