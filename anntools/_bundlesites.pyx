@@ -21,9 +21,10 @@ against (tests/unit/test_bundlesites.py).
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 
-from anntools.annotation import entry_from_hit, entry_of_gene
+from anntools.annotation import Entry, entry_from_hit, entry_of_gene
 from anntools.bundle import format as fmt
-from anntools.mane import mane_and_gene_entries
+from anntools.hgvs import reverse_complement
+from anntools.mane import MANE_BIOTYPE, SPLICE_INTRONIC_BP, intron_of, mane_entry
 from anntools.model import REGIONS
 
 cdef int LAST_INSIDE = fmt.INTRON  # region codes up to this one mean "inside the gene"
@@ -31,8 +32,7 @@ cdef int INTERGENIC = fmt.INTERGENIC
 cdef int CODE_BITS = fmt.CODE_BITS
 cdef int CODE_MASK = fmt.CODE_MASK
 cdef Py_ssize_t CACHE_LIMIT = 1 << 16  # kept entries; cleared when reached (indel ALTs vary)
-# entry_from_hit without its lru_cache: the caches here are keyed more cheaply.
-cdef object _entry_of_hit = entry_from_hit.__wrapped__
+cdef long long SPLICE_REACH = SPLICE_INTRONIC_BP
 
 
 cdef inline Py_ssize_t _bisect_right(
@@ -76,6 +76,17 @@ cdef class _Chrom:
     cdef bint has_transcripts
 
 
+cdef class _Tx:
+    """A MANE transcript (anntools.bundle.reader.ManeTranscript) as the compiled path reads it."""
+
+    cdef object mane
+    cdef str id, strand, gene, refseq, prefix
+    cdef long long start, end
+    cdef Py_ssize_t first, last  # [first, last) rows of its exons in exon_start/exon_end
+    # exon index -> what mane.intron_of says of the intron after it, as a tuple
+    cdef dict introns
+
+
 cdef class _Site:
     """What anntools.annotation.Site holds, for the record loop (lighter to make)."""
 
@@ -111,8 +122,12 @@ cdef class GrchSites:
     cdef dict chroms  # GRCh38 name -> _Chrom, or None when the bundle lacks it
     cdef dict inside  # set id -> True when all its genes contain the set's segments
     cdef dict fixed_entries  # (set id, allele) -> [Entry]
-    cdef dict flank_entries  # ((gene, code, distance), allele) -> Entry
+    cdef dict gene_entries  # ((gene, code, distance), allele) -> Entry
+    cdef list gene_names, gene_biotypes, gene_strands
     cdef dict hits  # (gene, code, distance) -> GeneHit
+    cdef const int64_t[:] exon_start, exon_end
+    cdef const int64_t[:] tx_exon_offset
+    cdef dict transcripts  # bundle row -> _Tx
 
     def __init__(self, bundle, bint mane=True, grch38_name=None, fallback=None):
         """``grch38_name(chrom)`` says which input chromosomes are on GRCh38 as they are (their
@@ -136,8 +151,15 @@ cdef class GrchSites:
         self.chroms = {}
         self.inside = {}
         self.fixed_entries = {}
-        self.flank_entries = {}
+        self.gene_entries = {}
+        self.gene_names = bundle.gene_names
+        self.gene_biotypes = bundle.gene_biotypes
+        self.gene_strands = bundle.gene_strands
         self.hits = {}
+        self.exon_start = arrays["exon_start"]
+        self.exon_end = arrays["exon_end"]
+        self.tx_exon_offset = arrays["tx_exon_offset"]
+        self.transcripts = {}
 
     def __call__(self, str chrom, long long pos, str ref, list alts, bint look_up_rsid):
         """The record loop's site source (see anntools.pipeline.GeneLevelSites): records on
@@ -170,22 +192,14 @@ cdef class GrchSites:
         if mane and where.has_transcripts:
             rows = self._transcript_rows(where, pos, end)
         if rows:
-            transcripts = [self.bundle.transcript(row) for row in rows]
-            hits = self.gene_hits(chrom, pos, end)
-            for alt, lifted_alt in zip(alts, lifted_alts):
-                found.extend(mane_and_gene_entries(alt, hits, transcripts, pos, ref, lifted_alt))
-            return found
+            return self._mane(where, chrom, pos, end, ref, alts, lifted_alts, rows)
         set_id = self._single_set(where, pos, end)
-        if set_id < 0:  # the interval crosses segments: merge their sets as the Bundle does
-            hits = self.bundle.gene_hits(chrom, pos, end)
-            for alt in alts:
-                found.extend([entry_from_hit(alt, hit, True) for hit in hits])
-        elif self._inside(set_id):
+        if set_id >= 0 and self._inside(set_id):
             for alt in alts:
                 found.extend(self._fixed(set_id, alt, pos, end))
         else:
             for alt in alts:
-                self._flank(found, set_id, alt, pos, end)
+                found.extend(self._gene_entries(where, chrom, pos, end, alt, None))
         return found
 
     def gene_hits(self, str chrom, long long pos, long long end):
@@ -321,21 +335,188 @@ cdef class GrchSites:
         if found is None:
             if len(self.fixed_entries) >= CACHE_LIMIT:
                 self.fixed_entries.clear()
-            found = [_entry_of_hit(alt, hit, True) for hit in self._hits(set_id, pos, end)]
+            found = [self._gene_entry(key, alt) for key in self._raw_hits(set_id, pos, end)]
             self.fixed_entries[key] = found
         return found
 
-    cdef void _flank(self, list found, int set_id, str alt, long long pos, long long end) except *:
-        """Appends the entries of a set with genes up- or downstream of [pos, end], or
-        between genes: they vary with the distance."""
+    cdef list _gene_entries(
+        self, _Chrom where, str chrom, long long pos, long long end, str alt, set covered
+    ):
+        """The gene-level entries of [pos, end], leaving out the genes in ``covered``."""
+        cdef int set_id = self._single_set(where, pos, end)
+        cdef list found = []
+        if set_id < 0:  # the interval crosses segments: merge their sets as the Bundle does
+            for hit in self.bundle.gene_hits(chrom, pos, end):
+                if not covered or hit.gene not in covered:
+                    found.append(entry_from_hit(alt, hit, True))
+            return found
         for key in self._raw_hits(set_id, pos, end):
-            entry_key = (key, alt)
-            entry = self.flank_entries.get(entry_key)
-            if entry is None:
-                if len(self.flank_entries) >= CACHE_LIMIT:
-                    self.flank_entries.clear()
-                gene, code, distance = key
-                name, biotype, strand = self.bundle.gene_fields(gene)
-                entry = entry_of_gene(alt, name, biotype, strand, REGIONS[code], distance, True)
-                self.flank_entries[entry_key] = entry
-            found.append(entry)
+            if not covered or self.gene_names[key[0]] not in covered:
+                found.append(self._gene_entry(key, alt))
+        return found
+
+    cdef object _gene_entry(self, tuple key, str alt):
+        """The entry of a (gene, region code, distance) hit; kept, as genes up- or
+        downstream of many records at the same distance give the same one."""
+        entry_key = (key, alt)
+        entry = self.gene_entries.get(entry_key)
+        if entry is None:
+            if len(self.gene_entries) >= CACHE_LIMIT:
+                self.gene_entries.clear()
+            gene, code, distance = key
+            entry = entry_of_gene(
+                alt, self.gene_names[gene], self.gene_biotypes[gene], self.gene_strands[gene],
+                REGIONS[code], distance, True,
+            )
+            self.gene_entries[entry_key] = entry
+        return entry
+
+    # ---------------------------------------------------------------- MANE transcripts
+
+    cdef list _mane(
+        self, _Chrom where, str chrom, long long pos, long long end, str ref, list alts,
+        list lifted_alts, tuple rows,
+    ):
+        """anntools.mane.mane_and_gene_entries of each ALT, compiled (that function is the
+        reference), with one-base substitutions deep in an intron made here."""
+        cdef list found_all = [], found, genes
+        cdef _Tx tx
+        transcripts = [self._transcript(row) for row in rows]
+        for alt, lifted_alt in zip(alts, lifted_alts):
+            found = []
+            for tx in transcripts:
+                entry = self._intron_change(alt, tx, pos, ref, lifted_alt)
+                if entry is None:
+                    entry = mane_entry(alt, tx.mane, pos, ref, lifted_alt)
+                if entry is not None:
+                    found.append(entry)
+            covered = {entry.gene for entry in found}
+            genes = self._gene_entries(where, chrom, pos, end, alt, covered)
+            if found and genes and genes[0].region == "intergenic":
+                genes = []  # the transcripts say where the variant is
+            found_all.extend(found)
+            found_all.extend(genes)
+        return found_all
+
+    cdef _Tx _transcript(self, Py_ssize_t row):
+        cdef _Tx tx = self.transcripts.get(row)
+        if tx is None:
+            tx = _Tx()
+            tx.mane = self.bundle.transcript(row)
+            transcript = tx.mane.transcript
+            tx.id, tx.strand, tx.prefix = transcript.id, transcript.strand, transcript.prefix
+            tx.gene, tx.refseq = tx.mane.gene, tx.mane.refseq
+            tx.start, tx.end = transcript.start, transcript.end
+            tx.first, tx.last = self.tx_exon_offset[row], self.tx_exon_offset[row + 1]
+            tx.introns = {}
+            self.transcripts[row] = tx
+        return tx
+
+    cdef object _intron_change(self, str allele, _Tx tx, long long pos, str ref, str alt):
+        """The entry of a change wholly inside one intron, away from its splice region, else
+        None: mane.mane_entry's commonest case (a one-base substitution, or a short indel,
+        deep in an intron), compiled. ``ref`` and ``alt`` are the VCF alleles."""
+        cdef Py_ssize_t index, shared = 0, tail = 0, shortest
+        cdef long long start, low, high
+        if not _plain(ref) or not _plain(alt):
+            return None
+        ref, alt = ref.upper(), alt.upper()
+        shortest = min(len(ref), len(alt))
+        while shared < shortest and ref[shared] == alt[shared]:
+            shared += 1
+        while tail < shortest - shared and ref[len(ref) - 1 - tail] == alt[len(alt) - 1 - tail]:
+            tail += 1
+        changed_ref, changed_alt = ref[shared : len(ref) - tail], alt[shared : len(alt) - tail]
+        if not changed_ref and not changed_alt:
+            return None
+        start = pos + shared
+        low, high = start, start + len(changed_ref) - 1
+        if not changed_ref:  # an insertion: the bases either side of it
+            low, high = start - 1, start
+        if low < tx.start or high > tx.end:
+            return None
+        index = _bisect_right(self.exon_start, tx.first, tx.last, low) - 1
+        if low <= self.exon_end[index]:  # in an exon
+            return None
+        intron = self._intron(tx, index - tx.first)
+        left, right = intron[0], intron[1]
+        if low - left <= SPLICE_REACH or right - high <= SPLICE_REACH:
+            return None
+        if changed_ref:
+            hgvsc = _replaced(tx, intron, start, changed_ref, changed_alt)
+        else:
+            hgvsc = _inserted(tx, intron, start, changed_alt, ref[:shared])
+        if hgvsc is None:
+            return None
+        return Entry(
+            allele, "intron_variant", tx.gene, tx.id, MANE_BIOTYPE, tx.strand, "intron",
+            "", "", None, tx.refseq, "", intron[2], f"{tx.id}:{tx.prefix}{hgvsc}",
+        )
+
+    cdef tuple _intron(self, _Tx tx, Py_ssize_t index):
+        """What mane.intron_of says of the intron after exon ``index``, as a tuple."""
+        intron = tx.introns.get(index)
+        if intron is None:
+            found = intron_of(tx.mane, index)
+            intron = (found.left, found.right, found.label, found.left_position, found.right_position)
+            tx.introns[index] = intron
+        return intron
+
+
+cdef bint _plain(str allele):
+    """hgvs.plain_bases: non-empty, of A, C, G, T and N only (either case)."""
+    cdef Py_UCS4 base
+    if not allele:
+        return False
+    for base in allele:
+        if base not in "ACGTNacgtn":
+            return False
+    return True
+
+
+cdef str _place(_Tx tx, tuple intron, long long pos):
+    """The HGVS position of an intron base, from the nearer exon (hgvs.Transcript.position)."""
+    cdef long long from_left = pos - <long long>intron[0], from_right = <long long>intron[1] - pos
+    if tx.strand == "+":
+        if from_left <= from_right:
+            return f"{intron[3]}+{from_left}"
+        return f"{intron[4]}-{from_right}"
+    if from_right <= from_left:
+        return f"{intron[4]}+{from_right}"
+    return f"{intron[3]}-{from_left}"
+
+
+cdef str _oriented(_Tx tx, str bases):
+    return bases if tx.strand == "+" else reverse_complement(bases)
+
+
+cdef str _replaced(_Tx tx, tuple intron, long long start, str ref, str alt):
+    """hgvs.hgvs_of_trimmed of bases [start, start + len(ref)) replaced by ``alt``."""
+    cdef long long end = start + len(ref) - 1
+    first = _place(tx, intron, start)
+    last = first if end == start else _place(tx, intron, end)
+    if tx.strand == "-":
+        first, last = last, first
+    if len(ref) == 1 and len(alt) == 1:
+        return f"{first}{_oriented(tx, ref)}>{_oriented(tx, alt)}"
+    span = first if end == start else f"{first}_{last}"
+    if not alt:
+        return f"{span}del"
+    return f"{span}delins{_oriented(tx, alt)}"
+
+
+cdef str _inserted(_Tx tx, tuple intron, long long start, str inserted, str before):
+    """hgvs._insertion of ``inserted`` before base ``start``: a dup when ``before`` (the
+    bases the record shows before it) ends with it; None when that dup reaches the exon."""
+    cdef long long length = len(inserted)
+    if len(before) >= length and before.endswith(inserted):
+        if start - length <= <long long>intron[0]:
+            return None
+        first, last = _place(tx, intron, start - length), _place(tx, intron, start - 1)
+        if tx.strand == "-":
+            first, last = last, first
+        return f"{first}dup" if length == 1 else f"{first}_{last}dup"
+    first, last = _place(tx, intron, start - 1), _place(tx, intron, start)
+    if tx.strand == "-":
+        first, last = last, first
+    return f"{first}_{last}ins{_oriented(tx, inserted)}"

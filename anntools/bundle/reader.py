@@ -107,10 +107,10 @@ class Bundle:
         self.manifest = manifest
         self._set_offset = arrays["set_offset"]
         self._set_entry = arrays["set_entry"]
-        self._names: list[str] = arrays["genes_name"].tolist()
+        self.gene_names: list[str] = arrays["genes_name"].tolist()
         biotypes: list[str] = manifest["biotypes"]
-        self._biotypes = [biotypes[i] for i in arrays["genes_biotype"].tolist()]
-        self._strands = [s.decode() for s in arrays["genes_strand"].tolist()]
+        self.gene_biotypes = [biotypes[i] for i in arrays["genes_biotype"].tolist()]
+        self.gene_strands = [s.decode() for s in arrays["genes_strand"].tolist()]
         self._starts: list[int] = arrays["genes_start"].tolist()
         self._ends: list[int] = arrays["genes_end"].tolist()
         self.arrays = arrays  # read by anntools._bundlesites
@@ -314,16 +314,12 @@ class Bundle:
             for gene, code in entries
         ]
 
-    def gene_fields(self, gene: int) -> tuple[str, str, str]:
-        """Name, biotype and strand of gene number ``gene``."""
-        return self._names[gene], self._biotypes[gene], self._strands[gene]
-
     def gene_hit(self, gene: int, code: int, distance: int) -> GeneHit:
         """The hit on gene number ``gene`` with region code ``code`` (format.CODE)."""
         return GeneHit(
-            gene=self._names[gene],
-            biotype=self._biotypes[gene],
-            strand=self._strands[gene],
+            gene=self.gene_names[gene],
+            biotype=self.gene_biotypes[gene],
+            strand=self.gene_strands[gene],
             region=REGIONS[code],
             distance=distance,
         )

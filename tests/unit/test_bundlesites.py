@@ -152,3 +152,38 @@ def test_the_record_source_answers_as_the_sites_object(bundle: Bundle, assembly:
                 want.grch38,
                 want.unmapped,
             ), (chrom, pos)
+
+
+# (REF, ALT) shapes at a position: substitutions, deletions, insertions, dups the record
+# shows (the inserted bases repeat those before them) and a replacement of several bases.
+SHAPES = (
+    ("A", "G"),
+    ("c", "t"),
+    ("AC", "A"),
+    ("ACGT", "A"),
+    ("A", "AT"),
+    ("CA", "CAA"),
+    ("CAG", "CAGAG"),
+    ("ACG", "TTA"),
+    ("AC", "AG"),
+    ("A", "A"),
+    ("A", "*"),
+)
+
+
+def test_changes_at_every_base_near_intron_ends_are_the_bundles(bundle: Bundle) -> None:
+    """Both strands, every base within reach of an intron's splice region and its middle."""
+    sites = GrchSites(bundle)
+    first, _ = bundle.manifest["transcripts"]["chroms"]["chr1"]
+    strands = set()
+    for row in range(first, first + 40):
+        transcript = bundle.transcript(row).transcript
+        strands.add(transcript.strand)
+        for (_, left), (right, _) in zip(transcript.exons[:3], transcript.exons[1:4], strict=False):
+            spots = [*range(left - 3, left + 14), *range(right - 14, right + 3)]
+            for pos in [*spots, (left + right) // 2]:
+                for ref, alt in SHAPES:
+                    expected = reference_entries(bundle, "chr1", pos, ref, [alt], True)
+                    got = sites.entries("chr1", pos, ref, [alt], [alt], True)
+                    assert got == expected, (transcript.id, pos, ref, alt)
+    assert strands == {"+", "-"}
