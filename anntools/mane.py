@@ -188,19 +188,14 @@ def _short_path_entry(
     count = len(transcript.exons)
     index, in_exon = transcript.locate(low)
     if not in_exon:
-        intron = intron_of(mane, index)
-        if (
-            low - intron.left <= SPLICE_INTRONIC_BP
-            or intron.right - high <= SPLICE_INTRONIC_BP
-        ):
+        found = intron_of(mane, index)
+        if low - found.left <= SPLICE_INTRONIC_BP or found.right - high <= SPLICE_INTRONIC_BP:
             return None
         if len(alleles.ref) == 1 and len(alleles.alt) == 1:
-            hgvsc = intron.substitution(transcript, alleles.start, alleles.ref, alleles.alt)
+            hgvsc = found.substitution(transcript, alleles.start, alleles.ref, alleles.alt)
         else:
             hgvsc = hgvs_of_trimmed(transcript, alleles)
-        return _entry(
-            allele, mane, ("intron_variant",), "", intron.label, hgvsc, region="intron"
-        )
+        return _entry(allele, mane, ("intron_variant",), "", found.label, hgvsc, region="intron")
     else:
         if len(alleles.ref) != 1 or len(alleles.alt) != 1:
             return None
