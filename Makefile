@@ -11,8 +11,9 @@ STAMP := $(VENV)/.installed-stamp
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-# The record loop and the bundle lookups are compiled when GAS is installed: a changed .pyx reinstalls.
-$(STAMP): pyproject.toml setup.py anntools/_recordloop.pyx anntools/_bundlesites.pyx
+# The record loop and the bundle lookups are compiled when GAS is installed: a changed .pyx or
+# .pxd reinstalls.
+$(STAMP): pyproject.toml setup.py $(wildcard anntools/*.pyx anntools/*.pxd)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'

@@ -9,10 +9,6 @@ from anntools.model import Consequence
 
 Problem = tuple[int, str, bool]  # line_no, reason, skipped (False: a warning, record kept)
 Run = tuple[str, int, int, int]  # chrom, first_line_no, first_pos, max_pos
-GenotypeRow = tuple[int, int, int, list[int]]  # called, het, hom_alt, allele counts
-ParseRow = tuple[
-    int, list[str], str, int, str, list[str], list[int] | None, int | None, GenotypeRow | None
-]  # line_no, columns, chrom, pos, ref, alts, info_ac, info_an, genotypes
 
 class SiteLike(Protocol):
     @property
@@ -40,15 +36,3 @@ class RecordLoop:
         first_line_no: int,
         overrides: dict[int, dict[int, dict[str, list[Consequence | None]]]] | None = None,
     ) -> tuple[bytes, bytes, dict[str, Any], list[Problem], list[Run]]: ...
-    def parse(
-        self, lines: list[bytes], first_line_no: int
-    ) -> tuple[list[ParseRow], list[Problem], list[Run]]: ...
-
-def next_event(
-    lines: list[bytes],
-    start: int,
-    spans: dict[bytes, Any],
-    spans_of: Callable[[bytes], Any],
-    held_chrom: bytes | None,
-    reach: int,
-) -> tuple[int, bytes, int, bool] | None: ...

@@ -413,7 +413,7 @@ class _Run:
             if chrom is not None:
                 return chunk, chrom
             loop = loop or record_loop(self.reader.header)
-            _, problems, _ = loop.parse(chunk.lines, chunk.first_line_no)
+            problems = loop.annotate(chunk.lines, chunk.first_line_no)[3]  # no record: no output
             self.problems.add(LineProblem(*problem) for problem in problems)
         return None, None
 

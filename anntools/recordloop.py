@@ -1,9 +1,10 @@
-"""The compiled record loop (``_recordloop.pyx``), with the htslib it calls.
+"""The compiled record loop (``_recordloop.pyx`` and the modules it cimports), with the
+htslib it calls.
 
-The extension is built against the htslib headers pysam ships and calls
-htslib's functions without linking a library itself: they come from pysam's
-``libchtslib``, loaded here into the global symbol scope before the extension
-is imported. So the extension uses the same htslib as pysam, wherever pip put
+The extensions are built against the htslib headers pysam ships and call
+htslib's functions without linking a library themselves: they come from pysam's
+``libchtslib``, loaded here into the global symbol scope before the extensions
+are imported. So the extensions use the same htslib as pysam, wherever pip put
 it, and nothing needs a system htslib.
 """
 
@@ -26,6 +27,7 @@ def _load_htslib() -> None:
 
 _load_htslib()
 
-from anntools._recordloop import RecordLoop, next_event  # noqa: E402 - needs htslib first
+from anntools._parsing import next_event  # noqa: E402 - needs htslib first
+from anntools._recordloop import RecordLoop  # noqa: E402
 
 __all__ = ["RecordLoop", "next_event"]

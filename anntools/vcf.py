@@ -27,7 +27,7 @@ from anntools.errors import AnnotationError, LimitExceeded
 from anntools.recordloop import RecordLoop
 
 if TYPE_CHECKING:
-    from anntools._recordloop import ParseRow, SiteSource
+    from anntools._recordloop import SiteSource
     from anntools.csq import TranscriptAnnotator
 
 MAX_LINE_BYTES = 8 * 1024 * 1024
@@ -74,37 +74,6 @@ class Header:
         return "\n".join([*self.meta_lines, self.column_line]) + "\n"
 
 
-@dataclass(slots=True)
-class Genotypes:
-    """Genotype tallies of one record over its samples.
-
-    A sample is called when its GT has at least one allele and none is
-    missing; it is het when its alleles differ and hom-alt when they are all
-    the same ALT. ``allele_counts[i]`` counts copies of allele i (0 = REF)
-    over the called samples.
-    """
-
-    called: int
-    het: int
-    hom_alt: int
-    allele_counts: list[int]
-
-
-@dataclass(slots=True)
-class Record:
-    """One valid data line. ``columns`` are the raw text fields, kept for output."""
-
-    line_no: int
-    columns: list[str]
-    chrom: str
-    pos: int
-    ref: str
-    alts: list[str]
-    info_ac: list[int] | None
-    info_an: int | None
-    genotypes: Genotypes | None
-
-
 @dataclass(frozen=True, slots=True)
 class LineProblem:
     """A line set aside (``skipped``) or kept with a warning."""
@@ -116,28 +85,26 @@ class LineProblem:
 
 @dataclass(slots=True)
 class ReadStats:
-    records: int = 0
-    problems: list[LineProblem] = field(default_factory=list)
+    """What reading found before the record loop: lines too long to hold."""
 
-    @property
-    def skipped(self) -> int:
-        return sum(1 for p in self.problems if p.skipped)
+    problems: list[LineProblem] = field(default_factory=list)
 
 
 class VcfReader:
-    """Reads one VCF file; iterate ``records()`` once.
+    """Reads one VCF file: the header, then its record lines once, by ``raw_chunks()``.
 
-    Lines that are not valid records are recorded in ``stats.problems`` and
-    not returned. Fatal problems (not a VCF, no header, a truncated or corrupt
-    gzip stream, a header past its bounds) raise AnnotationError naming the
-    line; more than ``max_bytes`` of decompressed input raises LimitExceeded
-    as soon as the reading passes it.
+    The record loop (anntools.recordloop, run by anntools.runner) checks and
+    parses those lines: it is the one way records are read. Lines too long to
+    hold are recorded in ``stats.problems`` here and handed on empty. Fatal
+    problems (not a VCF, no header, a truncated or corrupt gzip stream, a
+    header past its bounds) raise AnnotationError naming the line; more than
+    ``max_bytes`` of decompressed input raises LimitExceeded as soon as the
+    reading passes it.
     """
 
     def __init__(
         self,
         path: str | os.PathLike[str],
-        progress: ProgressCallback | None = None,
         max_line_bytes: int = MAX_LINE_BYTES,
         max_bytes: int | None = None,
     ) -> None:
@@ -145,7 +112,6 @@ class VcfReader:
         self.bytes_total = self.path.stat().st_size
         self.bytes_decompressed = 0
         self.stats = ReadStats()
-        self._progress = progress
         self._max_line_bytes = max_line_bytes
         self._max_bytes = max_bytes
         self._raw: IO[bytes] = open(self.path, "rb")  # noqa: SIM115 - closed in close()
@@ -294,23 +260,6 @@ class VcfReader:
                 lines, self._chunk_start = [], self.bytes_read
         if lines:
             yield RawChunk(first_line_no, lines, self.bytes_read)
-
-    def records(self) -> Iterator[Record]:
-        """Valid records in file order, parsed here in bounded chunks.
-
-        Problems go to ``stats.problems`` (in line order once iteration ends).
-        """
-        order = OrderChecker()
-        loop = record_loop(self.header)
-        for chunk in self.raw_chunks():
-            rows, problems, runs = loop.parse(chunk.lines, chunk.first_line_no)
-            chrom_runs = [ChromRun(*run) for run in runs]
-            self.stats.problems += [LineProblem(*p) for p in problems] + order.merge(chrom_runs)
-            self.stats.records += len(rows)
-            yield from map(_record, rows)
-            if self._progress is not None:
-                self._progress(self.stats.records, chunk.bytes_read, self.bytes_total)
-        self.stats.problems.sort(key=lambda problem: problem.line_no)
 
     def _decode(self, line: bytes) -> str | None:
         try:
@@ -509,19 +458,3 @@ def _contig_lengths(meta: list[str]) -> dict[str, int]:
             if match and match.group(2):
                 lengths[match.group(1)] = int(match.group(2))
     return lengths
-
-
-def _record(row: ParseRow) -> Record:
-    """A Record from the record loop's parse row."""
-    line_no, columns, chrom, pos, ref, alts, info_ac, info_an, genotypes = row
-    return Record(
-        line_no=line_no,
-        columns=columns,
-        chrom=chrom,
-        pos=pos,
-        ref=ref,
-        alts=alts,
-        info_ac=info_ac,
-        info_an=info_an,
-        genotypes=None if genotypes is None else Genotypes(*genotypes),
-    )

@@ -212,6 +212,14 @@ class ContigIndex:
             return None
         return k
 
+    def stretch_span(self, k: int) -> tuple[int | None, int | None]:
+        """Where quiet stretch ``k`` begins and ends (0-based, half-open); None: no bound."""
+        starts = self.loud_starts
+        return (
+            self._loud_ends[k] if k >= 0 else None,
+            starts[k + 1] if k + 1 < len(starts) else None,
+        )
+
     def plan(self, k: int, beg: int) -> Plan | None:
         """The plan of quiet stretch ``k``, which holds 0-based ``beg``; None if it has none."""
         try:

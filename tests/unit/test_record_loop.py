@@ -14,7 +14,6 @@ from anntools.csq import TranscriptAnnotator
 from anntools.csq.fasta import FastaReader
 from anntools.pipeline import Options, annotate_file
 from anntools.variant import is_symbolic
-from anntools.vcf import VcfReader
 from tests.conftest import WriteVcf, read_vcf
 
 CASES = Path(__file__).resolve().parents[1] / "data" / "csq"
@@ -69,18 +68,14 @@ def test_genotypes_are_tallied_per_sample_and_allele(write_vcf: WriteVcf) -> Non
     ]
     # WHEN it is annotated and read back
     rows = tsv_rows(annotate_lines(write_vcf, lines))
-    with VcfReader(write_vcf(lines)) as reader:
-        [record] = list(reader.records())
     # THEN the tallies are the hand-computed ones
     called = [facts for facts in GENOTYPES.values() if facts[0]]
     counts = [sum(facts[3].get(allele, 0) for facts in called) for allele in range(3)]
     expected = (len(called), sum(f[1] for f in called), sum(f[2] for f in called))
     assert expected == (8, 3, 4) and counts == [4, 9, 2]
     assert [(r["Called"], r["Het"], r["Hom_alt"]) for r in rows] == [("8", "3", "4")] * 2
+    # AF from the allele counts: ALT copies over all called alleles
     assert [r["AF"] for r in rows] == [f"{9 / 15:.4g}", f"{2 / 15:.4g}"] == ["0.6", "0.1333"]
-    assert record.genotypes is not None
-    assert (record.genotypes.called, record.genotypes.het, record.genotypes.hom_alt) == expected
-    assert record.genotypes.allele_counts == counts
 
 
 @pytest.mark.parametrize(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
 import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from anntools.errors import AnnotationError
-from anntools.vcf import Record, VcfReader
+from anntools.pipeline import Options, annotate_file
+from anntools.vcf import ProgressCallback
 from tests.conftest import SAMPLES, WriteVcf
 
 HEADER = [
@@ -22,12 +26,38 @@ HEADER = [
 ]
 
 
-def read_all(path: Path) -> tuple[VcfReader, list[Record]]:
-    with VcfReader(path) as reader:
-        return reader, list(reader.records())
+@dataclass(frozen=True)
+class Annotated:
+    """What a user gets back from one input: TSV rows, VCF record lines and the summary."""
+
+    rows: list[dict[str, str]]
+    vcf_records: list[list[str]]
+    summary: dict[str, Any]
+
+    @property
+    def positions(self) -> list[int]:
+        return [int(columns[1]) for columns in self.vcf_records]
+
+    @property
+    def skipped(self) -> dict[int, str]:
+        return {p["line"]: p["reason"] for p in self.summary["skipped_lines"]["lines"]}
+
+    @property
+    def warnings(self) -> dict[int, str]:
+        return {p["line"]: p["reason"] for p in self.summary["warnings"]["lines"]}
 
 
-def test_good_records_come_back_with_their_line_numbers(write_vcf: WriteVcf) -> None:
+def read_all(path: Path, progress: ProgressCallback | None = None) -> Annotated:
+    """Annotate without any source: the records as the record loop reads and checks them."""
+    result = annotate_file(path, path.parent / "out", Options(use_bundle=False), progress)
+    with result.files["tsv"].open(newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    lines = result.files["vcf"].read_text().splitlines()
+    records = [line.split("\t") for line in lines if not line.startswith("#")]
+    return Annotated(rows, records, result.summary)
+
+
+def test_good_records_come_back_with_their_genotypes_and_counts(write_vcf: WriteVcf) -> None:
     path = write_vcf(
         [
             *HEADER,
@@ -35,14 +65,17 @@ def test_good_records_come_back_with_their_line_numbers(write_vcf: WriteVcf) -> 
             "1\t20\trs1\tAT\tA,ATT\t.\t.\tAC=1,1;AN=4\tGT\t1/2\t0/0",
         ]
     )
-    reader, records = read_all(path)
-    assert [(r.line_no, r.pos, r.alts) for r in records] == [(5, 10, ["G"]), (6, 20, ["A", "ATT"])]
-    assert records[0].genotypes is not None
-    assert (records[0].genotypes.het, records[0].genotypes.hom_alt) == (1, 1)
-    assert records[1].genotypes is not None
-    assert records[1].genotypes.allele_counts == [2, 1, 1]
-    assert records[1].info_ac == [1, 1] and records[1].info_an == 4
-    assert reader.stats.problems == []
+    found = read_all(path)
+    assert found.positions == [10, 20]
+    assert [columns[4] for columns in found.vcf_records] == ["G", "A,ATT"]
+    tallies = [(r["ALT"], r["Called"], r["Het"], r["Hom_alt"], r["AF"]) for r in found.rows]
+    assert tallies == [
+        ("G", "2", "1", "1", "0.75"),  # AF from the genotypes: 3 of 4 alleles
+        ("A", "2", "1", "0", "0.25"),  # AF from INFO AC/AN
+        ("ATT", "2", "1", "0", "0.25"),
+    ]
+    assert found.summary["records"] == 2 and found.summary["alleles"] == 3
+    assert found.skipped == {} and found.warnings == {}
 
 
 def test_bad_records_are_skipped_with_line_and_reason(write_vcf: WriteVcf) -> None:
@@ -58,10 +91,10 @@ def test_bad_records_are_skipped_with_line_and_reason(write_vcf: WriteVcf) -> No
         ]
     )
     # WHEN it is read
-    reader, records = read_all(path)
+    found = read_all(path)
     # THEN the good one survives and each bad one is named
-    assert [r.pos for r in records] == [11]
-    reasons = {p.line_no: p.reason for p in reader.stats.problems}
+    assert found.positions == [11]
+    reasons = found.skipped
     assert set(reasons) == {5, 7, 8, 9}
     assert "7 tab-separated columns, expected 11" in reasons[5]
     assert "ALT allele 'X1'" in reasons[7]
@@ -73,11 +106,10 @@ def test_unsorted_records_are_kept_with_a_warning(write_vcf: WriteVcf) -> None:
     path = write_vcf(
         [*HEADER, "1\t50\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0", "1\t40\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0"]
     )
-    reader, records = read_all(path)
-    assert len(records) == 2
-    [warning] = reader.stats.problems
-    assert (warning.line_no, warning.skipped) == (6, False)
-    assert "unsorted" in warning.reason
+    found = read_all(path)
+    assert found.positions == [50, 40]
+    assert found.skipped == {}
+    assert list(found.warnings) == [6] and "unsorted" in found.warnings[6]
 
 
 def test_symbolic_star_and_missing_alleles_are_records(write_vcf: WriteVcf) -> None:
@@ -88,9 +120,10 @@ def test_symbolic_star_and_missing_alleles_are_records(write_vcf: WriteVcf) -> N
             "1\t60\t.\tA\t.\t.\t.\t.\tGT\t0/0\t0/0",
         ]
     )
-    reader, records = read_all(path)
-    assert [r.alts for r in records] == [["<DEL>", "*"], ["."]]
-    assert reader.stats.problems == []
+    found = read_all(path)
+    assert [columns[4] for columns in found.vcf_records] == ["<DEL>,*", "."]
+    assert [r["ALT"] for r in found.rows] == ["<DEL>", "*", "."]
+    assert found.skipped == {} and found.warnings == {}
 
 
 def test_a_10_megabyte_line_is_skipped_without_holding_it(write_vcf: WriteVcf) -> None:
@@ -103,10 +136,9 @@ def test_a_10_megabyte_line_is_skipped_without_holding_it(write_vcf: WriteVcf) -
             "1\t80\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0",
         ]
     )
-    reader, records = read_all(path)
-    assert [r.pos for r in records] == [60, 80]
-    [problem] = reader.stats.problems
-    assert problem.line_no == 6 and "longer than the limit" in problem.reason
+    found = read_all(path)
+    assert found.positions == [60, 80]
+    assert list(found.skipped) == [6] and "longer than the limit" in found.skipped[6]
 
 
 @pytest.mark.parametrize(
@@ -132,15 +164,16 @@ def test_gzip_input_is_read(tmp_path: Path) -> None:
             ("\n".join([*HEADER, "1\t10\t.\tA\tG\t.\t.\t.\tGT\t0/1\t0/0"]) + "\n").encode()
         )
     )
-    _, records = read_all(path)
-    assert [r.pos for r in records] == [10]
+    assert read_all(path).positions == [10]
 
 
-def test_bgzip_sample_is_read() -> None:
-    reader, records = read_all(SAMPLES / "premium_3.vcf.gz")
-    assert reader.header.version == "VCFv3.3"
-    assert len(records) == 3431
-    assert len(reader.header.samples) == 107
+def test_bgzip_sample_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "premium_3.vcf.gz"
+    path.write_bytes((SAMPLES / "premium_3.vcf.gz").read_bytes())
+    found = read_all(path)
+    assert found.summary["input"]["vcf_version"] == "VCFv3.3"
+    assert found.summary["records"] == len(found.vcf_records) == 3431
+    assert found.summary["input"]["samples"] == 107
 
 
 def test_truncated_gzip_names_the_last_good_line(tmp_path: Path) -> None:
@@ -153,8 +186,9 @@ def test_truncated_gzip_names_the_last_good_line(tmp_path: Path) -> None:
 
 def test_progress_reports_records_and_bytes(tmp_path: Path) -> None:
     seen: list[tuple[int, int, int]] = []
-    with VcfReader(SAMPLES / "free_1.vcf", progress=lambda *a: seen.append(a)) as reader:
-        list(reader.records())
+    path = tmp_path / "free_1.vcf"
+    path.write_bytes((SAMPLES / "free_1.vcf").read_bytes())
+    read_all(path, progress=lambda *a: seen.append(a))
     records, bytes_read, total = seen[-1]
     assert records == 1141
     assert bytes_read == total == (SAMPLES / "free_1.vcf").stat().st_size

@@ -1,0 +1,337 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""The record loop's output: each annotation entry rendered once, then copied per record.
+
+A record's entries are Slots (a Rendered entry and the allele it belongs to)
+collected in Entries; Writer appends the record's VCF line and TSV rows to
+growing byte buffers, taken once per chunk.
+"""
+
+from libc.stdio cimport snprintf
+from libc.stdlib cimport free, realloc
+from libc.string cimport memcmp, memcpy, memset
+
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.dict cimport PyDict_Size
+from cpython.list cimport PyList_GET_SIZE
+
+from anntools._parsing cimport Span, decode
+from anntools._tallies cimport MAX_TERMS
+
+from anntools.annotation import (
+    ENTRY_FIELDS,
+    consequence_terms,
+    entry_from_consequence,
+    entry_info_tail,
+    entry_tsv_text,
+    info_escape,
+)
+from anntools.model import REGIONS
+
+# The TSV columns of an allele without entries: empty, one fewer tab than fields after Allele.
+cdef bytes EMPTY_ENTRY = b"\t" * (len(ENTRY_FIELDS) - 2)
+cdef dict REGION_RANK = {region: rank for rank, region in enumerate(REGIONS)}
+cdef int CACHE_LIMIT = 1 << 16
+
+
+# ---------------------------------------------------------------- output buffers
+
+cdef int reserve(Buffer *b, Py_ssize_t extra) except -1:
+    cdef Py_ssize_t wanted = b.length + extra
+    cdef Py_ssize_t capacity = b.capacity or 1 << 16
+    cdef char *data
+    if wanted <= b.capacity:
+        return 0
+    while capacity < wanted:
+        capacity *= 2
+    data = <char *>realloc(b.data, capacity)
+    if data == NULL:
+        raise MemoryError()
+    b.data, b.capacity = data, capacity
+    return 0
+
+
+cdef int add_digits(Buffer *b, long long value) except -1:
+    cdef char digits[24]
+    cdef int n = 24
+    cdef unsigned long long v = -value if value < 0 else value
+    while True:
+        n -= 1
+        digits[n] = <char>(48 + v % 10)
+        v //= 10
+        if v == 0:
+            break
+    if value < 0:
+        n -= 1
+        digits[n] = b'-'
+    return add(b, digits + n, 24 - n)
+
+
+cdef bytes take(Buffer *b):
+    cdef bytes text = PyBytes_FromStringAndSize(b.data, b.length)
+    b.length = 0
+    return text
+
+
+# ---------------------------------------------------------------- entries
+
+cdef class Rendered:
+    """One annotation entry ready to print and count, its allele aside (entries share it)."""
+
+
+cdef class Entries:
+    """The annotation entries of the record being written, as Slots into rendered entries.
+
+    Entries render once and are cached (files repeat a few); their terms and genes
+    are interned in the tallies that count them.
+    """
+
+    def __cinit__(self, Tally terms, Tally genes):
+        self.terms, self.genes = terms, genes
+        self.cache, self.keep = {}, []
+        self.slots = NULL
+        self.n = self.capacity = 0
+
+    def __dealloc__(self):
+        free(self.slots)
+
+    cdef void clear(self):
+        """Start a record (slots of the last one point into the cache: clear it only here)."""
+        self.n = 0
+        if PyList_GET_SIZE(self.keep):
+            self.keep.clear()
+        if PyDict_Size(self.cache) >= CACHE_LIMIT:
+            self.cache.clear()
+
+    cdef Rendered rendered(self, object entry):
+        """The Rendered form of an annotation.Entry."""
+        cdef Rendered found = self.cache.get(entry)
+        cdef int i
+        if found is not None:
+            return found
+        found = Rendered()
+        found.info_tail = entry_info_tail(entry).encode("utf-8")
+        found.tsv_tail = entry_tsv_text(entry).encode("utf-8")
+        found.counts.region_rank = REGION_RANK.get(entry.region, -1)
+        found.counts.gene_id = self.genes.id_of(entry.gene)
+        found.counts.counts_gene = entry.region != "intergenic"
+        # "@POS" (see the record at POS, haplotype-aware calling) names no term to count
+        terms = [term for term in consequence_terms(entry.consequence) if term[:1] != "@"]
+        if len(terms) > MAX_TERMS:
+            raise ValueError(f"more than {MAX_TERMS} consequence terms in one entry")
+        found.counts.n_terms = len(terms)
+        for i, term in enumerate(terms):
+            found.counts.terms[i] = self.terms.id_of(term)
+        self.cache[entry] = found
+        return found
+
+    cdef Rendered rendered_consequence(self, object csq):
+        """The Rendered form of a transcript engine's Consequence."""
+        cdef Rendered found = self.cache.get(csq)
+        if found is None:
+            found = self.rendered(entry_from_consequence("", csq))
+            self.cache[csq] = found
+        return found
+
+    cdef int push(self, Rendered rendered, const char *allele, Py_ssize_t length) except -1:
+        if self.n >= self.capacity:
+            self.capacity = 2 * self.capacity + 8
+            self.slots = <Slot *>realloc(self.slots, self.capacity * sizeof(Slot))
+            if self.slots == NULL:
+                raise MemoryError()
+        self.slots[self.n].rendered = <void *>rendered
+        self.slots[self.n].allele = allele
+        self.slots[self.n].allele_length = length
+        self.n += 1
+        return 0
+
+    cdef int push_entry(self, object entry) except -1:
+        """An annotation.Entry, which names its allele."""
+        allele = entry.allele.encode("utf-8")
+        self.keep.append(allele)
+        return self.push(self.rendered(entry), allele, len(allele))
+
+    cdef int push_all(self, list found, const char *allele, Py_ssize_t length) except -1:
+        for csq in found:
+            self.push(self.rendered_consequence(csq), allele, length)
+        return 0
+
+    cdef int push_swapped(
+        self, list found, dict swaps, const char *allele, Py_ssize_t length
+    ) except -1:
+        """The calls, each coding one on a transcript in ``swaps`` replaced by its swap."""
+        cdef set done = set()
+        for csq in found:
+            swap = swaps.get(csq.transcript) if csq.dna_change else None
+            if swap is None:
+                self.push(self.rendered_consequence(csq), allele, length)
+                continue
+            done.add(csq.transcript)
+            for item in swap:
+                self.push(self.rendered_consequence(item if item is not None else csq), allele, length)
+        for transcript, swap in swaps.items():
+            if transcript not in done:
+                self.push_all([item for item in swap if item is not None], allele, length)
+        return 0
+
+
+# ---------------------------------------------------------------- lines
+
+cdef int _write_allele(Buffer *b, const char *allele, Py_ssize_t length) except -1:
+    """An allele in an INFO item: characters INFO values may not hold replaced."""
+    cdef Py_ssize_t i
+    for i in range(length):
+        if allele[i] in b" ;=,":
+            add_bytes(b, info_escape(decode(allele, length)).encode("utf-8"))
+            return 0
+    return add(b, allele, length)
+
+
+cdef class Writer:
+    """The annotated VCF lines and TSV rows of records, taken once per chunk."""
+
+    def __cinit__(self, bint v3_columns, list class_names):
+        memset(&self.vcf, 0, sizeof(Buffer))
+        memset(&self.tsv, 0, sizeof(Buffer))
+        self.v3_columns = v3_columns
+        self.class_names = class_names
+        cdef int i
+        for i in range(64):
+            self.af_values[i] = -1.0  # frequencies are never negative
+
+    def __dealloc__(self):
+        free(self.vcf.data)
+        free(self.tsv.data)
+
+    cdef tuple take(self):
+        """(VCF text, TSV text) written since the last take."""
+        return take(&self.vcf), take(&self.tsv)
+
+    cdef int write_vcf(
+        self, Line *line, Alleles *alleles, Entries entries, object common_rsid, object grch38,
+        bint unmapped
+    ) except -1:
+        """The input line, ID filled from the common set if it was empty, INFO extended."""
+        cdef Buffer *b = &self.vcf
+        cdef Py_ssize_t id_length = line.ends[2] - line.starts[2]
+        cdef Py_ssize_t info_length = line.ends[7] - line.starts[7]
+        cdef const char *info = line.text + line.starts[7]
+        cdef int i
+        cdef Rendered rendered
+        add(b, line.text, line.starts[2])
+        if common_rsid is not None and (id_length == 0 or (id_length == 1 and line.text[line.starts[2]] == b'.')):
+            add_bytes(b, common_rsid.encode("utf-8"))
+        else:
+            add(b, line.text + line.starts[2], id_length)
+        if self.v3_columns:
+            self._write_v4_qual_filter(line)
+        else:
+            add(b, line.text + line.ends[2], line.starts[7] - line.ends[2])
+        if not (info_length == 0 or (info_length == 1 and info[0] == b'.')):
+            add(b, info, info_length)
+            add_char(b, b';')
+        if entries.n:
+            add(b, b"ANNTOOLS=", 9)
+            for i in range(entries.n):
+                rendered = <Rendered>entries.slots[i].rendered
+                if i:
+                    add_char(b, b',')
+                _write_allele(b, entries.slots[i].allele, entries.slots[i].allele_length)
+                add_bytes(b, rendered.info_tail)
+            add_char(b, b';')
+        add(b, b"VC=", 3)
+        for i in range(alleles.n):
+            if i:
+                add_char(b, b',')
+            add_bytes(b, self.class_names[alleles.kind[i]])
+        if grch38 is not None:
+            add(b, b";GRCH38=", 8)
+            add_bytes(b, f"{grch38[0]}:{grch38[1]}".encode("utf-8"))
+        if unmapped:
+            add(b, b";UNMAPPED", 9)
+        add(b, line.text + line.ends[7], line.length - line.ends[7])
+        add_char(b, b'\n')
+        return 0
+
+    cdef int _write_v4_qual_filter(self, Line *line) except -1:
+        """REF to FILTER of a VCFv3.3 line as VCFv4 writes them: QUAL -1 (unknown) becomes
+        '.', FILTER 0 (passed) becomes PASS; the output header says VCFv4."""
+        cdef Buffer *b = &self.vcf
+        add(b, line.text + line.ends[2], line.starts[5] - line.ends[2])
+        if line.ends[5] - line.starts[5] == 2 and memcmp(line.text + line.starts[5], b"-1", 2) == 0:
+            add_char(b, b'.')
+        else:
+            add(b, line.text + line.starts[5], line.ends[5] - line.starts[5])
+        add_char(b, b'\t')
+        if line.ends[6] - line.starts[6] == 1 and line.text[line.starts[6]] == b'0':
+            add(b, b"PASS", 4)
+        else:
+            add(b, line.text + line.starts[6], line.ends[6] - line.starts[6])
+        add_char(b, b'\t')
+        return 0
+
+    cdef int write_tsv(
+        self, Line *line, Alleles *alleles, Entries entries, object rsid, object grch38,
+        bint unmapped, bint has_gt, long long *tallies
+    ) except -1:
+        """One row per ALT allele and entry of that allele (one row when it has none)."""
+        cdef Buffer *b = &self.tsv
+        cdef int j, i, rows
+        cdef Span alt
+        cdef char af[32]
+        cdef int af_length
+        cdef bytes known = b"\t\t"
+        if unmapped or grch38 is not None or rsid:
+            placed = "unmapped" if unmapped else (f"{grch38[0]}:{grch38[1]}" if grch38 else "")
+            known = f"{placed}\t{rsid or ''}\t".encode("utf-8")
+        for j in range(alleles.n):
+            alt = alleles.spans[j]
+            af_length = 0
+            if alleles.has_frequency[j]:
+                af_length = self._frequency_text(alleles.frequency[j], af)
+            rows = 0
+            for i in range(entries.n + 1):
+                if i < entries.n:
+                    if not (entries.slots[i].allele_length == alt.length and memcmp(
+                            entries.slots[i].allele, line.text + alt.start, alt.length) == 0):
+                        continue
+                elif rows:
+                    break
+                rows += 1
+                add(b, line.text, line.ends[3])  # CHROM POS ID REF
+                add_char(b, b'\t')
+                add(b, line.text + alt.start, alt.length)
+                add_char(b, b'\t')
+                add_bytes(b, self.class_names[alleles.kind[j]])
+                add_char(b, b'\t')
+                if alleles.substitution[j]:
+                    add(b, b"Ts" if alleles.substitution[j] == 1 else b"Tv", 2)
+                add_char(b, b'\t')
+                add_bytes(b, known)
+                if i < entries.n:
+                    add_bytes(b, (<Rendered>entries.slots[i].rendered).tsv_tail)
+                else:
+                    add_bytes(b, EMPTY_ENTRY)
+                add_char(b, b'\t')
+                if has_gt:
+                    add_int(b, tallies[0])
+                    add_char(b, b'\t')
+                    add_int(b, tallies[1])
+                    add_char(b, b'\t')
+                    add_int(b, tallies[2])
+                    add_char(b, b'\t')
+                else:
+                    add(b, b"\t\t\t", 3)
+                add(b, af, af_length)
+                add_char(b, b'\n')
+        return 0
+
+    cdef int _frequency_text(self, double value, char *out):
+        """The AF column, as Python's ``f"{value:.4g}"`` writes it (both round correctly)."""
+        cdef unsigned long long bits
+        memcpy(&bits, &value, sizeof(double))
+        cdef int slot = (bits ^ (bits >> 29) ^ (bits >> 47)) & 63
+        if self.af_values[slot] != value:
+            self.af_lengths[slot] = snprintf(self.af_texts[slot], 16, "%.4g", value)
+            self.af_values[slot] = value
+        memcpy(out, self.af_texts[slot], self.af_lengths[slot])
+        return self.af_lengths[slot]
