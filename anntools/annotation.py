@@ -95,14 +95,15 @@ _TERM_REGIONS = {
 }
 
 
-@dataclass(slots=True, unsafe_hash=True)
+@dataclass(slots=True)
 class Entry:
     """One allele and gene (or transcript) line of the annotation.
 
     Treat it as immutable (entries are cached and shared; use dataclasses.replace).
     It is not frozen only because a frozen dataclass's __init__ sets each of its
     16 fields through object.__setattr__, several times slower: the default
-    bundle makes an entry or two per record.
+    bundle makes an entry or two per record. Its hash is kept once computed, as
+    the record loop looks each entry up by it.
     """
 
     allele: str
@@ -121,6 +122,12 @@ class Entry:
     hgvsc: str = ""  # "ENST00000646891.2:c.1799T>A"
     hgvsp: str = ""  # needs the genome sequence: empty from the default bundle
     clinvar: str = ""
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(self.fields())
+        return self._hash
 
     def fields(self) -> tuple[str, ...]:
         return (
