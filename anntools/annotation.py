@@ -123,6 +123,7 @@ class Entry:
     hgvsp: str = ""  # needs the genome sequence: empty from the default bundle
     clinvar: str = ""
     _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+    _tsv: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __hash__(self) -> int:
         if self._hash is None:
@@ -160,6 +161,7 @@ class Site:
     unmapped: bool = False
 
 
+_TAIL_SEPARATORS = len(ENTRY_FIELDS) - 2  # between the fields after the allele
 _DISTANCE_REGIONS = frozenset(("upstream", "downstream", "intergenic"))
 
 # The entry builders are cached: a file repeats the same few (allele, gene hit) and
@@ -235,12 +237,18 @@ def info_escape(text: str) -> str:
 
 def entry_info_tail(entry: Entry) -> str:
     """The INFO item after the allele (``|consequence|gene|...``), escaped."""
+    columns = entry_tsv_text(entry)
+    if columns.count("\t") == _TAIL_SEPARATORS:  # no field holds a tab: one join serves both
+        return info_escape("|" + columns.replace("\t", "|"))
     return info_escape("|" + "|".join(entry.fields()[1:]))
 
 
 def entry_tsv_text(entry: Entry) -> str:
-    """The entry's TSV columns after the allele, tab-joined."""
-    return "\t".join(entry.fields()[1:])
+    """The entry's TSV columns after the allele, tab-joined (kept on the entry: the record
+    loop writes both texts of each distinct entry)."""
+    if entry._tsv is None:
+        entry._tsv = "\t".join(entry.fields()[1:])
+    return entry._tsv
 
 
 def consequence_terms(consequence: str) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from anntools._bundlesites import GrchSites
-from anntools.annotation import Entry
+from anntools.annotation import Entry, entry_info_tail, entry_tsv_text
 from anntools.assembly import AssemblyGuess
 from anntools.bundle import Bundle
 from anntools.csq.engine import RefMismatch
@@ -187,3 +187,12 @@ def test_changes_at_every_base_near_intron_ends_are_the_bundles(bundle: Bundle) 
                     got = sites.entries("chr1", pos, ref, [alt], [alt], True)
                     assert got == expected, (transcript.id, pos, ref, alt)
     assert strands == {"+", "-"}
+
+
+def test_an_entrys_texts_escape_info_and_keep_tsv_columns() -> None:
+    entry = Entry("A", "x y", "g;1", "", "b=2", "+", "intron", distance=3, hgvsc="a,b")
+    assert entry_tsv_text(entry) == "x y\tg;1\t\tb=2\t+\tintron\t\t\t3\t\t\t\ta,b\t\t"
+    assert entry_info_tail(entry) == "|x_y|g:1||b:2|+|intron|||3||||a:b||"
+    # A field holding a tab keeps it in INFO: the columns cannot be split back.
+    tabbed = Entry("A", "x\ty", "g", "", "b", "+", "intron")
+    assert entry_info_tail(tabbed) == "|x\ty|g||b|+|intron|||||||||"
