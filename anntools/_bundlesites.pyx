@@ -21,6 +21,8 @@ against (tests/unit/test_bundlesites.py).
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 
+import numpy as np
+
 from anntools.annotation import Entry, entry_from_hit, entry_of_gene
 from anntools.bundle import format as fmt
 from anntools.hgvs import reverse_complement
@@ -33,6 +35,13 @@ cdef int CODE_BITS = fmt.CODE_BITS
 cdef int CODE_MASK = fmt.CODE_MASK
 cdef Py_ssize_t CACHE_LIMIT = 1 << 16  # kept entries; cleared when reached (indel ALTs vary)
 cdef long long SPLICE_REACH = SPLICE_INTRONIC_BP
+
+
+def _inside_sets(offsets, entries):
+    """Per set of the bundle, 1 when every gene of it has a region code of "inside the
+    gene" (exon, intron, UTR...), else 0: such a set gives the same hits at every base."""
+    outside = np.concatenate(([0], np.cumsum((entries & CODE_MASK) > LAST_INSIDE)))
+    return (outside[offsets[1:]] == outside[offsets[:-1]]).astype(np.uint8)
 
 
 cdef inline Py_ssize_t _bisect_right(
@@ -120,7 +129,7 @@ cdef class GrchSites:
     cdef const uint8_t[:] snp_alt
     cdef const uint32_t[:] snp_rs
     cdef dict chroms  # GRCh38 name -> _Chrom, or None when the bundle lacks it
-    cdef dict inside  # set id -> True when all its genes contain the set's segments
+    cdef const uint8_t[:] inside  # per set: 1 when all its genes contain its segments
     cdef dict fixed_entries  # (set id, allele) -> [Entry]
     cdef dict gene_entries  # ((gene, code, distance), allele) -> Entry
     cdef list gene_names, gene_biotypes, gene_strands
@@ -149,7 +158,7 @@ cdef class GrchSites:
         self.snp_alt = arrays["snp_alt"]
         self.snp_rs = arrays["snp_rs"]
         self.chroms = {}
-        self.inside = {}
+        self.inside = _inside_sets(arrays["set_offset"], arrays["set_entry"])
         self.fixed_entries = {}
         self.gene_entries = {}
         self.gene_names = bundle.gene_names
@@ -275,16 +284,8 @@ cdef class GrchSites:
             return -1
         return self.seg_set[first if first >= where.seg_first else where.seg_first]
 
-    cdef bint _inside(self, int set_id) except -1:
-        cdef Py_ssize_t k
-        found = self.inside.get(set_id)
-        if found is None:
-            found = all(
-                (self.set_entry[k] & CODE_MASK) <= LAST_INSIDE
-                for k in range(self.set_offset[set_id], self.set_offset[set_id + 1])
-            )
-            self.inside[set_id] = found
-        return found
+    cdef inline bint _inside(self, int set_id):
+        return self.inside[set_id]
 
     cdef long long _gap(self, int gene, long long pos, long long end):
         """Bases from [pos, end] to the gene's span; 0 when they overlap (Bundle._gap)."""

@@ -9,7 +9,7 @@ are decoded on first use and cached.
 from __future__ import annotations
 
 import json
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,21 +30,16 @@ Entries = tuple[tuple[int, int], ...]  # (gene index, region code) pairs
 
 @dataclass(frozen=True, slots=True)
 class _SegmentIndex:
-    """One chromosome's segments as lists, made on its first query: bisect on a list beats
-    numpy's searchsorted on a scalar, and only the chromosomes an input has are turned."""
-
-    start: list[int]  # 1-based first base per segment, sorted
-    set_id: list[int]
+    start: npt.NDArray[np.int64]  # 1-based first base per segment
+    set_id: npt.NDArray[np.int32]
 
 
 @dataclass(frozen=True, slots=True)
 class _SnpIndex:
-    """One chromosome's common SNPs as lists, made on its first query (as _SegmentIndex)."""
-
-    pos: list[int]  # 1-based, sorted
-    ref: list[int]  # the base's character code
-    alt: list[int]
-    rs: list[int]
+    pos: npt.NDArray[np.int64]  # 1-based, sorted
+    ref: npt.NDArray[np.uint8]
+    alt: npt.NDArray[np.uint8]
+    rs: npt.NDArray[np.uint32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +109,17 @@ class Bundle:
         self._starts: list[int] = arrays["genes_start"].tolist()
         self._ends: list[int] = arrays["genes_end"].tolist()
         self.arrays = arrays  # read by anntools._bundlesites
-        self._segments: dict[str, _SegmentIndex | None] = {}
-        self._snps: dict[str, _SnpIndex | None] = {}
+        # Memory-mapped slices, searched one query at a time: the default mode's records go
+        # to anntools._bundlesites instead; these serve chrM, indels reaching over several
+        # segments, the BCSQ-compatible mode and the tests.
+        self._segments = {
+            chrom: _SegmentIndex(arrays["seg_start"][a:b], arrays["seg_set"][a:b])
+            for chrom, (a, b) in manifest["segments"]["chroms"].items()
+        }
+        self._snps = {
+            chrom: _SnpIndex(*(arrays[name][a:b] for name in fmt.SNP_ARRAYS))
+            for chrom, (a, b) in manifest["snps"]["chroms"].items()
+        }
         self._tx = {name: arrays[name] for name in fmt.TRANSCRIPT_ARRAYS}
         self._tx_index = {
             chrom: _TranscriptIndex(
@@ -168,36 +172,19 @@ class Bundle:
         unknown chromosome gives no hits. Hits come in the genes' positional
         order.
         """
-        segments = self._segment_index(self.bundle_chrom(chrom))
+        segments = self._segments.get(self.bundle_chrom(chrom))
         if segments is None:
             return []
         end = pos if end is None else max(end, pos)
-        first = bisect_right(segments.start, pos) - 1
+        first = int(segments.start.searchsorted(pos, "right")) - 1
         if end == pos:
-            return self._hits_for_set(segments.set_id[max(first, 0)], pos, end)
-        last = bisect_right(segments.start, end) - 1
+            return self._hits_for_set(int(segments.set_id[max(first, 0)]), pos, end)
+        last = int(segments.start.searchsorted(end, "right")) - 1
         # Adjacent segments never share a set, but a long interval may revisit one.
-        set_ids = list(dict.fromkeys(segments.set_id[max(first, 0) : last + 1]))
+        set_ids = list(dict.fromkeys(segments.set_id[max(first, 0) : last + 1].tolist()))
         if len(set_ids) == 1:
             return self._hits_for_set(set_ids[0], pos, end)
         return self._hits(_merge_entries([self._decode(s) for s in set_ids]), pos, end)
-
-    def _segment_index(self, bundle_chrom: str) -> _SegmentIndex | None:
-        try:
-            return self._segments[bundle_chrom]
-        except KeyError:
-            found = self._segments[bundle_chrom] = self._chrom_lists(
-                "segments", bundle_chrom, _SegmentIndex, fmt.SEGMENT_ARRAYS
-            )
-            return found
-
-    def _chrom_lists(self, table: str, bundle_chrom: str, kind: Any, names: tuple[str, ...]) -> Any:
-        """``kind`` made of one chromosome's slices of the arrays ``names``, as lists."""
-        span = self.manifest[table]["chroms"].get(bundle_chrom)
-        if span is None:
-            return None
-        a, b = span
-        return kind(*(self.arrays[name][a:b].tolist() for name in names))
 
     def mane_transcripts(
         self, chrom: str, pos: int, end: int, flank: int = 0
@@ -252,29 +239,16 @@ class Bundle:
         The common set holds one ALT per rsID, though dbSNP ids name a site
         with all its alleles; ``any_alt=True`` matches on position and REF only.
         """
-        if len(ref) != 1 or (len(alt) != 1 and not any_alt):
-            return None
-        snps = self._snp_index(self.bundle_chrom(chrom))
-        if snps is None:
-            return None
-        row = bisect_left(snps.pos, pos)
-        if row == len(snps.pos) or snps.pos[row] != pos:  # most records: no common SNP here
+        snps = self._snps.get(self.bundle_chrom(chrom))
+        if snps is None or len(ref) != 1 or (len(alt) != 1 and not any_alt):
             return None
         ref_code, alt_code = ord(ref.upper()), ord(alt.upper()[:1] or "N")
-        while row < len(snps.pos) and snps.pos[row] == pos:
+        row = int(snps.pos.searchsorted(pos))
+        while row < len(snps.pos) and int(snps.pos[row]) == pos:
             if snps.ref[row] == ref_code and (any_alt or snps.alt[row] == alt_code):
-                return f"rs{snps.rs[row]}"
+                return f"rs{int(snps.rs[row])}"
             row += 1
         return None
-
-    def _snp_index(self, bundle_chrom: str) -> _SnpIndex | None:
-        try:
-            return self._snps[bundle_chrom]
-        except KeyError:
-            found = self._snps[bundle_chrom] = self._chrom_lists(
-                "snps", bundle_chrom, _SnpIndex, fmt.SNP_ARRAYS
-            )
-            return found
 
     def bundle_chrom(self, chrom: str) -> str:
         """The bundle's name of a chromosome: ``1``/``chr1`` -> ``chr1``, ``MT`` -> ``chrM``."""
