@@ -5,14 +5,15 @@
 on GRCh38, as anntools.pipeline.GeneLevelSites would from Bundle.gene_hits,
 Bundle.mane_transcripts and Bundle.rsid one Python call at a time. Here each
 lookup is a binary search over the bundle's sorted arrays (typed memoryviews
-of the memory-mapped .npy files), and the entries that do not depend on the
-exact position are made once and shared:
+of the memory-mapped .npy files), and entries are shared where they can be:
 
 - a position inside genes only (exon, intron, UTR...) gets its set's entries,
   kept per (set, allele);
 - a position up- or downstream of genes, or between them, gets entries kept
   per (gene, region, distance, allele);
-- a position a MANE Select transcript reaches goes through anntools.mane.
+- a position a MANE Select transcript reaches gets the transcript's entry
+  here when the change lies deep in an intron (most do), else from
+  anntools.mane.mane_entry.
 
 The Bundle methods stay the general API (chrM, BCSQ-compatible mode, intervals
 that cross several segments) and are the reference these lookups are tested

@@ -156,7 +156,8 @@ class GeneLevelSites:
         self.lifter = Lifter.for_assembly(assembly.assembly)
         self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA)
         # The lookups of records placed on GRCh38, compiled. As the record loop's source of
-        # sites it answers records on GRCh38 chromosomes itself and hands it the others.
+        # sites it answers records on GRCh38 chromosomes itself and passes the others
+        # (chrM, lifted) back to this object.
         self.grch38 = GrchSites(bundle, self.mane, self._grch38_name, self)
 
     @property
