@@ -11,7 +11,8 @@ STAMP := $(VENV)/.installed-stamp
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
-# The record loop is compiled when GAS is installed: a changed .pyx or .pxd reinstalls.
+# The record loop and the bundle lookups are compiled when GAS is installed: a changed .pyx or
+# .pxd reinstalls.
 $(STAMP): pyproject.toml setup.py $(wildcard anntools/*.pyx anntools/*.pxd)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

@@ -1,8 +1,9 @@
 """Builds anntools' compiled modules against the htslib headers that pysam ships.
 
-The record loop is a .pyx module. The transcript engine (anntools/csq) is plain,
-mypy-checked Python that Cython compiles as it is: the .py files stay the
-readable reference and the import picks the extension module built from them.
+The record loop and the default bundle's lookups are .pyx modules. The
+transcript engine (anntools/csq) is plain, mypy-checked Python that Cython
+compiles as it is: the .py files stay the readable reference and the import
+picks the extension module built from them.
 
 The loop is a driver (_recordloop) over three modules linked by their .pxd
 files: _parsing (lines and htslib), _tallies (counts) and _rendering (output).
@@ -24,6 +25,10 @@ record_loop = [
     )
     for name in RECORD_LOOP_MODULES
 ]
+# The default bundle's per-record lookups (numpy arrays as typed memoryviews; no headers).
+bundle_sites = Extension(
+    "anntools._bundlesites", ["anntools/_bundlesites.pyx"], extra_compile_args=["-O2"]
+)
 
 # The engine's modules on the per-record path (stream reads records, haplotype combines
 # them, engine/coding/splice/collector call them, gff3 holds the interval lists, fasta
@@ -44,4 +49,4 @@ engine = [
     for name in ENGINE_MODULES
 ]
 
-setup(ext_modules=cythonize([*record_loop, *engine], language_level=3))
+setup(ext_modules=cythonize([*record_loop, bundle_sites, *engine], language_level=3))

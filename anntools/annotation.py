@@ -95,9 +95,16 @@ _TERM_REGIONS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Entry:
-    """One allele and gene (or transcript) line of the annotation."""
+    """One allele and gene (or transcript) line of the annotation.
+
+    Treat it as immutable (entries are cached and shared; use dataclasses.replace).
+    It is not frozen only because a frozen dataclass's __init__ sets each of its
+    16 fields through object.__setattr__, several times slower: the default
+    bundle makes an entry or two per record. Its hash is kept once computed, as
+    the record loop looks each entry up by it.
+    """
 
     allele: str
     consequence: str
@@ -115,6 +122,13 @@ class Entry:
     hgvsc: str = ""  # "ENST00000646891.2:c.1799T>A"
     hgvsp: str = ""  # needs the genome sequence: empty from the default bundle
     clinvar: str = ""
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+    _tsv: str | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        if self._hash is None:
+            self._hash = hash(self.fields())
+        return self._hash
 
     def fields(self) -> tuple[str, ...]:
         return (
@@ -147,6 +161,9 @@ class Site:
     unmapped: bool = False
 
 
+_TAIL_SEPARATORS = len(ENTRY_FIELDS) - 2  # between the fields after the allele
+_DISTANCE_REGIONS = frozenset(("upstream", "downstream", "intergenic"))
+
 # The entry builders are cached: a file repeats the same few (allele, gene hit) and
 # (allele, consequence) pairs many times over. The record loop keeps each entry's
 # formatted text itself, so the formatters below run once per distinct entry.
@@ -155,16 +172,31 @@ _CACHE_SIZE = 1 << 16
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def entry_from_hit(allele: str, hit: GeneHit, vep_spelling: bool = False) -> Entry:
+    return entry_of_gene(
+        allele, hit.gene, hit.biotype, hit.strand, hit.region, hit.distance, vep_spelling
+    )
+
+
+def entry_of_gene(
+    allele: str,
+    gene: str,
+    biotype: str,
+    strand: str,
+    region: str,
+    distance: int,
+    vep_spelling: bool = False,
+) -> Entry:
+    """entry_from_hit of a GeneHit given by its fields (uncached)."""
     terms = _REGION_TERMS_VEP if vep_spelling else _REGION_TERMS
     return Entry(
-        allele=allele,
-        consequence=terms.get(hit.region, hit.region),
-        gene=hit.gene,
-        transcript="",
-        biotype=hit.biotype,
-        strand=hit.strand,
-        region=hit.region,
-        distance=hit.distance if hit.region in ("upstream", "downstream", "intergenic") else None,
+        allele,
+        terms.get(region, region),
+        gene,
+        "",
+        biotype,
+        strand,
+        region,
+        distance=distance if region in _DISTANCE_REGIONS else None,
     )
 
 
@@ -205,12 +237,18 @@ def info_escape(text: str) -> str:
 
 def entry_info_tail(entry: Entry) -> str:
     """The INFO item after the allele (``|consequence|gene|...``), escaped."""
+    columns = entry_tsv_text(entry)
+    if columns.count("\t") == _TAIL_SEPARATORS:  # no field holds a tab: one join serves both
+        return info_escape("|" + columns.replace("\t", "|"))
     return info_escape("|" + "|".join(entry.fields()[1:]))
 
 
 def entry_tsv_text(entry: Entry) -> str:
-    """The entry's TSV columns after the allele, tab-joined."""
-    return "\t".join(entry.fields()[1:])
+    """The entry's TSV columns after the allele, tab-joined (kept on the entry: the record
+    loop writes both texts of each distinct entry)."""
+    if entry._tsv is None:
+        entry._tsv = "\t".join(entry.fields()[1:])
+    return entry._tsv
 
 
 def consequence_terms(consequence: str) -> tuple[str, ...]:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from anntools.annotation import Entry
+from anntools.annotation import Entry, entry_from_hit
 from anntools.bundle.format import FLANK_BP
 from anntools.bundle.reader import ManeTranscript
 from anntools.hgvs import (
@@ -35,6 +35,7 @@ from anntools.hgvs import (
     reverse_complement,
     trim_alleles,
 )
+from anntools.model import GeneHit
 
 SPLICE_SITE_BP = 2  # intron bases of the donor and acceptor sites
 SPLICE_EXONIC_BP = 3  # exon bases of the splice region
@@ -97,6 +98,31 @@ def mane_entry(allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str) 
     )
 
 
+def mane_and_gene_entries(
+    allele: str,
+    hits: list[GeneHit],
+    transcripts: list[ManeTranscript],
+    pos: int,
+    ref: str,
+    alt: str,
+) -> list[Entry]:
+    """One entry per MANE transcript the allele meets, then gene-level entries for the genes
+    that have none (non-coding genes, genes the allele is up- or downstream of).
+
+    The default mode runs the compiled form of this, in anntools._bundlesites; this one is
+    the reference it is tested against (tests/unit/test_bundlesites.py).
+    """
+    if not transcripts:  # most records: no MANE transcript within reach
+        return [entry_from_hit(allele, hit, True) for hit in hits]
+    entries = [mane_entry(allele, mane, pos, ref, alt) for mane in transcripts]
+    found = [entry for entry in entries if entry is not None]
+    covered = {entry.gene for entry in found}
+    genes = [entry_from_hit(allele, hit, True) for hit in hits if hit.gene not in covered]
+    if found and genes and genes[0].region == "intergenic":
+        genes = []  # the transcripts say where the variant is
+    return found + genes
+
+
 def any_change_entry(
     allele: str, mane: ManeTranscript, pos: int, ref: str, alt: str
 ) -> Entry | None:
@@ -138,11 +164,11 @@ def _deep_intron_substitution(
     index, in_exon = transcript.locate(pos)
     if in_exon:
         return None
-    intron_of = _intron(mane, index)
-    if pos - intron_of.left <= SPLICE_INTRONIC_BP or intron_of.right - pos <= SPLICE_INTRONIC_BP:
+    intron = intron_of(mane, index)
+    if pos - intron.left <= SPLICE_INTRONIC_BP or intron.right - pos <= SPLICE_INTRONIC_BP:
         return None
-    hgvsc = intron_of.substitution(transcript, pos, ref, alt)
-    return _entry(allele, mane, ("intron_variant",), "", intron_of.label, hgvsc, region="intron")
+    hgvsc = intron.substitution(transcript, pos, ref, alt)
+    return _entry(allele, mane, ("intron_variant",), "", intron.label, hgvsc, region="intron")
 
 
 def _short_path_entry(
@@ -162,19 +188,14 @@ def _short_path_entry(
     count = len(transcript.exons)
     index, in_exon = transcript.locate(low)
     if not in_exon:
-        intron_of = _intron(mane, index)
-        if (
-            low - intron_of.left <= SPLICE_INTRONIC_BP
-            or intron_of.right - high <= SPLICE_INTRONIC_BP
-        ):
+        found = intron_of(mane, index)
+        if low - found.left <= SPLICE_INTRONIC_BP or found.right - high <= SPLICE_INTRONIC_BP:
             return None
         if len(alleles.ref) == 1 and len(alleles.alt) == 1:
-            hgvsc = intron_of.substitution(transcript, alleles.start, alleles.ref, alleles.alt)
+            hgvsc = found.substitution(transcript, alleles.start, alleles.ref, alleles.alt)
         else:
             hgvsc = hgvs_of_trimmed(transcript, alleles)
-        return _entry(
-            allele, mane, ("intron_variant",), "", intron_of.label, hgvsc, region="intron"
-        )
+        return _entry(allele, mane, ("intron_variant",), "", found.label, hgvsc, region="intron")
     else:
         if len(alleles.ref) != 1 or len(alleles.alt) != 1:
             return None
@@ -219,7 +240,7 @@ class _Intron:
         return f"{transcript.prefix}{place}{ref}>{alt}"
 
 
-def _intron(mane: ManeTranscript, index: int) -> _Intron:
+def intron_of(mane: ManeTranscript, index: int) -> _Intron:
     """The intron after ``exons[index]``, worked out once: introns hold most variants."""
     found: _Intron | None = mane.introns.get(index)
     if found is None:

@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 from anntools import __version__
-from anntools.annotation import Entry, Site, entry_from_consequence, entry_from_hit
+from anntools.annotation import Site, entry_from_consequence, entry_from_hit
 from anntools.assembly import RCRS, AssemblyGuess, detect_assembly, is_mitochondrial
 from anntools.csq import TranscriptAnnotator
 from anntools.csq.engine import REF_MISMATCH
 from anntools.csq.stream import HaplotypeBuffer
 from anntools.errors import AnnotationError, LimitExceeded
-from anntools.model import GeneHit
 from anntools.output import (
     PartialFile,
     result_names,
@@ -39,9 +38,9 @@ from anntools.vcf import (
 # The bundles, liftover, MANE and MT code (and numpy under them) are imported where a run
 # uses them: a --gff/--fasta run never does, and starts faster without them.
 if TYPE_CHECKING:
+    from anntools._recordloop import SiteSource
     from anntools.bundle import Bundle
     from anntools.bundle.full import FullBundle
-    from anntools.bundle.reader import ManeTranscript
     from anntools.full_annotation import FullBundleSites
 
 RCRS_FASTA = Path(__file__).parent / "resources" / "rCRS.fa"
@@ -113,6 +112,13 @@ class Sources:
             self.sites = GeneLevelSites(assembly, default, bcsq_compatible)
 
     @property
+    def record_source(self) -> SiteSource | None:
+        """What the record loop asks for each record's gene-level part."""
+        if isinstance(self.sites, GeneLevelSites):
+            return self.sites.record_source
+        return self.sites
+
+    @property
     def names(self) -> list[str]:
         if self.full:
             known = self.full.manifest["known_variants"]["count"]
@@ -148,12 +154,22 @@ class GeneLevelSites:
         self.assembly = assembly
         self.bundle = bundle
         self.vep_spelling = not bcsq_compatible
-        self.skip_mane = os.environ.get(SKIP_MANE_ENV) == "1"
+        self.mane = os.environ.get(SKIP_MANE_ENV) != "1"
+        from anntools._bundlesites import GrchSites
         from anntools.lift import Lifter
         from anntools.mito import mito_annotator
 
         self.lifter = Lifter.for_assembly(assembly.assembly)
         self.mito = mito_annotator(bundle.mt_gff3_path, RCRS_FASTA)
+        # The lookups of records placed on GRCh38, compiled. As the record loop's source of
+        # sites it answers records on GRCh38 chromosomes itself and passes the others
+        # (chrM, lifted) back to this object.
+        self.grch38 = GrchSites(bundle, self.mane, self._grch38_name, self)
+
+    @property
+    def record_source(self) -> SiteSource:
+        """What the record loop calls per record: the same answers as calling this object."""
+        return self.grch38 if self.vep_spelling else self
 
     def __call__(
         self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool, line_no: int = 0
@@ -166,6 +182,14 @@ class GeneLevelSites:
         else:
             self._nuclear(chrom, pos, ref, alts, look_up_rsid, site)
         return site
+
+    def _grch38_name(self, chrom: str) -> str | None:
+        """The GRCh38 name of a chromosome whose records need no liftover, else None."""
+        if is_mitochondrial(chrom) or not self.lifter.is_identity or self.assembly.assembly == RCRS:
+            return None
+        from anntools.lift import ucsc_name
+
+        return ucsc_name(chrom)
 
     def _mito(
         self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool, site: Site
@@ -195,26 +219,34 @@ class GeneLevelSites:
         if lifted is None:
             site.unmapped = True
             return
-        site.grch38 = (lifted.chrom, lifted.pos)
-        end = lifted.pos + len(lifted.ref) - 1
-        hits = self.bundle.gene_hits(lifted.chrom, lifted.pos, end)
-        if not self.vep_spelling:
-            for alt in alts:
-                site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
-        else:
+        lifted_alts = lifted.alt.split(",")
+        self._on_grch38(lifted.chrom, lifted.pos, lifted.ref, alts, lifted_alts, look_up_rsid, site)
+
+    def _on_grch38(
+        self,
+        chrom: str,
+        pos: int,
+        ref: str,
+        alts: list[str],
+        lifted_alts: list[str],
+        look_up_rsid: bool,
+        site: Site,
+    ) -> None:
+        """The entries of a record placed on GRCh38 at ``chrom``:``pos`` with ``ref`` and
+        ``lifted_alts``; ``alts`` are its own ALTs, which the entries name."""
+        site.grch38 = (chrom, pos)
+        if self.vep_spelling:
             # Only transcripts the record meets: the gene-level entries say what is up- or
             # downstream, and cost far less than an entry per transcript.
-            transcripts = []
-            if not self.skip_mane:
-                transcripts = self.bundle.mane_transcripts(lifted.chrom, lifted.pos, end)
-            for alt, lifted_alt in zip(alts, lifted.alt.split(","), strict=False):
-                site.entries.extend(
-                    _mane_and_gene_entries(
-                        alt, hits, transcripts, lifted.pos, lifted.ref, lifted_alt
-                    )
-                )
+            site.entries = self.grch38.entries(chrom, pos, ref, alts, lifted_alts, self.mane)
+            if alts and look_up_rsid:
+                site.rsid = self.grch38.rsid(chrom, pos, ref, lifted_alts)
+            return
+        hits = self.bundle.gene_hits(chrom, pos, pos + len(ref) - 1)
+        for alt in alts:
+            site.entries.extend(entry_from_hit(alt, hit) for hit in hits)
         if alts and look_up_rsid:
-            site.rsid = self._rsid(lifted.chrom, lifted.pos, lifted.ref, lifted.alt.split(","))
+            site.rsid = self._rsid(chrom, pos, ref, lifted_alts)
 
     def _rsid(self, chrom: str, pos: int, ref: str, alts: list[str]) -> str | None:
         """An exact position + REF + ALT match in the common set."""
@@ -223,29 +255,6 @@ class GeneLevelSites:
             if rsid:
                 return rsid
         return None
-
-
-def _mane_and_gene_entries(
-    allele: str,
-    hits: list[GeneHit],
-    transcripts: list[ManeTranscript],
-    pos: int,
-    ref: str,
-    alt: str,
-) -> list[Entry]:
-    """One entry per MANE transcript the allele meets, then gene-level entries for the genes
-    that have none (non-coding genes, genes the allele is up- or downstream of)."""
-    if not transcripts:  # most records: no MANE transcript within reach
-        return [entry_from_hit(allele, hit, True) for hit in hits]
-    from anntools.mane import mane_entry  # the default bundle only: a cached import by now
-
-    entries = [mane_entry(allele, mane, pos, ref, alt) for mane in transcripts]
-    found = [entry for entry in entries if entry is not None]
-    covered = {entry.gene for entry in found}
-    genes = [entry_from_hit(allele, hit, True) for hit in hits if hit.gene not in covered]
-    if found and genes and genes[0].region == "intergenic":
-        genes = []  # the transcripts say where the variant is
-    return found + genes
 
 
 def _full_bundle(bundle: Bundle | FullBundle | None) -> FullBundle | None:
@@ -375,7 +384,7 @@ class _Run:
                 from anntools.full_annotation import FullBundleSites, FullBundleWork
 
                 return FullBundleWork(header, cast(FullBundleSites, sources.sites))
-            return ChunkWork(header, sources.sites, sources.transcripts)
+            return ChunkWork(header, sources.record_source, sources.transcripts)
 
         order = OrderChecker()
         workers = self.options.workers or default_workers(self.reader.bytes_total)

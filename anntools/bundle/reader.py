@@ -69,13 +69,16 @@ class _TranscriptIndex:
 
     def rows(self, low: int, high: int) -> tuple[int, ...]:
         """Bundle rows of the transcripts reaching [low, high], in row order."""
-        if not self.bounds:
-            self.bounds.extend(sorted(set(self.start) | {end + 1 for end in self.end}))
-            self.stretch_rows.extend(self.rows_by_scan(bound, bound) for bound in self.bounds)
+        self.fill_stretches()
         stretch = bisect_right(self.bounds, low) - 1
         if high == low or stretch == bisect_right(self.bounds, high) - 1:
             return self.stretch_rows[stretch] if stretch >= 0 else ()
         return self.rows_by_scan(low, high)
+
+    def fill_stretches(self) -> None:
+        if not self.bounds:
+            self.bounds.extend(sorted(set(self.start) | {end + 1 for end in self.end}))
+            self.stretch_rows.extend(self.rows_by_scan(bound, bound) for bound in self.bounds)
 
     def rows_by_scan(self, low: int, high: int) -> tuple[int, ...]:
         row = bisect_right(self.start, high) - 1
@@ -99,12 +102,16 @@ class Bundle:
         self.manifest = manifest
         self._set_offset = arrays["set_offset"]
         self._set_entry = arrays["set_entry"]
-        self._names: list[str] = arrays["genes_name"].tolist()
+        self.gene_names: list[str] = arrays["genes_name"].tolist()
         biotypes: list[str] = manifest["biotypes"]
-        self._biotypes = [biotypes[i] for i in arrays["genes_biotype"].tolist()]
-        self._strands = [s.decode() for s in arrays["genes_strand"].tolist()]
+        self.gene_biotypes = [biotypes[i] for i in arrays["genes_biotype"].tolist()]
+        self.gene_strands = [s.decode() for s in arrays["genes_strand"].tolist()]
         self._starts: list[int] = arrays["genes_start"].tolist()
         self._ends: list[int] = arrays["genes_end"].tolist()
+        self.arrays = arrays  # read by anntools._bundlesites
+        # Memory-mapped slices, searched one query at a time: the default mode's records go
+        # to anntools._bundlesites instead; these serve chrM, indels reaching over several
+        # segments, the BCSQ-compatible mode and the tests.
         self._segments = {
             chrom: _SegmentIndex(arrays["seg_start"][a:b], arrays["seg_set"][a:b])
             for chrom, (a, b) in manifest["segments"]["chroms"].items()
@@ -165,7 +172,7 @@ class Bundle:
         unknown chromosome gives no hits. Hits come in the genes' positional
         order.
         """
-        segments = self._segments.get(self._bundle_chrom(chrom))
+        segments = self._segments.get(self.bundle_chrom(chrom))
         if segments is None:
             return []
         end = pos if end is None else max(end, pos)
@@ -183,13 +190,30 @@ class Bundle:
         self, chrom: str, pos: int, end: int, flank: int = 0
     ) -> list[ManeTranscript]:
         """MANE Select transcripts reaching [pos - flank, end + flank] (1-based closed)."""
-        index = self._tx_index.get(self._bundle_chrom(chrom))
+        index = self._tx_index.get(self.bundle_chrom(chrom))
         if index is None:
             return []
         rows = index.rows(pos - flank, end + flank)
-        return [self._transcript(row) for row in rows] if rows else []
+        return [self.transcript(row) for row in rows] if rows else []
 
-    def _transcript(self, row: int) -> ManeTranscript:
+    def mane_transcript_rows(self, chrom: str, pos: int, end: int) -> tuple[int, ...]:
+        """The rows (for ``transcript``) of the MANE transcripts reaching [pos, end]."""
+        index = self._tx_index.get(self.bundle_chrom(chrom))
+        return () if index is None else index.rows(pos, end)
+
+    def transcript_stretches(
+        self, chrom: str
+    ) -> tuple[npt.NDArray[np.int64], list[tuple[int, ...]]] | None:
+        """The bases of a chromosome where the set of MANE transcripts changes, and the rows
+        reaching each stretch from one of them to the next; None without transcripts."""
+        index = self._tx_index.get(self.bundle_chrom(chrom))
+        if index is None:
+            return None
+        index.fill_stretches()
+        return np.array(index.bounds, dtype=np.int64), index.stretch_rows
+
+    def transcript(self, row: int) -> ManeTranscript:
+        """The MANE transcript of a row of the bundle's transcript arrays (made once)."""
         cached = self._tx_cache.get(row)
         if cached is not None:
             return cached
@@ -215,7 +239,7 @@ class Bundle:
         The common set holds one ALT per rsID, though dbSNP ids name a site
         with all its alleles; ``any_alt=True`` matches on position and REF only.
         """
-        snps = self._snps.get(self._bundle_chrom(chrom))
+        snps = self._snps.get(self.bundle_chrom(chrom))
         if snps is None or len(ref) != 1 or (len(alt) != 1 and not any_alt):
             return None
         ref_code, alt_code = ord(ref.upper()), ord(alt.upper()[:1] or "N")
@@ -226,7 +250,8 @@ class Bundle:
             row += 1
         return None
 
-    def _bundle_chrom(self, chrom: str) -> str:
+    def bundle_chrom(self, chrom: str) -> str:
+        """The bundle's name of a chromosome: ``1``/``chr1`` -> ``chr1``, ``MT`` -> ``chrM``."""
         try:
             return self._chrom_names[chrom]
         except KeyError:
@@ -257,17 +282,18 @@ class Bundle:
     def _hits(self, entries: Entries, pos: int, end: int) -> list[GeneHit]:
         if entries and entries[0][1] == fmt.INTERGENIC:
             gene = min((g for g, _ in entries), key=lambda g: self._gap(g, pos, end))
-            return [self._hit(gene, fmt.INTERGENIC, self._gap(gene, pos, end))]
+            return [self.gene_hit(gene, fmt.INTERGENIC, self._gap(gene, pos, end))]
         return [
-            self._hit(gene, code, 0 if code <= _LAST_INSIDE_CODE else self._gap(gene, pos, end))
+            self.gene_hit(gene, code, 0 if code <= _LAST_INSIDE_CODE else self._gap(gene, pos, end))
             for gene, code in entries
         ]
 
-    def _hit(self, gene: int, code: int, distance: int) -> GeneHit:
+    def gene_hit(self, gene: int, code: int, distance: int) -> GeneHit:
+        """The hit on gene number ``gene`` with region code ``code`` (format.CODE)."""
         return GeneHit(
-            gene=self._names[gene],
-            biotype=self._biotypes[gene],
-            strand=self._strands[gene],
+            gene=self.gene_names[gene],
+            biotype=self.gene_biotypes[gene],
+            strand=self.gene_strands[gene],
             region=REGIONS[code],
             distance=distance,
         )

@@ -1,0 +1,527 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""The default bundle's per-record lookups, compiled.
+
+``GrchSites(bundle)`` gives the entries and the common rsID of a record placed
+on GRCh38, as anntools.pipeline.GeneLevelSites would from Bundle.gene_hits,
+Bundle.mane_transcripts and Bundle.rsid one Python call at a time. Here each
+lookup is a binary search over the bundle's sorted arrays (typed memoryviews
+of the memory-mapped .npy files), and entries are shared where they can be:
+
+- a position inside genes only (exon, intron, UTR...) gets its set's entries,
+  kept per (set, allele);
+- a position up- or downstream of genes, or between them, gets entries kept
+  per (gene, region, distance, allele);
+- a position a MANE Select transcript reaches gets the transcript's entry
+  here when the change lies deep in an intron (most do), else from
+  anntools.mane.mane_entry.
+
+The Bundle methods stay the general API (chrM, BCSQ-compatible mode, intervals
+that cross several segments) and are the reference these lookups are tested
+against (tests/unit/test_bundlesites.py).
+"""
+
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+
+import numpy as np
+
+from anntools.annotation import Entry, entry_from_hit, entry_of_gene
+from anntools.bundle import format as fmt
+from anntools.hgvs import reverse_complement
+from anntools.mane import MANE_BIOTYPE, SPLICE_INTRONIC_BP, intron_of, mane_entry
+from anntools.model import REGIONS
+
+cdef int LAST_INSIDE = fmt.INTRON  # region codes up to this one mean "inside the gene"
+cdef int INTERGENIC = fmt.INTERGENIC
+cdef int CODE_BITS = fmt.CODE_BITS
+cdef int CODE_MASK = fmt.CODE_MASK
+cdef Py_ssize_t CACHE_LIMIT = 1 << 16  # kept entries; cleared when reached (indel ALTs vary)
+cdef long long SPLICE_REACH = SPLICE_INTRONIC_BP
+
+
+def _inside_sets(offsets, entries):
+    """Per set of the bundle, 1 when every gene of it has a region code of "inside the
+    gene" (exon, intron, UTR...), else 0: such a set gives the same hits at every base."""
+    outside = np.concatenate(([0], np.cumsum((entries & CODE_MASK) > LAST_INSIDE)))
+    return (outside[offsets[1:]] == outside[offsets[:-1]]).astype(np.uint8)
+
+
+cdef inline Py_ssize_t _bisect_right(
+    const int64_t[:] values, Py_ssize_t low, Py_ssize_t high, int64_t x
+) noexcept nogil:
+    """The first index in [low, high) whose value is > x (high if none)."""
+    cdef Py_ssize_t middle
+    while low < high:
+        middle = (low + high) >> 1
+        if x < values[middle]:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+cdef inline Py_ssize_t _bisect_left(
+    const int64_t[:] values, Py_ssize_t low, Py_ssize_t high, int64_t x
+) noexcept nogil:
+    """The first index in [low, high) whose value is >= x (high if none)."""
+    cdef Py_ssize_t middle
+    while low < high:
+        middle = (low + high) >> 1
+        if values[middle] < x:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+cdef class _Chrom:
+    """One GRCh38 chromosome's rows in the bundle's segment, SNP and transcript arrays."""
+
+    cdef str name
+    cdef Py_ssize_t seg_first, seg_last  # [first, last) rows of seg_start/seg_set
+    cdef Py_ssize_t snp_first, snp_last
+    # Bases where the set of MANE transcripts changes, and the bundle rows reaching each
+    # stretch from one bound to the next (reader._TranscriptIndex's table).
+    cdef const int64_t[:] tx_bounds
+    cdef list tx_stretch_rows
+    cdef bint has_transcripts
+
+
+cdef class _Tx:
+    """A MANE transcript (anntools.bundle.reader.ManeTranscript) as the compiled path reads it."""
+
+    cdef object mane
+    cdef str id, strand, gene, refseq, prefix
+    cdef long long start, end
+    cdef Py_ssize_t first, last  # [first, last) rows of its exons in exon_start/exon_end
+    # exon index -> what mane.intron_of says of the intron after it, as a tuple
+    cdef dict introns
+
+
+cdef class _Site:
+    """What anntools.annotation.Site holds, for the record loop (lighter to make)."""
+
+    cdef public list entries
+    cdef public object rsid
+    cdef public tuple grch38
+    cdef public bint unmapped
+
+    def __init__(self):
+        self.entries = []
+        self.rsid = None
+        self.grch38 = None
+        self.unmapped = False
+
+
+cdef class GrchSites:
+    """Entries and rsIDs of records on GRCh38 from a loaded Bundle (see the module doc)."""
+
+    cdef object bundle
+    cdef bint mane
+    cdef object grch38_name, fallback
+    cdef dict names  # input chromosome -> its GRCh38 name, or None: not answered here
+    cdef const int64_t[:] seg_start
+    cdef const int32_t[:] seg_set
+    cdef const int32_t[:] set_offset
+    cdef const int32_t[:] set_entry
+    cdef const int32_t[:] gene_start
+    cdef const int32_t[:] gene_end
+    cdef const int64_t[:] snp_pos
+    cdef const uint8_t[:] snp_ref
+    cdef const uint8_t[:] snp_alt
+    cdef const uint32_t[:] snp_rs
+    cdef dict chroms  # GRCh38 name -> _Chrom, or None when the bundle lacks it
+    cdef const uint8_t[:] inside  # per set: 1 when all its genes contain its segments
+    cdef dict fixed_entries  # (set id, allele) -> [Entry]
+    cdef dict gene_entries  # ((gene, code, distance), allele) -> Entry
+    cdef list gene_names, gene_biotypes, gene_strands
+    cdef dict hits  # (gene, code, distance) -> GeneHit
+    cdef const int64_t[:] exon_start, exon_end
+    cdef const int64_t[:] tx_exon_offset
+    cdef dict transcripts  # bundle row -> _Tx
+
+    def __init__(self, bundle, bint mane=True, grch38_name=None, fallback=None):
+        """``grch38_name(chrom)`` says which input chromosomes are on GRCh38 as they are (their
+        GRCh38 name, else None); records on the others go to ``fallback`` (see __call__)."""
+        arrays = bundle.arrays
+        self.bundle = bundle
+        self.mane = mane
+        self.grch38_name = grch38_name or (lambda chrom: None)
+        self.fallback = fallback
+        self.names = {}
+        self.seg_start = arrays["seg_start"]
+        self.seg_set = arrays["seg_set"]
+        self.set_offset = arrays["set_offset"]
+        self.set_entry = arrays["set_entry"]
+        self.gene_start = arrays["genes_start"]
+        self.gene_end = arrays["genes_end"]
+        self.snp_pos = arrays["snp_pos"]
+        self.snp_ref = arrays["snp_ref"]
+        self.snp_alt = arrays["snp_alt"]
+        self.snp_rs = arrays["snp_rs"]
+        self.chroms = {}
+        self.inside = _inside_sets(arrays["set_offset"], arrays["set_entry"])
+        self.fixed_entries = {}
+        self.gene_entries = {}
+        self.gene_names = bundle.gene_names
+        self.gene_biotypes = bundle.gene_biotypes
+        self.gene_strands = bundle.gene_strands
+        self.hits = {}
+        self.exon_start = arrays["exon_start"]
+        self.exon_end = arrays["exon_end"]
+        self.tx_exon_offset = arrays["tx_exon_offset"]
+        self.transcripts = {}
+
+    def __call__(
+        self, str chrom, long long pos, str ref, list alts, bint look_up_rsid, line_no=0
+    ):
+        """The record loop's site source (see anntools.pipeline.GeneLevelSites): records on
+        GRCh38 chromosomes are answered here, the others by ``fallback``. ``line_no`` (the
+        record loop's) is not needed here."""
+        cdef _Site site
+        try:
+            name = self.names[chrom]
+        except KeyError:
+            name = self.names[chrom] = self.grch38_name(chrom)
+        if name is None:
+            return self.fallback(chrom, pos, ref, alts, look_up_rsid)
+        site = _Site()
+        site.grch38 = (name, pos)
+        site.entries = self.entries(name, pos, ref, alts, alts, self.mane)
+        if alts and look_up_rsid:
+            site.rsid = self.rsid(name, pos, ref, alts)
+        return site
+
+    def entries(self, str chrom, long long pos, str ref, list alts, list lifted_alts, bint mane):
+        """The entries of a record at GRCh38 ``chrom``:``pos`` (1-based) with ``ref`` and
+        ``lifted_alts``, named by the record's own ``alts``; MANE transcripts unless not
+        ``mane``. As GeneLevelSites (VEP spelling) gives them."""
+        cdef _Chrom where = self._chrom(chrom)
+        cdef long long end = pos + len(ref) - 1
+        cdef list found = []
+        cdef tuple rows = ()
+        cdef int set_id
+        if where is None:
+            return found
+        if mane and where.has_transcripts:
+            rows = self._transcript_rows(where, pos, end)
+        if rows:
+            return self._mane(where, chrom, pos, end, ref, alts, lifted_alts, rows)
+        set_id = self._single_set(where, pos, end)
+        if set_id >= 0 and self._inside(set_id):
+            for alt in alts:
+                found.extend(self._fixed(set_id, alt, pos, end))
+        else:
+            for alt in alts:
+                found.extend(self._gene_entries(where, chrom, pos, end, alt, None))
+        return found
+
+    def gene_hits(self, str chrom, long long pos, long long end):
+        """Bundle.gene_hits(chrom, pos, end) of a GRCh38 chromosome name, with shared hits."""
+        cdef _Chrom where = self._chrom(chrom)
+        cdef int set_id
+        if where is None:
+            return []
+        set_id = self._single_set(where, pos, end)
+        if set_id < 0:
+            return self.bundle.gene_hits(chrom, pos, end)
+        return self._hits(set_id, pos, end)
+
+    def rsid(self, str chrom, long long pos, str ref, list alts):
+        """The rsID of the first ALT with an exact match in the common set (Bundle.rsid)."""
+        cdef _Chrom where = self._chrom(chrom)
+        cdef Py_ssize_t row
+        cdef int ref_code, alt_code
+        if where is None or len(ref) != 1 or where.snp_first == where.snp_last:
+            return None
+        row = _bisect_left(self.snp_pos, where.snp_first, where.snp_last, pos)
+        if row == where.snp_last or self.snp_pos[row] != pos:  # most records
+            return None
+        ref_code = ord(ref.upper())
+        for alt in alts:
+            if len(alt) != 1:
+                continue
+            alt_code = ord(alt.upper())
+            row = _bisect_left(self.snp_pos, where.snp_first, where.snp_last, pos)
+            while row < where.snp_last and self.snp_pos[row] == pos:
+                if self.snp_ref[row] == ref_code and self.snp_alt[row] == alt_code:
+                    return f"rs{self.snp_rs[row]}"
+                row += 1
+        return None
+
+    # ---------------------------------------------------------------- lookups
+
+    cdef _Chrom _chrom(self, str name):
+        cdef _Chrom where
+        try:
+            return self.chroms[name]
+        except KeyError:
+            pass
+        manifest = self.bundle.manifest
+        bundle_name = self.bundle.bundle_chrom(name)
+        segments = manifest["segments"]["chroms"].get(bundle_name)
+        if segments is None:
+            where = None
+        else:
+            where = _Chrom()
+            where.name = name
+            where.seg_first, where.seg_last = segments
+            where.snp_first, where.snp_last = manifest["snps"]["chroms"].get(bundle_name, (0, 0))
+            table = self.bundle.transcript_stretches(bundle_name)
+            where.has_transcripts = table is not None
+            if table is not None:
+                bounds, where.tx_stretch_rows = table
+                where.tx_bounds = bounds
+        self.chroms[name] = where
+        return where
+
+    cdef tuple _transcript_rows(self, _Chrom where, long long pos, long long end):
+        cdef Py_ssize_t count = where.tx_bounds.shape[0]
+        cdef Py_ssize_t stretch = _bisect_right(where.tx_bounds, 0, count, pos) - 1
+        if end != pos and stretch != _bisect_right(where.tx_bounds, 0, count, end) - 1:
+            return tuple(self.bundle.mane_transcript_rows(where.name, pos, end))
+        return where.tx_stretch_rows[stretch] if stretch >= 0 else ()
+
+    cdef int _single_set(self, _Chrom where, long long pos, long long end):
+        """The set of the one segment holding [pos, end], or -1 when it crosses segments."""
+        cdef Py_ssize_t first = _bisect_right(self.seg_start, where.seg_first, where.seg_last, pos) - 1
+        if end != pos and _bisect_right(self.seg_start, where.seg_first, where.seg_last, end) - 1 != first:
+            return -1
+        return self.seg_set[first if first >= where.seg_first else where.seg_first]
+
+    cdef inline bint _inside(self, int set_id):
+        return self.inside[set_id]
+
+    cdef long long _gap(self, int gene, long long pos, long long end):
+        """Bases from [pos, end] to the gene's span; 0 when they overlap (Bundle._gap)."""
+        if end < self.gene_start[gene]:
+            return self.gene_start[gene] - end
+        if pos > self.gene_end[gene]:
+            return pos - self.gene_end[gene]
+        return 0
+
+    cdef list _raw_hits(self, int set_id, long long pos, long long end):
+        """Bundle._hits of one set as (gene, region code, distance) tuples."""
+        cdef Py_ssize_t k, first = self.set_offset[set_id], last = self.set_offset[set_id + 1]
+        cdef int gene, code, best = -1
+        cdef long long gap, best_gap = 0
+        if first == last:
+            return []
+        if (self.set_entry[first] & CODE_MASK) == INTERGENIC:
+            for k in range(first, last):  # the nearest gene, the first of equals
+                gene = self.set_entry[k] >> CODE_BITS
+                gap = self._gap(gene, pos, end)
+                if best < 0 or gap < best_gap:
+                    best, best_gap = gene, gap
+            return [(best, INTERGENIC, best_gap)]
+        found = []
+        for k in range(first, last):
+            gene, code = self.set_entry[k] >> CODE_BITS, self.set_entry[k] & CODE_MASK
+            found.append((gene, code, 0 if code <= LAST_INSIDE else self._gap(gene, pos, end)))
+        return found
+
+    cdef list _hits(self, int set_id, long long pos, long long end):
+        """Bundle._hits of one set, as GeneHit objects shared between records."""
+        return [self._hit(key) for key in self._raw_hits(set_id, pos, end)]
+
+    cdef object _hit(self, tuple key):
+        """The GeneHit of a (gene, region code, distance) key."""
+        hit = self.hits.get(key)
+        if hit is None:
+            if len(self.hits) >= CACHE_LIMIT:
+                self.hits.clear()
+            hit = self.hits[key] = self.bundle.gene_hit(*key)
+        return hit
+
+    # ---------------------------------------------------------------- entries
+
+    cdef list _fixed(self, int set_id, str alt, long long pos, long long end):
+        key = (set_id, alt)
+        found = self.fixed_entries.get(key)
+        if found is None:
+            if len(self.fixed_entries) >= CACHE_LIMIT:
+                self.fixed_entries.clear()
+            found = [self._gene_entry(key, alt) for key in self._raw_hits(set_id, pos, end)]
+            self.fixed_entries[key] = found
+        return found
+
+    cdef list _gene_entries(
+        self, _Chrom where, str chrom, long long pos, long long end, str alt, set covered
+    ):
+        """The gene-level entries of [pos, end], leaving out the genes in ``covered``."""
+        cdef int set_id = self._single_set(where, pos, end)
+        cdef list found = []
+        if set_id < 0:  # the interval crosses segments: merge their sets as the Bundle does
+            for hit in self.bundle.gene_hits(chrom, pos, end):
+                if not covered or hit.gene not in covered:
+                    found.append(entry_from_hit(alt, hit, True))
+            return found
+        for key in self._raw_hits(set_id, pos, end):
+            if not covered or self.gene_names[key[0]] not in covered:
+                found.append(self._gene_entry(key, alt))
+        return found
+
+    cdef object _gene_entry(self, tuple key, str alt):
+        """The entry of a (gene, region code, distance) hit; kept, as genes up- or
+        downstream of many records at the same distance give the same one."""
+        entry_key = (key, alt)
+        entry = self.gene_entries.get(entry_key)
+        if entry is None:
+            if len(self.gene_entries) >= CACHE_LIMIT:
+                self.gene_entries.clear()
+            gene, code, distance = key
+            entry = entry_of_gene(
+                alt, self.gene_names[gene], self.gene_biotypes[gene], self.gene_strands[gene],
+                REGIONS[code], distance, True,
+            )
+            self.gene_entries[entry_key] = entry
+        return entry
+
+    # ---------------------------------------------------------------- MANE transcripts
+
+    cdef list _mane(
+        self, _Chrom where, str chrom, long long pos, long long end, str ref, list alts,
+        list lifted_alts, tuple rows,
+    ):
+        """anntools.mane.mane_and_gene_entries of each ALT, compiled (that function is the
+        reference), with one-base substitutions deep in an intron made here."""
+        cdef list found_all = [], found, genes
+        cdef _Tx tx
+        transcripts = [self._transcript(row) for row in rows]
+        for alt, lifted_alt in zip(alts, lifted_alts):
+            found = []
+            for tx in transcripts:
+                entry = self._intron_change(alt, tx, pos, ref, lifted_alt)
+                if entry is None:
+                    entry = mane_entry(alt, tx.mane, pos, ref, lifted_alt)
+                if entry is not None:
+                    found.append(entry)
+            covered = {entry.gene for entry in found}
+            genes = self._gene_entries(where, chrom, pos, end, alt, covered)
+            if found and genes and genes[0].region == "intergenic":
+                genes = []  # the transcripts say where the variant is
+            found_all.extend(found)
+            found_all.extend(genes)
+        return found_all
+
+    cdef _Tx _transcript(self, Py_ssize_t row):
+        cdef _Tx tx = self.transcripts.get(row)
+        if tx is None:
+            tx = _Tx()
+            tx.mane = self.bundle.transcript(row)
+            transcript = tx.mane.transcript
+            tx.id, tx.strand, tx.prefix = transcript.id, transcript.strand, transcript.prefix
+            tx.gene, tx.refseq = tx.mane.gene, tx.mane.refseq
+            tx.start, tx.end = transcript.start, transcript.end
+            tx.first, tx.last = self.tx_exon_offset[row], self.tx_exon_offset[row + 1]
+            tx.introns = {}
+            self.transcripts[row] = tx
+        return tx
+
+    cdef object _intron_change(self, str allele, _Tx tx, long long pos, str ref, str alt):
+        """The entry of a change wholly inside one intron, away from its splice region, else
+        None: mane.mane_entry's commonest case (a one-base substitution, or a short indel,
+        deep in an intron), compiled. ``ref`` and ``alt`` are the VCF alleles."""
+        cdef Py_ssize_t index, shared = 0, tail = 0, shortest
+        cdef long long start, low, high
+        if not _plain(ref) or not _plain(alt):
+            return None
+        ref, alt = ref.upper(), alt.upper()
+        shortest = min(len(ref), len(alt))
+        while shared < shortest and ref[shared] == alt[shared]:
+            shared += 1
+        while tail < shortest - shared and ref[len(ref) - 1 - tail] == alt[len(alt) - 1 - tail]:
+            tail += 1
+        changed_ref, changed_alt = ref[shared : len(ref) - tail], alt[shared : len(alt) - tail]
+        if not changed_ref and not changed_alt:
+            return None
+        start = pos + shared
+        low, high = start, start + len(changed_ref) - 1
+        if not changed_ref:  # an insertion: the bases either side of it
+            low, high = start - 1, start
+        if low < tx.start or high > tx.end:
+            return None
+        index = _bisect_right(self.exon_start, tx.first, tx.last, low) - 1
+        if low <= self.exon_end[index]:  # in an exon
+            return None
+        intron = self._intron(tx, index - tx.first)
+        left, right = intron[0], intron[1]
+        if low - left <= SPLICE_REACH or right - high <= SPLICE_REACH:
+            return None
+        if changed_ref:
+            hgvsc = _replaced(tx, intron, start, changed_ref, changed_alt)
+        else:
+            hgvsc = _inserted(tx, intron, start, changed_alt, ref[:shared])
+        if hgvsc is None:
+            return None
+        return Entry(
+            allele, "intron_variant", tx.gene, tx.id, MANE_BIOTYPE, tx.strand, "intron",
+            "", "", None, tx.refseq, "", intron[2], f"{tx.id}:{tx.prefix}{hgvsc}",
+        )
+
+    cdef tuple _intron(self, _Tx tx, Py_ssize_t index):
+        """What mane.intron_of says of the intron after exon ``index``, as a tuple."""
+        intron = tx.introns.get(index)
+        if intron is None:
+            found = intron_of(tx.mane, index)
+            intron = (found.left, found.right, found.label, found.left_position, found.right_position)
+            tx.introns[index] = intron
+        return intron
+
+
+cdef bint _plain(str allele):
+    """hgvs.plain_bases: non-empty, of A, C, G, T and N only (either case)."""
+    cdef Py_UCS4 base
+    if not allele:
+        return False
+    for base in allele:
+        if base not in "ACGTNacgtn":
+            return False
+    return True
+
+
+cdef str _place(_Tx tx, tuple intron, long long pos):
+    """The HGVS position of an intron base, from the nearer exon (hgvs.Transcript.position)."""
+    cdef long long from_left = pos - <long long>intron[0], from_right = <long long>intron[1] - pos
+    if tx.strand == "+":
+        if from_left <= from_right:
+            return f"{intron[3]}+{from_left}"
+        return f"{intron[4]}-{from_right}"
+    if from_right <= from_left:
+        return f"{intron[4]}+{from_right}"
+    return f"{intron[3]}-{from_left}"
+
+
+cdef str _oriented(_Tx tx, str bases):
+    return bases if tx.strand == "+" else reverse_complement(bases)
+
+
+cdef str _replaced(_Tx tx, tuple intron, long long start, str ref, str alt):
+    """hgvs.hgvs_of_trimmed of bases [start, start + len(ref)) replaced by ``alt``."""
+    cdef long long end = start + len(ref) - 1
+    first = _place(tx, intron, start)
+    last = first if end == start else _place(tx, intron, end)
+    if tx.strand == "-":
+        first, last = last, first
+    if len(ref) == 1 and len(alt) == 1:
+        return f"{first}{_oriented(tx, ref)}>{_oriented(tx, alt)}"
+    span = first if end == start else f"{first}_{last}"
+    if not alt:
+        return f"{span}del"
+    return f"{span}delins{_oriented(tx, alt)}"
+
+
+cdef str _inserted(_Tx tx, tuple intron, long long start, str inserted, str before):
+    """hgvs._insertion of ``inserted`` before base ``start``: a dup when ``before`` (the
+    bases the record shows before it) ends with it; None when that dup reaches the exon."""
+    cdef long long length = len(inserted)
+    if len(before) >= length and before.endswith(inserted):
+        if start - length <= <long long>intron[0]:
+            return None
+        first, last = _place(tx, intron, start - length), _place(tx, intron, start - 1)
+        if tx.strand == "-":
+            first, last = last, first
+        return f"{first}dup" if length == 1 else f"{first}_{last}dup"
+    first, last = _place(tx, intron, start - 1), _place(tx, intron, start)
+    if tx.strand == "-":
+        first, last = last, first
+    return f"{first}_{last}ins{_oriented(tx, inserted)}"

@@ -1,0 +1,198 @@
+"""The default bundle's compiled lookups (anntools._bundlesites) against the Bundle's own.
+
+The reference is what the default mode did record by record before they were
+compiled: Bundle.gene_hits, Bundle.mane_transcripts and Bundle.rsid, with the
+entries made by anntools.mane.mane_and_gene_entries. Positions are random over
+the real GRCh38 bundle, plus the edges of its segments and its common SNPs.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from anntools._bundlesites import GrchSites
+from anntools.annotation import Entry, entry_info_tail, entry_tsv_text
+from anntools.assembly import AssemblyGuess
+from anntools.bundle import Bundle
+from anntools.csq.engine import RefMismatch
+from anntools.mane import mane_and_gene_entries
+from anntools.pipeline import GeneLevelSites
+
+CHROMS = ("chr1", "chr7", "chr17", "chrX", "chrY")
+ALLELES = ("A", "C", "G", "T")
+
+
+def reference_entries(
+    bundle: Bundle, chrom: str, pos: int, ref: str, alts: list[str], mane: bool
+) -> list[Entry]:
+    end = pos + len(ref) - 1
+    hits = bundle.gene_hits(chrom, pos, end)
+    transcripts = bundle.mane_transcripts(chrom, pos, end) if mane else []
+    return [
+        entry
+        for alt in alts
+        for entry in mane_and_gene_entries(alt, hits, transcripts, pos, ref, alt)
+    ]
+
+
+def reference_rsid(bundle: Bundle, chrom: str, pos: int, ref: str, alts: list[str]) -> str | None:
+    return next((r for alt in alts if (r := bundle.rsid(chrom, pos, ref, alt))), None)
+
+
+def random_record(rng: random.Random, chrom: str, pos: int) -> tuple[str, list[str]]:
+    """REF and ALTs: mostly SNVs, some deletions, insertions and multi-allelic sites."""
+    ref = rng.choice(ALLELES)
+    kind = rng.random()
+    if kind < 0.7:
+        return ref, [rng.choice([a for a in ALLELES if a != ref])]
+    if kind < 0.8:
+        return ref + "".join(rng.choices(ALLELES, k=rng.randint(1, 40))), [ref]
+    if kind < 0.9:
+        return ref, [ref + "".join(rng.choices(ALLELES, k=rng.randint(1, 6)))]
+    return ref, [a for a in ALLELES if a != ref][: rng.randint(2, 3)]
+
+
+def positions(bundle: Bundle, rng: random.Random, chrom: str) -> list[int]:
+    first, last = bundle.manifest["segments"]["chroms"][chrom]
+    starts = bundle.arrays["seg_start"][first:last]
+    length = int(starts[-1]) + 10_000
+    edges = [int(s) + d for s in rng.sample(list(starts), 300) for d in (-1, 0)]
+    return [rng.randint(1, length) for _ in range(1500)] + edges
+
+
+@pytest.mark.parametrize("mane", [True, False])
+def test_entries_are_the_bundles_at_random_positions(bundle: Bundle, mane: bool) -> None:
+    rng = random.Random(11)
+    sites = GrchSites(bundle)
+    checked = 0
+    for chrom in CHROMS:
+        for pos in positions(bundle, rng, chrom):
+            ref, alts = random_record(rng, chrom, pos)
+            expected = reference_entries(bundle, chrom, pos, ref, alts, mane)
+            assert sites.entries(chrom, pos, ref, alts, alts, mane) == expected, (chrom, pos)
+            # Twice: the second answer comes from the caches.
+            assert sites.entries(chrom, pos, ref, alts, alts, mane) == expected, (chrom, pos)
+            checked += 1
+    assert checked > 9000
+
+
+def test_gene_hits_are_the_bundles(bundle: Bundle) -> None:
+    rng = random.Random(5)
+    sites = GrchSites(bundle)
+    for chrom in CHROMS:
+        for pos in positions(bundle, rng, chrom)[:800]:
+            end = pos + rng.choice((0, 0, 3, 60))
+            assert sites.gene_hits(chrom, pos, end) == bundle.gene_hits(chrom, pos, end)
+
+
+def test_rsids_are_the_bundles_at_every_common_snp_of_a_chromosome(bundle: Bundle) -> None:
+    sites = GrchSites(bundle)
+    first, last = bundle.manifest["snps"]["chroms"]["chr17"]
+    arrays = bundle.arrays
+    found = 0
+    for row in range(first, last):
+        pos = int(arrays["snp_pos"][row])
+        ref, alt = chr(arrays["snp_ref"][row]), chr(arrays["snp_alt"][row])
+        for alts in ([alt], ["C", alt], [alt.lower()], ["A", "G"], [alt + "T"]):
+            expected = reference_rsid(bundle, "chr17", pos, ref, alts)
+            assert sites.rsid("chr17", pos, ref, alts) == expected, (pos, alts)
+            found += expected is not None
+        assert sites.rsid("chr17", pos + 1, ref, [alt]) == reference_rsid(
+            bundle, "chr17", pos + 1, ref, [alt]
+        )
+    assert found > last - first
+
+
+def test_unknown_chromosomes_get_nothing(bundle: Bundle) -> None:
+    sites = GrchSites(bundle)
+    assert sites.entries("chrUn_KI270302v1", 100, "A", ["G"], ["G"], True) == []
+    assert sites.gene_hits("chr99", 100, 100) == []
+    assert sites.rsid("chr99", 100, "A", ["G"]) is None
+
+
+def test_a_record_reaching_across_segments_merges_them_as_the_bundle_does(bundle: Bundle) -> None:
+    first, last = bundle.manifest["segments"]["chroms"]["chr1"]
+    starts = np.asarray(bundle.arrays["seg_start"][first:last])
+    pos = int(starts[len(starts) // 2]) - 2  # a deletion over a segment edge
+    ref = "A" * 6
+    sites = GrchSites(bundle)
+    expected = reference_entries(bundle, "chr1", pos, ref, ["A"], True)
+    assert expected
+    assert sites.entries("chr1", pos, ref, ["A"], ["A"], True) == expected
+
+
+@pytest.mark.parametrize("assembly", ["GRCh38", "GRCh37"])
+def test_the_record_source_answers_as_the_sites_object(bundle: Bundle, assembly: str) -> None:
+    """GeneLevelSites.record_source (the compiled path, what the record loop calls) against
+    GeneLevelSites itself, over chromosome spellings, chrM and liftover."""
+    sites = GeneLevelSites(AssemblyGuess(assembly, "test"), bundle)
+    source = sites.record_source
+    rng = random.Random(3)
+    first, last = bundle.manifest["snps"]["chroms"]["chr1"]
+    snps = [int(p) for p in bundle.arrays["snp_pos"][first:last][::50]]
+    for chrom in ("chr1", "1", "Chr1", "MT", "chrM", "chrUn_KI270302v1", "7"):
+        mitochondrial = chrom in ("MT", "chrM")
+        spots = [rng.randint(1, 16_000 if mitochondrial else 30_000_000) for _ in range(300)]
+        for pos in spots + ([] if mitochondrial else snps[:100]):
+            ref, alts = random_record(rng, chrom, pos)
+            look_up_rsid = rng.random() < 0.9
+            try:
+                want = sites(chrom, pos, ref, alts, look_up_rsid)
+            except RefMismatch:  # rCRS codons check REF: both paths must refuse alike
+                with pytest.raises(RefMismatch):
+                    source(chrom, pos, ref, alts, look_up_rsid)
+                continue
+            got = source(chrom, pos, ref, alts, look_up_rsid)
+            assert (got.entries, got.rsid, got.grch38, got.unmapped) == (
+                want.entries,
+                want.rsid,
+                want.grch38,
+                want.unmapped,
+            ), (chrom, pos)
+
+
+# (REF, ALT) shapes at a position: substitutions, deletions, insertions, dups the record
+# shows (the inserted bases repeat those before them) and a replacement of several bases.
+SHAPES = (
+    ("A", "G"),
+    ("c", "t"),
+    ("AC", "A"),
+    ("ACGT", "A"),
+    ("A", "AT"),
+    ("CA", "CAA"),
+    ("CAG", "CAGAG"),
+    ("ACG", "TTA"),
+    ("AC", "AG"),
+    ("A", "A"),
+    ("A", "*"),
+)
+
+
+def test_changes_at_every_base_near_intron_ends_are_the_bundles(bundle: Bundle) -> None:
+    """Both strands, every base within reach of an intron's splice region and its middle."""
+    sites = GrchSites(bundle)
+    first, _ = bundle.manifest["transcripts"]["chroms"]["chr1"]
+    strands = set()
+    for row in range(first, first + 40):
+        transcript = bundle.transcript(row).transcript
+        strands.add(transcript.strand)
+        for (_, left), (right, _) in zip(transcript.exons[:3], transcript.exons[1:4], strict=False):
+            spots = [*range(left - 3, left + 14), *range(right - 14, right + 3)]
+            for pos in [*spots, (left + right) // 2]:
+                for ref, alt in SHAPES:
+                    expected = reference_entries(bundle, "chr1", pos, ref, [alt], True)
+                    got = sites.entries("chr1", pos, ref, [alt], [alt], True)
+                    assert got == expected, (transcript.id, pos, ref, alt)
+    assert strands == {"+", "-"}
+
+
+def test_an_entrys_texts_escape_info_and_keep_tsv_columns() -> None:
+    entry = Entry("A", "x y", "g;1", "", "b=2", "+", "intron", distance=3, hgvsc="a,b")
+    assert entry_tsv_text(entry) == "x y\tg;1\t\tb=2\t+\tintron\t\t\t3\t\t\t\ta,b\t\t"
+    assert entry_info_tail(entry) == "|x_y|g:1||b:2|+|intron|||3||||a:b||"
+    # A field holding a tab keeps it in INFO: the columns cannot be split back.
+    tabbed = Entry("A", "x\ty", "g", "", "b", "+", "intron")
+    assert entry_info_tail(tabbed) == "|x\ty|g||b|+|intron|||||||||"
