@@ -20,6 +20,7 @@ not the bundle's in the run's warnings (REF_MISMATCH), as ``--gff/--fasta`` does
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable
 
 from anntools.annotation import Entry, Site, entry_from_consequence
@@ -27,10 +28,10 @@ from anntools.bundle.full import FullBundle
 from anntools.csq.engine import ContigIndex, RefMismatch
 from anntools.csq.gff3 import Transcript
 from anntools.csq.haplotype import Swaps
-from anntools.hgvs import Alleles, plain_bases, trim_alleles
+from anntools.hgvs import Alleles, plain_bases, reverse_complement, trim_alleles
 from anntools.hgvs import Transcript as Structure
 from anntools.hgvs_protein import protein_hgvs
-from anntools.hgvs_shift import hgvs_3prime_of
+from anntools.hgvs_shift import PAST_ANY_END, hgvs_3prime_of
 from anntools.model import Consequence
 from anntools.runner import ChunkResult, ChunkWork, Job
 from anntools.variant import is_symbolic
@@ -168,8 +169,11 @@ class FullBundleSites:
         tr = self._transcript(contig, csq, low, high)
         structure = self._structure(tr) if tr is not None else None
         if tr is not None and structure is not None:
-            exon, intron = structure.exon_intron(low, high)
-            notation = hgvs_3prime_of(structure, alleles, contig.fetch) if alleles else ""
+            if alleles is not None and len(alleles.ref) == 1 == len(alleles.alt):
+                exon, intron, notation = _snv_notes(structure, alleles)
+            else:
+                exon, intron = structure.exon_intron(low, high)
+                notation = hgvs_3prime_of(structure, alleles, contig.fetch) if alleles else ""
             hgvsc = f"{self.bundle.versioned(tr.id)}:{notation}" if notation else ""
             if not combined and _PROTEIN_TERMS.intersection(csq.terms):
                 protein = protein_hgvs(tr, pos, ref, alt, contig.fetch, contig.code)
@@ -233,6 +237,26 @@ def _ranked_bins(
         for number in range(tr.beg >> _BIN_SHIFT, (tr.end >> _BIN_SHIFT) + 1):
             bins.setdefault(number, []).append(tr)
     return bins
+
+
+def _snv_notes(structure: Structure, snv: Alleles) -> tuple[str, str, str]:
+    """Exon, intron and HGVS c. of a one-base substitution, as ``exon_intron`` and
+    ``hgvs_of_trimmed`` give them, from one bisection: most changes are these, and the
+    general path (any span, the 3' rule) costs several times more."""
+    pos, exons = snv.start, structure.exons
+    index = bisect_right(exons, (pos, PAST_ANY_END)) - 1
+    exon = intron = ""
+    if index >= 0 and pos <= exons[index][1]:
+        exon = f"{structure.exon_number(index)}/{len(exons)}"
+    elif 0 <= index < len(exons) - 1:
+        intron = f"{structure.intron_number(index)}/{len(exons) - 1}"
+    place = structure.position(pos)
+    if place is None:
+        return exon, intron, ""
+    ref, alt = snv.ref, snv.alt
+    if structure.strand == "-":
+        ref, alt = reverse_complement(ref), reverse_complement(alt)
+    return exon, intron, f"{structure.prefix}{place}{ref}>{alt}"
 
 
 def _structure_of(tr: Transcript) -> Structure | None:

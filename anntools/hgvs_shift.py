@@ -21,7 +21,7 @@ from anntools.hgvs import Alleles, Transcript, hgvs, hgvs_of_trimmed, plain_base
 
 Fetch = Callable[[int, int], str]  # 0-based half-open genome slice, upper case
 
-_PAST_ANY_END = 1 << 62  # sorts (low, _PAST_ANY_END) after every exon starting at low
+PAST_ANY_END = 1 << 62  # sorts (low, PAST_ANY_END) after every exon starting at low
 
 
 def hgvs_3prime(transcript: Transcript, pos: int, ref: str, alt: str, fetch: Fetch) -> str:
@@ -121,7 +121,7 @@ def _region(transcript: Transcript, low: int, high: int) -> tuple[int, int] | No
     The exons are sorted and disjoint, so the one starting last at or before ``low`` is
     found by bisection: ``low`` lies in it or in the intron after it."""
     exons = transcript.exons
-    index = bisect_right(exons, (low, _PAST_ANY_END)) - 1
+    index = bisect_right(exons, (low, PAST_ANY_END)) - 1
     if index < 0:
         return None  # before the first exon
     start, end = exons[index]
