@@ -20,17 +20,18 @@ not the bundle's in the run's warnings (REF_MISMATCH), as ``--gff/--fasta`` does
 
 from __future__ import annotations
 
-from dataclasses import replace
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 
 from anntools.annotation import Entry, Site, entry_from_consequence
 from anntools.bundle.full import FullBundle
 from anntools.csq.engine import ContigIndex, RefMismatch
 from anntools.csq.gff3 import Transcript
 from anntools.csq.haplotype import Swaps
+from anntools.hgvs import Alleles, plain_bases, reverse_complement, trim_alleles
 from anntools.hgvs import Transcript as Structure
-from anntools.hgvs import trim_alleles
 from anntools.hgvs_protein import protein_hgvs
-from anntools.hgvs_shift import hgvs_3prime
+from anntools.hgvs_shift import PAST_ANY_END, hgvs_3prime_of
 from anntools.model import Consequence
 from anntools.runner import ChunkResult, ChunkWork, Job
 from anntools.variant import is_symbolic
@@ -40,6 +41,9 @@ from anntools.vcf import Header, LineProblem
 # One call of a record: the consequence, and whether haplotype-aware calling put it there
 # (a combined call's protein change is the haplotype's, not the record's: no HGVS p.).
 Call = tuple[Consequence, bool]
+
+# Bins of 64 kb for finding a gene's transcripts holding a change (see _ranked_bins).
+_BIN_SHIFT = 16
 
 # bcftools' terms of a change to the protein: only these get HGVS p.
 _PROTEIN_TERMS = frozenset(
@@ -70,14 +74,16 @@ class FullBundleSites:
         self.mismatches: list[LineProblem] = []  # this chunk's records whose REF is not ours
         self._structures: dict[int, Structure | None] = {}  # by id() of the engine's transcript
         self._transcripts: dict[tuple[str, str], Transcript] = {}  # (contig, id) -> transcript
-        self._preference: dict[int, tuple[int, int]] = {}  # id() -> (rank, GFF3 order)
+        # Per contig, bin -> the transcripts overlapping the bin, best-ranked first.
+        self._bins: dict[str, dict[int, list[Transcript]]] = {}
+        self._spellings: dict[tuple[str, ...], tuple[str, str]] = {}  # terms -> VEP's, region
         for name in self.annotator.chromosomes:
             contig = self.annotator.contig(name)
             if contig is None:
                 continue
             for tr in contig.transcripts:
                 self._transcripts[contig.name, tr.id] = tr
-                self._preference[id(tr)] = (bundle.rank(tr.id), tr.order)
+            self._bins[contig.name] = _ranked_bins(contig.transcripts, bundle.rank)
 
     def begin_chunk(self, alts: dict[int, list[str]], overrides: dict[int, Swaps]) -> None:
         """The next chunk's ALT alleles (symbolic ones too) and haplotype swaps, by line."""
@@ -136,8 +142,11 @@ class FullBundleSites:
                 return [entry_from_consequence(alt, csq, True) for csq in found]
             return []  # *, . and breakends: none, as the record loop gives none
         calls = _swapped(self.annotator.annotate(contig.name, pos, ref, alt), swaps)
+        # Trimmed once for all the allele's transcripts; None: not plain bases, no HGVS c.
+        alleles = trim_alleles(pos, ref, alt) if plain_bases(ref) and plain_bases(alt) else None
         return [
-            self._entry(contig, csq, pos, ref, alt, clinvar, combined) for csq, combined in calls
+            self._entry(contig, csq, pos, ref, alt, alleles, clinvar, combined)
+            for csq, combined in calls
         ]
 
     def _entry(
@@ -147,31 +156,54 @@ class FullBundleSites:
         pos: int,
         ref: str,
         alt: str,
+        alleles: Alleles | None,
         clinvar: str,
         combined: bool = False,
     ) -> Entry:
-        entry = entry_from_consequence(alt, csq, True)
-        alleles = trim_alleles(pos, ref.upper(), alt.upper())
+        consequence, region = self._terms(csq.terms)
+        exon = intron = hgvsc = hgvsp = ""
+        trimmed = alleles or trim_alleles(pos, ref, alt)
         low, high = (
-            (alleles.start, alleles.end) if alleles.ref else (alleles.start - 1, alleles.start)
+            (trimmed.start, trimmed.end) if trimmed.ref else (trimmed.start - 1, trimmed.start)
         )
         tr = self._transcript(contig, csq, low, high)
         structure = self._structure(tr) if tr is not None else None
-        if tr is None or structure is None:
-            return replace(entry, clinvar=clinvar) if clinvar else entry
-        exon, intron = structure.exon_intron(low, high)
-        notation = hgvs_3prime(structure, pos, ref, alt, contig.fetch)
-        protein = ""
-        if not combined and _PROTEIN_TERMS.intersection(csq.terms):
-            protein = protein_hgvs(tr, pos, ref, alt, contig.fetch, contig.code) or ""
-        return replace(
-            entry,
+        if tr is not None and structure is not None:
+            if alleles is not None and len(alleles.ref) == 1 == len(alleles.alt):
+                exon, intron, notation = _snv_notes(structure, alleles)
+            else:
+                exon, intron = structure.exon_intron(low, high)
+                notation = hgvs_3prime_of(structure, alleles, contig.fetch) if alleles else ""
+            hgvsc = f"{self.bundle.versioned(tr.id)}:{notation}" if notation else ""
+            if not combined and _PROTEIN_TERMS.intersection(csq.terms):
+                protein = protein_hgvs(tr, pos, ref, alt, contig.fetch, contig.code)
+                hgvsp = f"{self.bundle.protein(tr.id)}:{protein}" if protein else ""
+        # Built whole: dataclasses.replace on a finished entry costs more than the rest here.
+        return Entry(
+            allele=alt,
+            consequence=consequence,
+            gene=csq.gene,
+            transcript=csq.transcript,
+            biotype=csq.biotype,
+            strand=csq.strand,
+            region=region,
+            protein_change=csq.aa_change,
+            dna_change=csq.dna_change,
             exon=exon,
             intron=intron,
-            hgvsc=f"{self.bundle.versioned(tr.id)}:{notation}" if notation else "",
-            hgvsp=f"{self.bundle.protein(tr.id)}:{protein}" if protein else "",
+            hgvsc=hgvsc,
+            hgvsp=hgvsp,
             clinvar=clinvar,
         )
+
+    def _terms(self, terms: tuple[str, ...]) -> tuple[str, str]:
+        """The consequence in VEP's spelling and its gene region, as entry_from_consequence
+        gives them, worked out once per distinct set of terms."""
+        found = self._spellings.get(terms)
+        if found is None:
+            entry = entry_from_consequence("", Consequence(terms, "", "", ""), True)
+            found = self._spellings[terms] = (entry.consequence, entry.region)
+        return found
 
     def _transcript(
         self, contig: ContigIndex, csq: Consequence, low: int, high: int
@@ -180,13 +212,12 @@ class FullBundleSites:
         as bcftools', names none) the gene's first-ranked transcript holding the change."""
         if csq.transcript:
             return self._transcripts.get((contig.name, csq.transcript))
-        # Among the transcripts near the change (a gene name may have many, far apart).
-        holding = [
-            tr
-            for tr in contig.candidates(low - 1, high - 1)
-            if tr.gene == csq.gene and tr.beg <= low - 1 and high - 1 <= tr.end
-        ]
-        return min(holding, key=lambda tr: self._preference[id(tr)], default=None)
+        # A transcript holding the change holds its first base, so that base's bin lists it.
+        ranked = self._bins[contig.name].get((low - 1) >> _BIN_SHIFT, ())
+        for tr in ranked:  # a gene name may have many transcripts, far apart
+            if tr.gene == csq.gene and tr.beg <= low - 1 and high - 1 <= tr.end:
+                return tr
+        return None
 
     def _structure(self, tr: Transcript) -> Structure | None:
         """The transcript's exon structure for HGVS c. (None when it has no usable exons)."""
@@ -194,6 +225,38 @@ class FullBundleSites:
         if key not in self._structures:
             self._structures[key] = _structure_of(tr)
         return self._structures[key]
+
+
+def _ranked_bins(
+    transcripts: Iterable[Transcript], rank: Callable[[str], int]
+) -> dict[int, list[Transcript]]:
+    """Bin -> the transcripts overlapping it (0-based bins of 2**_BIN_SHIFT bases), in the
+    order of preference for a gene's merged entry: the bundle's rank, then GFF3 order."""
+    bins: dict[int, list[Transcript]] = {}
+    for tr in sorted(transcripts, key=lambda tr: (rank(tr.id), tr.order)):
+        for number in range(tr.beg >> _BIN_SHIFT, (tr.end >> _BIN_SHIFT) + 1):
+            bins.setdefault(number, []).append(tr)
+    return bins
+
+
+def _snv_notes(structure: Structure, snv: Alleles) -> tuple[str, str, str]:
+    """Exon, intron and HGVS c. of a one-base substitution, as ``exon_intron`` and
+    ``hgvs_of_trimmed`` give them, from one bisection: most changes are these, and the
+    general path (any span, the 3' rule) costs several times more."""
+    pos, exons = snv.start, structure.exons
+    index = bisect_right(exons, (pos, PAST_ANY_END)) - 1
+    exon = intron = ""
+    if index >= 0 and pos <= exons[index][1]:
+        exon = f"{structure.exon_number(index)}/{len(exons)}"
+    elif 0 <= index < len(exons) - 1:
+        intron = f"{structure.intron_number(index)}/{len(exons) - 1}"
+    place = structure.position(pos)
+    if place is None:
+        return exon, intron, ""
+    ref, alt = snv.ref, snv.alt
+    if structure.strand == "-":
+        ref, alt = reverse_complement(ref), reverse_complement(alt)
+    return exon, intron, f"{structure.prefix}{place}{ref}>{alt}"
 
 
 def _structure_of(tr: Transcript) -> Structure | None:

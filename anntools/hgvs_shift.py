@@ -14,25 +14,35 @@ Coordinates: 1-based closed, as VCF; ``fetch`` takes 0-based half-open.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 
-from anntools.hgvs import Transcript, hgvs, trim_alleles
+from anntools.hgvs import Alleles, Transcript, hgvs, hgvs_of_trimmed, plain_bases, trim_alleles
 
 Fetch = Callable[[int, int], str]  # 0-based half-open genome slice, upper case
+
+PAST_ANY_END = 1 << 62  # sorts (low, PAST_ANY_END) after every exon starting at low
 
 
 def hgvs_3prime(transcript: Transcript, pos: int, ref: str, alt: str, fetch: Fetch) -> str:
     """HGVS c. (or n.) of the VCF allele after the 3' rule (see the module doc)."""
-    moved = shifted_record(transcript, pos, ref.upper(), alt.upper(), fetch)
-    return hgvs(transcript, *moved) if moved else hgvs(transcript, pos, ref, alt)
+    if not plain_bases(ref) or not plain_bases(alt):
+        return ""
+    return hgvs_3prime_of(transcript, trim_alleles(pos, ref, alt), fetch)
+
+
+def hgvs_3prime_of(transcript: Transcript, alleles: Alleles, fetch: Fetch) -> str:
+    """As ``hgvs_3prime``, for plain-base alleles already trimmed by ``trim_alleles`` (a
+    caller with many transcripts for one allele trims it once)."""
+    moved = shifted_record(transcript, alleles, fetch)
+    return hgvs(transcript, *moved) if moved else hgvs_of_trimmed(transcript, alleles)
 
 
 def shifted_record(
-    transcript: Transcript, pos: int, ref: str, alt: str, fetch: Fetch
+    transcript: Transcript, alleles: Alleles, fetch: Fetch
 ) -> tuple[int, str, str] | None:
     """(pos, ref, alt) of a pure insertion or deletion moved 3' on the transcript's strand;
     None for other changes, or one not wholly inside one exon or intron."""
-    alleles = trim_alleles(pos, ref, alt)
     if bool(alleles.ref) == bool(alleles.alt):
         return None  # a substitution (or no change): nothing to move
     low, high = (alleles.start, alleles.end) if alleles.ref else (alleles.start - 1, alleles.start)
@@ -106,13 +116,17 @@ def _insertion(
 
 
 def _region(transcript: Transcript, low: int, high: int) -> tuple[int, int] | None:
-    """The exon or intron (1-based closed) holding both ``low`` and ``high``, or None."""
-    bounds = []
-    for index, (start, end) in enumerate(transcript.exons):
-        bounds.append((start, end))
-        if index + 1 < len(transcript.exons):
-            bounds.append((end + 1, transcript.exons[index + 1][0] - 1))
-    for start, end in bounds:
-        if start <= low and high <= end:
-            return start, end
-    return None
+    """The exon or intron (1-based closed) holding both ``low`` and ``high``, or None.
+
+    The exons are sorted and disjoint, so the one starting last at or before ``low`` is
+    found by bisection: ``low`` lies in it or in the intron after it."""
+    exons = transcript.exons
+    index = bisect_right(exons, (low, PAST_ANY_END)) - 1
+    if index < 0:
+        return None  # before the first exon
+    start, end = exons[index]
+    if low > end:  # in the intron after exons[index], if there is one
+        if index + 1 == len(exons):
+            return None
+        start, end = end + 1, exons[index + 1][0] - 1
+    return (start, end) if high <= end else None

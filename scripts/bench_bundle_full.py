@@ -10,7 +10,8 @@
    phased sample), in one process: ``annotate --bundle`` beside
    ``annotate --gff --fasta``, both haplotype-aware and both ``--local``; and
    ``--bundle`` once more with the genome uncompressed (a format-1 bundle), to
-   see what reading the bgzipped genome costs.
+   see what reading the bgzipped genome costs; and ``bcftools csq`` on the same
+   input, when bcftools is installed, as the reference.
 
 Each measurement runs ``--repeat`` times; it prints CPU seconds (user + sys,
 workers included), wall seconds and peak RSS, as the median and the worst of
@@ -160,6 +161,11 @@ def main() -> None:
             runs = [measure(command) for _ in range(args.repeat)]
             name = f"annotate {label}{' --local' if mode else ''}"
             print(line(name, runs, args.records), flush=True)
+        if shutil.which("bcftools"):  # the reference: bcftools csq on the same input
+            local = ["-l"] if mode else []
+            command = ["bcftools", "csq", "-f", str(plain), "-g", str(gff3), *local, str(vcf)]
+            runs = [measure([*command, "-Ov", "-o", os.devnull]) for _ in range(args.repeat)]
+            print(line(f"bcftools csq{' -l' if mode else ''}", runs, args.records), flush=True)
 
 
 if __name__ == "__main__":
