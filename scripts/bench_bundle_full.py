@@ -37,6 +37,7 @@ import pysam
 from scripts.bench import anntools
 from scripts.bench_full_bundle import (
     Run,
+    describe,
     measure,
     read_case,
     write_gff3,
@@ -59,21 +60,6 @@ def build_command(gff3: Path, fasta: Path, out: Path) -> list[str]:
     return [*command, "--gff3", str(gff3), "--fasta", str(fasta), "-o", str(out)]
 
 
-def line(label: str, runs: list[Run], records: int = 0) -> str:
-    """Median and worst of CPU, wall and peak RSS (and the records/s of the median CPU time)."""
-    cpu = [run.cpu_seconds for run in runs]
-    wall = [run.seconds for run in runs]
-    rss = [run.peak_rss_mib for run in runs]
-    text = (
-        f"{label:<44} CPU median {statistics.median(cpu):6.2f} s worst {max(cpu):6.2f} s"
-        f"  wall median {statistics.median(wall):6.2f} s worst {max(wall):6.2f} s"
-        f"  peak RSS median {statistics.median(rss):6.1f} MiB worst {max(rss):6.1f} MiB"
-    )
-    if records:
-        text += f"  {records / statistics.median(cpu):,.0f} records per CPU s"
-    return text
-
-
 def median_run(runs: list[Run]) -> Run:
     return Run(
         statistics.median(run.seconds for run in runs),
@@ -91,9 +77,9 @@ def bench_cases(workdir: Path, repeat: int) -> None:
         out = workdir / f"case{index}"
         runs = [measure(build_command(gff3, fasta, out)) for _ in range(repeat)]
         per_case.append((gff3.parent.name, median_run(runs)))
-        print(line(f"  {gff3.parent.name}/{gff3.name}", runs), flush=True)
+        print(describe(f"  {gff3.parent.name}/{gff3.name}", runs), flush=True)
     worst = max(per_case, key=lambda item: item[1].cpu_seconds)
-    print(line(f"bundle build, {len(per_case)} bcftools gene models", [r for _, r in per_case]))
+    print(describe(f"bundle build, {len(per_case)} bcftools gene models", [r for _, r in per_case]))
     print(f"  (slowest case: {worst[0]}, {worst[1].cpu_seconds:.2f} CPU s)", flush=True)
 
 
@@ -147,7 +133,7 @@ def main() -> None:
     )
     bundle = args.workdir / "bundle"
     runs = [measure(build_command(gff3, fasta, bundle)) for _ in range(args.repeat)]
-    print(line("bundle build, synthetic model", runs), flush=True)
+    print(describe("bundle build, synthetic model", runs), flush=True)
     plain_bundle = as_format_1(bundle, args.workdir / "bundle-format1")
     sources = {
         "--bundle": ["--bundle", str(bundle)],
@@ -160,12 +146,12 @@ def main() -> None:
             command = anntools(vcf, out, "--workers", "1", *extra, *mode)
             runs = [measure(command) for _ in range(args.repeat)]
             name = f"annotate {label}{' --local' if mode else ''}"
-            print(line(name, runs, args.records), flush=True)
+            print(describe(name, runs, args.records), flush=True)
         if shutil.which("bcftools"):  # the reference: bcftools csq on the same input
             local = ["-l"] if mode else []
             command = ["bcftools", "csq", "-f", str(plain), "-g", str(gff3), *local, str(vcf)]
             runs = [measure([*command, "-Ov", "-o", os.devnull]) for _ in range(args.repeat)]
-            print(line(f"bcftools csq{' -l' if mode else ''}", runs, args.records), flush=True)
+            print(describe(f"bcftools csq{' -l' if mode else ''}", runs, args.records), flush=True)
 
 
 if __name__ == "__main__":

@@ -143,18 +143,20 @@ def measure(command: list[str]) -> Run:
     return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
 
 
-def summarise(label: str, runs: list[Run], records: int | None = None) -> None:
+def describe(label: str, runs: list[Run], records: int = 0) -> str:
+    """Median and worst of wall time, CPU time and peak RSS (and, given the record count, the
+    records per CPU second of the median CPU time)."""
     seconds = [m.seconds for m in runs]
     cpu = [m.cpu_seconds for m in runs]
     rss = [m.peak_rss_mib for m in runs]
-    line = (
-        f"{label:<34} wall median {statistics.median(seconds):7.2f} s worst {max(seconds):7.2f} s"
+    text = (
+        f"{label:<44} wall median {statistics.median(seconds):7.2f} s worst {max(seconds):7.2f} s"
         f"  CPU median {statistics.median(cpu):7.2f} s worst {max(cpu):7.2f} s"
         f"  peak RSS median {statistics.median(rss):6.1f} MiB worst {max(rss):6.1f} MiB"
     )
     if records:
-        line += f"  ({records / statistics.median(seconds):,.0f} records/s median)"
-    print(line, flush=True)
+        text += f"  {records / statistics.median(cpu):,.0f} records per CPU s"
+    return text
 
 
 def main() -> None:
@@ -203,7 +205,7 @@ def main() -> None:
         "-o",
         str(bundle),
     ]
-    summarise("bundle build", [measure(build) for _ in range(args.repeat)])
+    print(describe("bundle build", [measure(build) for _ in range(args.repeat)]), flush=True)
     size = sum(p.stat().st_size for p in bundle.iterdir())
     print(f"bundle size {size / 2**20:,.1f} MiB", flush=True)
     for workers in sorted({1, min(4, os.cpu_count() or 1)}):
@@ -212,7 +214,7 @@ def main() -> None:
             args.workdir / "input.vcf.gz", out, "--workers", str(workers), "--bundle", str(bundle)
         )
         runs = [measure(command) for _ in range(args.repeat)]
-        summarise(f"annotate --bundle, {workers} process(es)", runs, args.records)
+        print(describe(f"annotate --bundle, {workers} process(es)", runs, args.records), flush=True)
 
 
 if __name__ == "__main__":
