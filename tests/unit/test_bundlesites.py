@@ -143,9 +143,9 @@ def test_the_record_source_answers_as_the_sites_object(bundle: Bundle, assembly:
                 want = sites(chrom, pos, ref, alts, look_up_rsid)
             except RefMismatch:  # rCRS codons check REF: both paths must refuse alike
                 with pytest.raises(RefMismatch):
-                    source(chrom, pos, ref, alts, look_up_rsid)
+                    source(chrom, pos, ref, alts, look_up_rsid, 0)
                 continue
-            got = source(chrom, pos, ref, alts, look_up_rsid)
+            got = source(chrom, pos, ref, alts, look_up_rsid, 0)
             assert (got.entries, got.rsid, got.grch38, got.unmapped) == (
                 want.entries,
                 want.rsid,
