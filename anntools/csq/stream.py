@@ -61,6 +61,7 @@ class HaplotypeBuffer:
         self._reach = -1  # last base (0-based) of the transcripts the held records touch
         self._overrides: deque[tuple[int, Swaps]] = deque()  # by line number, in line order
         self._coding: dict[bytes, tuple[array[int], array[int]] | None] = {}  # by CHROM
+        self._spans: dict[bytes, CodingSpans] = {}  # the same spans, with their transcripts
         self._names: dict[str, str] = {}  # one copy of each contig name...
         self._genotypes: dict[bytes, Genotypes] = {}  # genotypes by FORMAT and sample columns
         self._held_end = -1  # end (0-based, exclusive) of the held records' REFs
@@ -79,7 +80,8 @@ class HaplotypeBuffer:
             )
             if found is None:
                 break
-            i, chrom, beg, coding = found
+            i, chrom, beg, span = found
+            coding = span >= 0
             if self._held and (chrom != self._chrom or beg > self._reach):
                 self._resolve()
                 cut = i
@@ -88,7 +90,8 @@ class HaplotypeBuffer:
             if self._shift_ends and (chrom != self._chrom or beg > self._reach):
                 self._forget_ended(chrom, beg)
             if coding:
-                self._hold(chunk.first_line_no + i, chrom, chunk.lines[i].split(b"\t", 5))
+                segments = self._spans[chrom].segments[span]
+                self._hold(chunk.first_line_no + i, chrom, chunk.lines[i].split(b"\t", 5), segments)
             i += 1
         if not self._held:
             cut = len(chunk.lines)
@@ -108,9 +111,16 @@ class HaplotypeBuffer:
 
     def _spans_of(self, chrom: bytes) -> tuple[array[int], array[int]] | None:
         spans = CodingSpans.of(self.annotator, chrom)
-        return None if spans is None else (spans.begs, spans.ends)
+        if spans is None:
+            return None
+        self._spans[chrom] = spans
+        return spans.begs, spans.ends
 
-    def _hold(self, line_no: int, chrom: bytes, columns: list[bytes]) -> None:
+    def _hold(
+        self, line_no: int, chrom: bytes, columns: list[bytes], segments: list[_Segment]
+    ) -> None:
+        """Hold a record whose REF touches a coding span (``segments``: its CDS segments, as
+        next_event found them), unless the record loop will reject it."""
         if len(columns) < 6:
             return  # too few columns: the record loop reports the line
         try:
@@ -123,11 +133,7 @@ class HaplotypeBuffer:
             return
         beg = int(columns[1]) - 1
         end = beg + len(ref)
-        reached = [
-            tr
-            for tr in contig.candidates(beg, end)
-            if tr.coding and tr.cds_indexed and tr.cds_index.overlapping(beg, end)
-        ]
+        reached = _reached(segments, beg, end)
         if not reached:
             return
         try:
@@ -225,17 +231,25 @@ class HaplotypeBuffer:
         self._pending = []
 
 
+_Segment = tuple[int, int, Transcript]  # a CDS segment (0-based, closed) and its transcript
+
+
 class CodingSpans:
     """The merged CDS spans of one contig's coding transcripts, for a quick overlap test
-    (next_event reads it, in C)."""
+    (next_event reads it, in C), and the segments each span merges: a record touching a
+    span is matched against those only."""
 
-    def __init__(self, spans: list[tuple[int, int]]) -> None:
+    def __init__(self, segments: list[_Segment]) -> None:
         merged: list[list[int]] = []
-        for beg, end in sorted(spans):
+        self.segments: list[list[_Segment]] = []
+        for segment in sorted(segments, key=lambda s: (s[0], s[1])):
+            beg, end, _ = segment
             if merged and beg <= merged[-1][1] + 1:
                 merged[-1][1] = max(merged[-1][1], end)
+                self.segments[-1].append(segment)
             else:
                 merged.append([beg, end])
+                self.segments.append([segment])
         self.begs = array("q", (beg for beg, _ in merged))
         self.ends = array("q", (end for _, end in merged))
 
@@ -249,12 +263,22 @@ class CodingSpans:
             return None
         return cls(
             [
-                (cds.beg, cds.end)
+                (cds.beg, cds.end, tr)
                 for tr in contig.transcripts
                 if tr.coding and tr.cds_indexed
                 for cds in tr.cds
+                if cds.length > 0  # as in the transcript's CDS index
             ]
         )
+
+
+def _reached(segments: list[_Segment], beg: int, end: int) -> list[Transcript]:
+    """The transcripts with a segment overlapping [beg, end], each once, in span order."""
+    reached: list[Transcript] = []
+    for seg_beg, seg_end, tr in segments:
+        if seg_beg <= end and seg_end >= beg and all(tr is not other for other in reached):
+            reached.append(tr)
+    return reached
 
 
 @dataclass(frozen=True, slots=True)
