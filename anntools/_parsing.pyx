@@ -337,7 +337,8 @@ def next_event(
     list lines, Py_ssize_t start, dict spans, object spans_of, bytes held_chrom, long long reach
 ):
     """The haplotype buffer's next line of interest from ``start``: (index, CHROM bytes,
-    0-based POS, whether REF touches a coding span), or None when the chunk has none.
+    0-based POS, the index of the coding span REF touches or -1), or None when the chunk
+    has none.
 
     A line is of interest when its REF touches a coding span, or, while records are
     held (``held_chrom`` not None), when it is on another CHROM or starts past
@@ -346,14 +347,14 @@ def next_event(
     seen yet. Lines that do not look like records are skipped (the loop checks
     them). The buffer reads every line of the file, so this stays in C.
     """
-    cdef Py_ssize_t i, n = PyList_GET_SIZE(lines), length, k, tab1, tab2, tab3, tab4
+    cdef Py_ssize_t i, n = PyList_GET_SIZE(lines), length, k, tab1, tab2, tab3, tab4, span
     cdef const char *text
     cdef long long pos, beg, end
     cdef object raw, found
     cdef bytes chrom = None
     cdef const long long[::1] starts
     cdef const long long[::1] ends
-    cdef bint have_spans = False, coding, other_chrom
+    cdef bint have_spans = False, other_chrom
     for i in range(start, n):
         raw = <object>PyList_GET_ITEM(lines, i)
         text = PyBytes_AS_STRING(raw)
@@ -384,13 +385,14 @@ def next_event(
                 starts, ends = found
         beg = pos - 1
         end = beg + (tab4 - tab3 - 1)
-        coding = False
+        span = -1
         if have_spans:
             k = _last_at_most(starts, end)
-            coding = k >= 0 and ends[k] >= beg
+            if k >= 0 and ends[k] >= beg:
+                span = k
         other_chrom = held_chrom is not None and chrom != held_chrom
-        if coding or other_chrom or (held_chrom is not None and beg > reach):
-            return i, chrom, beg, coding
+        if span >= 0 or other_chrom or (held_chrom is not None and beg > reach):
+            return i, chrom, beg, span
     return None
 
 

@@ -239,10 +239,18 @@ def _transcripts(
     return found
 
 
+Slot = tuple[int, int]  # (sample, ploidy slot); (0, 0) for a record without samples
+
+
 def _haplotypes(records: Sequence[PhasedRecord]) -> list[list[int]]:
     """Per haplotype (sample x ploidy slot), the carried allele index of every record."""
+    return list(_slotted_haplotypes(records).values())
+
+
+def _slotted_haplotypes(records: Sequence[PhasedRecord]) -> dict[Slot, list[int]]:
+    """Per haplotype slot, in slot order, the carried allele index of every record."""
     if not any(record.haplotypes for record in records):
-        return [[1 if record.alts else 0 for record in records]]
+        return {(0, 0): [1 if record.alts else 0 for record in records]}
     # records share few genotype tuples (the buffer keeps one of each): look at each once
     distinct = {id(record.haplotypes): record.haplotypes for record in records}
     slots = {
@@ -251,14 +259,14 @@ def _haplotypes(records: Sequence[PhasedRecord]) -> list[list[int]]:
         for s, sample in enumerate(haplotypes)
         for h in range(len(sample))
     }
-    haps = []
+    haps = {}
     for s, h in sorted(slots):
         alleles = []
         for record in records:
             sample = record.haplotypes[s] if s < len(record.haplotypes) else ()
             allele = sample[h] if h < len(sample) else None
             alleles.append(allele or 0)
-        haps.append(alleles)
+        haps[s, h] = alleles
     return haps
 
 
@@ -268,13 +276,16 @@ def _replacements(
     alleles: Sequence[int],
     transcripts: dict[str, Transcript],
     placed: dict[str, dict[tuple[int, int], _Placed]] | None = None,
+    shifts: dict[str, int] | None = None,
 ) -> Replaced:
     """On one haplotype: (record, transcript id) -> the call replacing the record's local
     coding call on that transcript: a compound consequence, a :class:`SeeRecord`, or None
     (the allele overlaps one placed before it on this haplotype: bcftools skips it).
 
     ``placed`` (transcript id -> (record, allele) -> placement) keeps the placements for
-    the next haplotype: they depend on the allele, not on who carries it."""
+    the next haplotype: they depend on the allele, not on who carries it. ``shifts``
+    (transcript id -> length change of the haplotype's edits so far, on the + strand
+    carried over from records already called) is read and updated."""
     replaced: Replaced = {}
     for tr in transcripts.values():
         contig = annotator.contig(tr.chrom)
@@ -298,7 +309,7 @@ def _replacements(
                 continue
             last_end = max(last_end, genomic_end)
             edits.append(edit)
-        shift = 0
+        shift = shifts.get(tr.id, 0) if shifts is not None else 0
         for group in _groups(edits, tr.forward, len(cds_seq)):
             if len(group) > 1:
                 lead = group[0]
@@ -307,6 +318,8 @@ def _replacements(
                 for edit in group[1:]:
                     replaced[edit.record, tr.id] = SeeRecord(lead.pos)
             shift += sum(len(e.talt) - (e.tend - e.tbeg) for e in group)
+        if shifts is not None:
+            shifts[tr.id] = shift
     return replaced
 
 
@@ -461,6 +474,7 @@ def haplotype_overrides(
     annotator: TranscriptAnnotator,
     records: Sequence[PhasedRecord],
     transcripts: dict[str, Transcript] | None = None,
+    shifts: dict[Slot, dict[str, int]] | None = None,
 ) -> dict[int, Swaps]:
     """The records whose calls haplotype-aware calling changes: record index -> Swaps.
 
@@ -470,16 +484,30 @@ def haplotype_overrides(
     (an allele overlapping one placed before it on that haplotype). Records left
     out, and their other calls, are the local ones. ``transcripts``: the coding
     transcripts whose CDS the records overlap, when the caller has them already.
+    ``shifts`` (haplotype slot -> transcript id -> length change so far), when given,
+    carries the haplotypes' shifted amino-acid positions over from records called
+    before (a stream called in stretches) and is updated for the next stretch.
     """
     if transcripts is None:
         transcripts = _transcripts(annotator, records)
     if not transcripts:
         return {}
-    haplotypes = list(dict.fromkeys(tuple(alleles) for alleles in _haplotypes(records)))
+    slotted = _slotted_haplotypes(records)
+    carried = {} if shifts is None else shifts
+    # slots carrying the same alleles from the same shifts get the same calls: call once
+    by_key: dict[tuple[tuple[int, ...], tuple[tuple[str, int], ...]], list[Slot]] = {}
+    for slot, slot_alleles in slotted.items():
+        shifted = tuple(sorted(carried.get(slot, {}).items()))
+        by_key.setdefault((tuple(slot_alleles), shifted), []).append(slot)
     placed: dict[str, dict[tuple[int, int], _Placed]] = {}
-    replaced = [
-        _replacements(annotator, records, alleles, transcripts, placed) for alleles in haplotypes
-    ]
+    haplotypes: list[tuple[int, ...]] = []
+    replaced: list[Replaced] = []
+    for (haplotype, start), slots in by_key.items():
+        moved = dict(start)
+        replaced.append(_replacements(annotator, records, haplotype, transcripts, placed, moved))
+        haplotypes.append(haplotype)
+        for slot in slots:
+            carried[slot] = moved
     tids_of: dict[int, list[str]] = {}  # record -> transcripts with a replaced call
     for found in replaced:
         for i, tid in found:

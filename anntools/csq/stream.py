@@ -8,11 +8,17 @@
         ...
 
 A record whose ALT lies in the coding sequence of a transcript may share a
-codon (or a shifted reading frame) with later records of the same haplotype,
-so its calls are only known once the stream has passed the end of every such
-transcript. The buffer holds those records, and the lines from the first of
-them on, until then; every other line passes straight through. So memory
-follows the variants within one transcript's reach, never the file's size.
+codon (or a shifted reading frame) with later records of the same haplotype.
+The buffer holds those records, and the lines from the first of them on, until
+their calls are settled; every other line passes straight through. bcftools
+csq waits for the end of the transcript (csq.c, hap_flush). On the + strand the
+held records are settled sooner, once the stream has left their last codon
+with every haplotype back in frame (see ``HaplotypeBuffer._settled_before``):
+no later record can join their groups, and the length change carried to later
+groups is kept per haplotype. On the - strand a group's calls depend on the
+records after it in the genome, so those wait for the transcript's end. So
+memory follows the variants of one open group (at most one transcript's
+reach), never the file's size.
 The calls that haplotype-aware calling changes come back as overrides: line
 number -> ALT number (1-based) -> Consequences (see
 :func:`anntools.csq.haplotype.haplotype_overrides`).
@@ -28,7 +34,13 @@ from dataclasses import dataclass
 
 from anntools.csq.engine import RefMismatch, TranscriptAnnotator, check_ref
 from anntools.csq.gff3 import Transcript
-from anntools.csq.haplotype import PhasedRecord, Swaps, haplotype_overrides, parse_genotypes
+from anntools.csq.haplotype import (
+    PhasedRecord,
+    Slot,
+    Swaps,
+    haplotype_overrides,
+    parse_genotypes,
+)
 from anntools.recordloop import next_event
 from anntools.vcf import RawChunk
 
@@ -49,8 +61,13 @@ class HaplotypeBuffer:
         self._reach = -1  # last base (0-based) of the transcripts the held records touch
         self._overrides: deque[tuple[int, Swaps]] = deque()  # by line number, in line order
         self._coding: dict[bytes, tuple[array[int], array[int]] | None] = {}  # by CHROM
+        self._spans: dict[bytes, CodingSpans] = {}  # the same spans, with their transcripts
         self._names: dict[str, str] = {}  # one copy of each contig name...
         self._genotypes: dict[bytes, Genotypes] = {}  # genotypes by FORMAT and sample columns
+        self._held_end = -1  # end (0-based, exclusive) of the held records' REFs
+        self._shifts: dict[Slot, dict[str, int]] = {}  # carried from settled stretches
+        self._shift_ends: dict[str, int] = {}  # transcript id -> its last base, while carried
+        self._retry_at = 0  # held records before trying to settle again (after a failure)
 
     def feed(self, chunk: RawChunk) -> Iterator[tuple[RawChunk, Overrides]]:
         """The lines that can be annotated now, in file order, with their overrides."""
@@ -63,12 +80,18 @@ class HaplotypeBuffer:
             )
             if found is None:
                 break
-            i, chrom, beg, coding = found
+            i, chrom, beg, span = found
+            coding = span >= 0
             if self._held and (chrom != self._chrom or beg > self._reach):
                 self._resolve()
                 cut = i
+            elif coding and self._held and self._settled_before(beg):
+                cut = i
+            if self._shift_ends and (chrom != self._chrom or beg > self._reach):
+                self._forget_ended(chrom, beg)
             if coding:
-                self._hold(chunk.first_line_no + i, chrom, chunk.lines[i].split(b"\t", 5))
+                segments = self._spans[chrom].segments[span]
+                self._hold(chunk.first_line_no + i, chrom, chunk.lines[i].split(b"\t", 5), segments)
             i += 1
         if not self._held:
             cut = len(chunk.lines)
@@ -88,9 +111,16 @@ class HaplotypeBuffer:
 
     def _spans_of(self, chrom: bytes) -> tuple[array[int], array[int]] | None:
         spans = CodingSpans.of(self.annotator, chrom)
-        return None if spans is None else (spans.begs, spans.ends)
+        if spans is None:
+            return None
+        self._spans[chrom] = spans
+        return spans.begs, spans.ends
 
-    def _hold(self, line_no: int, chrom: bytes, columns: list[bytes]) -> None:
+    def _hold(
+        self, line_no: int, chrom: bytes, columns: list[bytes], segments: list[_Segment]
+    ) -> None:
+        """Hold a record whose REF touches a coding span (``segments``: its CDS segments, as
+        next_event found them), unless the record loop will reject it."""
         if len(columns) < 6:
             return  # too few columns: the record loop reports the line
         try:
@@ -103,11 +133,7 @@ class HaplotypeBuffer:
             return
         beg = int(columns[1]) - 1
         end = beg + len(ref)
-        reached = [
-            tr
-            for tr in contig.candidates(beg, end)
-            if tr.coding and tr.cds_indexed and tr.cds_index.overlapping(beg, end)
-        ]
+        reached = _reached(segments, beg, end)
         if not reached:
             return
         try:
@@ -115,10 +141,11 @@ class HaplotypeBuffer:
         except RefMismatch:
             return  # reported by the record loop
         if not self._held:
-            self._chrom, self._reach = chrom, -1
+            self._chrom, self._reach, self._held_end = chrom, -1, -1
         name = self._names.setdefault(name, name)
         record = PhasedRecord(name, beg + 1, ref, tuple(alts.split(",")), haplotypes)
         self._held.append((line_no, record))
+        self._held_end = max(self._held_end, end)
         for tr in reached:
             self._reach = max(self._reach, tr.end)
             self._transcripts.setdefault(tr.id, tr)
@@ -140,11 +167,54 @@ class HaplotypeBuffer:
     def _resolve(self) -> None:
         if not self._held:
             return
+        self._commit(self._call_held(self._shifts))
+
+    def _call_held(self, shifts: dict[Slot, dict[str, int]]) -> dict[int, Swaps]:
         records = [record for _, record in self._held]
-        found = haplotype_overrides(self.annotator, records, self._transcripts)
+        return haplotype_overrides(self.annotator, records, self._transcripts, shifts)
+
+    def _commit(self, found: dict[int, Swaps]) -> None:
         for index, swaps in found.items():  # in record order, so in line order
             self._overrides.append((self._held[index][0], swaps))
-        self._held, self._transcripts = [], {}
+        for tr in self._transcripts.values():
+            self._shift_ends[tr.id] = tr.end
+        self._held, self._transcripts, self._retry_at = [], {}, 0
+
+    def _settled_before(self, beg: int) -> bool:
+        """Whether no record from ``beg`` (0-based, coding) on can change the held records'
+        calls; if so they are called, and the stream may be cut before ``beg``.
+
+        Only when every transcript they reach is on the + strand. A record from
+        ``beg`` joins a group if it overlaps a held REF, if its first coding base
+        shares a codon with the held ones (counted as bcftools counts a deletion's
+        last base: one past its end, csq.c hap_finalize), or if a haplotype's frame
+        is still shifted; that last needs the calls, so it is tried, and after a
+        failure tried again only once twice as many records are held (the work
+        stays linear in the held records).
+        """
+        if len(self._held) < self._retry_at or beg < self._held_end:
+            return False
+        for tr in self._transcripts.values():
+            if not tr.forward:
+                return False
+            if _coding_before(tr, beg) // 3 <= (_coding_before(tr, self._held_end) + 1) // 3:
+                return False
+        trial = {slot: dict(by_tid) for slot, by_tid in self._shifts.items()}
+        found = self._call_held(trial)
+        if any(shift % 3 for by_tid in trial.values() for shift in by_tid.values()):
+            self._retry_at = 2 * len(self._held)
+            return False
+        self._shifts = trial
+        self._commit(found)
+        return True
+
+    def _forget_ended(self, chrom: bytes, beg: int) -> None:
+        """Drop the carried length changes of transcripts the stream has left."""
+        ended = [tid for tid, end in self._shift_ends.items() if chrom != self._chrom or end < beg]
+        for tid in ended:
+            del self._shift_ends[tid]
+            for by_tid in self._shifts.values():
+                by_tid.pop(tid, None)
 
     def _release(self) -> Iterator[tuple[RawChunk, Overrides]]:
         """The pending chunks, each with its overrides (taken in line order: every
@@ -161,17 +231,25 @@ class HaplotypeBuffer:
         self._pending = []
 
 
+_Segment = tuple[int, int, Transcript]  # a CDS segment (0-based, closed) and its transcript
+
+
 class CodingSpans:
     """The merged CDS spans of one contig's coding transcripts, for a quick overlap test
-    (next_event reads it, in C)."""
+    (next_event reads it, in C), and the segments each span merges: a record touching a
+    span is matched against those only."""
 
-    def __init__(self, spans: list[tuple[int, int]]) -> None:
+    def __init__(self, segments: list[_Segment]) -> None:
         merged: list[list[int]] = []
-        for beg, end in sorted(spans):
+        self.segments: list[list[_Segment]] = []
+        for segment in sorted(segments, key=lambda s: (s[0], s[1])):
+            beg, end, _ = segment
             if merged and beg <= merged[-1][1] + 1:
                 merged[-1][1] = max(merged[-1][1], end)
+                self.segments[-1].append(segment)
             else:
                 merged.append([beg, end])
+                self.segments.append([segment])
         self.begs = array("q", (beg for beg, _ in merged))
         self.ends = array("q", (end for _, end in merged))
 
@@ -185,12 +263,22 @@ class CodingSpans:
             return None
         return cls(
             [
-                (cds.beg, cds.end)
+                (cds.beg, cds.end, tr)
                 for tr in contig.transcripts
                 if tr.coding and tr.cds_indexed
                 for cds in tr.cds
+                if cds.length > 0  # as in the transcript's CDS index
             ]
         )
+
+
+def _reached(segments: list[_Segment], beg: int, end: int) -> list[Transcript]:
+    """The transcripts with a segment overlapping [beg, end], each once, in span order."""
+    reached: list[Transcript] = []
+    for seg_beg, seg_end, tr in segments:
+        if seg_beg <= end and seg_end >= beg and all(tr is not other for other in reached):
+            reached.append(tr)
+    return reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +297,16 @@ class _Packed:
     def unpack(self) -> RawChunk:
         lines = zlib.decompress(self.text).split(b"\n")
         return RawChunk(self.first_line_no, lines, self.bytes_read)
+
+
+def _coding_before(tr: Transcript, pos: int) -> int:
+    """How many coding bases of ``tr`` lie before ``pos`` (0-based) on the + strand."""
+    count = 0
+    for cds in tr.cds:
+        if pos <= cds.beg:
+            break
+        count += min(pos - cds.beg, cds.length)
+    return count
 
 
 def _haplotypes(rest: bytes) -> Genotypes:
