@@ -25,6 +25,7 @@ from anntools.annotation import (
     entry_tsv_text,
     info_escape,
 )
+from anntools.csq.haplotype import swapped_calls
 from anntools.model import REGIONS
 
 # The TSV columns of an allele without entries: empty, one fewer tab than fields after Allele.
@@ -159,18 +160,8 @@ cdef class Entries:
         self, list found, dict swaps, const char *allele, Py_ssize_t length
     ) except -1:
         """The calls, each coding one on a transcript in ``swaps`` replaced by its swap."""
-        cdef set done = set()
-        for csq in found:
-            swap = swaps.get(csq.transcript) if csq.dna_change else None
-            if swap is None:
-                self.push(self.rendered_consequence(csq), allele, length)
-                continue
-            done.add(csq.transcript)
-            for item in swap:
-                self.push(self.rendered_consequence(item if item is not None else csq), allele, length)
-        for transcript, swap in swaps.items():
-            if transcript not in done:
-                self.push_all([item for item in swap if item is not None], allele, length)
+        for csq, _ in swapped_calls(found, swaps):
+            self.push(self.rendered_consequence(csq), allele, length)
         return 0
 
 

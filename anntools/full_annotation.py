@@ -27,7 +27,7 @@ from anntools.annotation import Entry, Site, entry_from_consequence
 from anntools.bundle.full import FullBundle
 from anntools.csq.engine import ContigIndex, RefMismatch
 from anntools.csq.gff3 import Transcript
-from anntools.csq.haplotype import Swaps
+from anntools.csq.haplotype import Swaps, swapped_calls
 from anntools.hgvs import Alleles, plain_bases, reverse_complement, trim_alleles
 from anntools.hgvs import Transcript as Structure
 from anntools.hgvs_protein import protein_hgvs
@@ -141,7 +141,7 @@ class FullBundleSites:
                 found = self.annotator.annotate(contig.name, pos, ref, alt)
                 return [entry_from_consequence(alt, csq, True) for csq in found]
             return []  # *, . and breakends: none, as the record loop gives none
-        calls = _swapped(self.annotator.annotate(contig.name, pos, ref, alt), swaps)
+        calls = swapped_calls(self.annotator.annotate(contig.name, pos, ref, alt), swaps)
         # Trimmed once for all the allele's transcripts; None: not plain bases, no HGVS c.
         alleles = trim_alleles(pos, ref, alt) if plain_bases(ref) and plain_bases(alt) else None
         return [
@@ -272,28 +272,6 @@ def _structure_of(tr: Transcript) -> Structure | None:
         )
     except ValueError:  # no exons, or overlapping ones: no HGVS c. for this transcript
         return None
-
-
-def _swapped(
-    found: list[Consequence], swaps: dict[str, list[Consequence | None]] | None
-) -> list[Call]:
-    """The allele's calls, its coding call on each transcript in ``swaps`` replaced by what
-    haplotype-aware calling decided (None in a swap: the call itself), as the record loop does."""
-    if not swaps:
-        return [(csq, False) for csq in found]
-    calls: list[Call] = []
-    done = set()
-    for csq in found:
-        swap = swaps.get(csq.transcript) if csq.dna_change else None
-        if swap is None:
-            calls.append((csq, False))
-            continue
-        done.add(csq.transcript)
-        calls.extend((csq, False) if item is None else (item, True) for item in swap)
-    for transcript, swap in swaps.items():
-        if transcript not in done:
-            calls.extend((item, True) for item in swap if item is not None)
-    return calls
 
 
 class FullBundleWork(ChunkWork):

@@ -470,6 +470,29 @@ def annotate_haplotypes(
 Swaps = dict[int, dict[str, list[Consequence | None]]]
 
 
+def swapped_calls(
+    found: list[Consequence], swaps: dict[str, list[Consequence | None]] | None
+) -> list[tuple[Consequence, bool]]:
+    """An allele's calls with its coding call on each transcript in ``swaps`` (one allele's
+    part of Swaps) replaced by what haplotype-aware calling decided; each call paired with
+    whether it came from a swap (None in a swap stands for the call itself)."""
+    if not swaps:
+        return [(csq, False) for csq in found]
+    calls: list[tuple[Consequence, bool]] = []
+    done = set()
+    for csq in found:
+        swap = swaps.get(csq.transcript) if csq.dna_change else None
+        if swap is None:
+            calls.append((csq, False))
+            continue
+        done.add(csq.transcript)
+        calls.extend((csq, False) if item is None else (item, True) for item in swap)
+    for transcript, swap in swaps.items():
+        if transcript not in done:
+            calls.extend((item, True) for item in swap if item is not None)
+    return calls
+
+
 def haplotype_overrides(
     annotator: TranscriptAnnotator,
     records: Sequence[PhasedRecord],
