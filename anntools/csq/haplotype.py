@@ -275,7 +275,7 @@ def _replacements(
     records: Sequence[PhasedRecord],
     alleles: Sequence[int],
     transcripts: dict[str, Transcript],
-    placed: dict[str, dict[tuple[int, int], _Placed]] | None = None,
+    placed: Placements | None = None,
     shifts: dict[str, int] | None = None,
 ) -> Replaced:
     """On one haplotype: (record, transcript id) -> the call replacing the record's local
@@ -325,6 +325,7 @@ def _replacements(
 
 # An allele placed on a transcript's coding sequence, with its half-open span on the + strand
 _Placed = tuple[_Edit, int, int] | None
+Placements = dict[str, dict[tuple[int, int], _Placed]]  # tid -> (record, allele) -> placement
 
 
 def _placed(
@@ -498,6 +499,7 @@ def haplotype_overrides(
     records: Sequence[PhasedRecord],
     transcripts: dict[str, Transcript] | None = None,
     shifts: dict[Slot, dict[str, int]] | None = None,
+    placed: Placements | None = None,
 ) -> dict[int, Swaps]:
     """The records whose calls haplotype-aware calling changes: record index -> Swaps.
 
@@ -510,6 +512,7 @@ def haplotype_overrides(
     ``shifts`` (haplotype slot -> transcript id -> length change so far), when given,
     carries the haplotypes' shifted amino-acid positions over from records called
     before (a stream called in stretches) and is updated for the next stretch.
+    ``placed``: the records' placements, when the caller has made them (see HeldGroup).
     """
     if transcripts is None:
         transcripts = _transcripts(annotator, records)
@@ -522,7 +525,7 @@ def haplotype_overrides(
     for slot, slot_alleles in slotted.items():
         shifted = tuple(sorted(carried.get(slot, {}).items()))
         by_key.setdefault((tuple(slot_alleles), shifted), []).append(slot)
-    placed: dict[str, dict[tuple[int, int], _Placed]] = {}
+    placed = {} if placed is None else placed
     haplotypes: list[tuple[int, ...]] = []
     replaced: list[Replaced] = []
     for (haplotype, start), slots in by_key.items():
@@ -604,3 +607,89 @@ def render_bcsq(calls: Sequence[HaplotypeCall]) -> str:
             fields += [call.strand, call.aa_change, call.dna_change]
         parts.append("|".join(fields))
     return ",".join(parts) or "."
+
+
+class HeldGroup:
+    """Records held for haplotype-aware calling, in stream order, and whether every
+    haplotype is in frame on every transcript they reach.
+
+    That is the walk of :func:`_replacements` without the calls (an allele's
+    placement, its overlap with the haplotype's last kept edit, the running length
+    change from the shifts carried in). It is made when asked, from where the last
+    question left it, so each record is walked once per transcript however often a
+    stream asks whether a + strand group may be settled. The placements serve the
+    group's call (:meth:`overrides`).
+    """
+
+    def __init__(self, annotator: TranscriptAnnotator, carried: dict[Slot, dict[str, int]]):
+        self.annotator = annotator
+        self.carried = carried  # slot -> transcript id -> length change carried in
+        self.records: list[PhasedRecord] = []
+        self.transcripts: dict[str, Transcript] = {}  # whose CDS the records overlap
+        self.placed: Placements = {}
+        self._walked: dict[str, int] = {}  # transcript id -> records walked
+        self._walks: dict[tuple[Slot, str], list[int]] = {}  # -> [last kept end, shift]
+        self._shifted = 0  # walks whose shift is not a multiple of 3
+        self._samples = False  # any genotypes yet (else one haplotype carrying ALT 1)
+
+    def add(self, record: PhasedRecord, reached: list[Transcript]) -> None:
+        """Add the next record; ``reached``: the coding transcripts its REF overlaps."""
+        self.records.append(record)
+        if record.haplotypes and not self._samples:
+            # the records before carried ALT 1 on one haplotype; with genotypes they carry
+            # nothing (see _slotted_haplotypes): walk again from the start
+            self._samples = True
+            self._walked, self._walks, self._shifted = {}, {}, 0
+        for tr in reached:
+            self.transcripts.setdefault(tr.id, tr)
+
+    def in_frame(self) -> bool:
+        """Whether no haplotype's kept edits shift the frame of a transcript."""
+        for tr in self.transcripts.values():
+            for index in range(self._walked.get(tr.id, 0), len(self.records)):
+                self._walk(tr, index)
+            self._walked[tr.id] = len(self.records)
+        return self._shifted == 0
+
+    def overrides(self) -> dict[int, Swaps]:
+        """The group's calls (see haplotype_overrides); updates the carried shifts."""
+        return haplotype_overrides(
+            self.annotator, self.records, self.transcripts, self.carried, self.placed
+        )
+
+    def _walk(self, tr: Transcript, index: int) -> None:
+        contig = self.annotator.contig(tr.chrom)
+        cds_seq = _coding_sequence(self.annotator, tr)
+        if contig is None or cds_seq is None:
+            return  # _replacements skips the transcript too
+        known = self.placed.setdefault(tr.id, {})
+        for slot, allele in self._alleles(self.records[index]):
+            key = (index, allele)
+            if key in known:
+                found = known[key]
+            else:
+                found = known[key] = _placed(tr, cds_seq, contig.code, self.records, index, allele)
+            if found is None:
+                continue
+            edit, genomic_beg, genomic_end = found
+            walk = self._walks.get((slot, tr.id))
+            if walk is None:
+                walk = self._walks[slot, tr.id] = [-1, self.carried.get(slot, {}).get(tr.id, 0)]
+                self._shifted += walk[1] % 3 != 0
+            if genomic_beg < walk[0]:
+                continue  # overlaps a kept edit: dropped
+            walk[0] = max(walk[0], genomic_end)
+            was_shifted = walk[1] % 3 != 0
+            walk[1] += _dlen(edit)
+            self._shifted += (walk[1] % 3 != 0) - was_shifted
+
+    def _alleles(self, record: PhasedRecord) -> list[tuple[Slot, int]]:
+        """The (haplotype slot, ALT number) pairs of the alleles the record carries."""
+        if not self._samples:
+            return [((0, 0), 1)] if record.alts else []
+        return [
+            ((s, h), allele)
+            for s, sample in enumerate(record.haplotypes)
+            for h, allele in enumerate(sample)
+            if allele is not None and allele > 0
+        ]

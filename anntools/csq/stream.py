@@ -34,13 +34,7 @@ from dataclasses import dataclass
 
 from anntools.csq.engine import RefMismatch, TranscriptAnnotator, check_ref
 from anntools.csq.gff3 import Transcript
-from anntools.csq.haplotype import (
-    PhasedRecord,
-    Slot,
-    Swaps,
-    haplotype_overrides,
-    parse_genotypes,
-)
+from anntools.csq.haplotype import HeldGroup, PhasedRecord, Slot, Swaps, parse_genotypes
 from anntools.recordloop import next_event
 from anntools.vcf import RawChunk
 
@@ -55,8 +49,7 @@ class HaplotypeBuffer:
     def __init__(self, annotator: TranscriptAnnotator) -> None:
         self.annotator = annotator
         self._pending: list[_Packed] = []  # read, not yet released (from the first held line)
-        self._held: list[tuple[int, PhasedRecord]] = []  # (line number, record) in coding reach
-        self._transcripts: dict[str, Transcript] = {}  # whose CDS the held records overlap
+        self._held: list[int] = []  # line numbers of the records in coding reach
         self._chrom = b""
         self._reach = -1  # last base (0-based) of the transcripts the held records touch
         self._overrides: deque[tuple[int, Swaps]] = deque()  # by line number, in line order
@@ -67,7 +60,7 @@ class HaplotypeBuffer:
         self._held_end = -1  # end (0-based, exclusive) of the held records' REFs
         self._shifts: dict[Slot, dict[str, int]] = {}  # carried from settled stretches
         self._shift_ends: dict[str, int] = {}  # transcript id -> its last base, while carried
-        self._retry_at = 0  # held records before trying to settle again (after a failure)
+        self._group = HeldGroup(annotator, self._shifts)  # the held records
 
     def feed(self, chunk: RawChunk) -> Iterator[tuple[RawChunk, Overrides]]:
         """The lines that can be annotated now, in file order, with their overrides."""
@@ -144,11 +137,11 @@ class HaplotypeBuffer:
             self._chrom, self._reach, self._held_end = chrom, -1, -1
         name = self._names.setdefault(name, name)
         record = PhasedRecord(name, beg + 1, ref, tuple(alts.split(",")), haplotypes)
-        self._held.append((line_no, record))
+        self._held.append(line_no)
+        self._group.add(record, reached)
         self._held_end = max(self._held_end, end)
         for tr in reached:
             self._reach = max(self._reach, tr.end)
-            self._transcripts.setdefault(tr.id, tr)
 
     def _haplotypes(self, rest: bytes) -> Genotypes:
         """The genotypes of the columns after INFO (see _haplotypes), parsed once per text:
@@ -167,18 +160,15 @@ class HaplotypeBuffer:
     def _resolve(self) -> None:
         if not self._held:
             return
-        self._commit(self._call_held(self._shifts))
+        self._commit()
 
-    def _call_held(self, shifts: dict[Slot, dict[str, int]]) -> dict[int, Swaps]:
-        records = [record for _, record in self._held]
-        return haplotype_overrides(self.annotator, records, self._transcripts, shifts)
-
-    def _commit(self, found: dict[int, Swaps]) -> None:
-        for index, swaps in found.items():  # in record order, so in line order
-            self._overrides.append((self._held[index][0], swaps))
-        for tr in self._transcripts.values():
+    def _commit(self) -> None:
+        """Call the held records (carrying their shifts on) and start a new group."""
+        for index, swaps in self._group.overrides().items():  # in record order: line order
+            self._overrides.append((self._held[index], swaps))
+        for tr in self._group.transcripts.values():
             self._shift_ends[tr.id] = tr.end
-        self._held, self._transcripts, self._retry_at = [], {}, 0
+        self._held, self._group = [], HeldGroup(self.annotator, self._shifts)
 
     def _settled_before(self, beg: int) -> bool:
         """Whether no record from ``beg`` (0-based, coding) on can change the held records'
@@ -188,24 +178,18 @@ class HaplotypeBuffer:
         ``beg`` joins a group if it overlaps a held REF, if its first coding base
         shares a codon with the held ones (counted as bcftools counts a deletion's
         last base: one past its end, csq.c hap_finalize), or if a haplotype's frame
-        is still shifted; that last needs the calls, so it is tried, and after a
-        failure tried again only once twice as many records are held (the work
-        stays linear in the held records).
+        is still shifted (the group walks its records once, as asked).
         """
-        if len(self._held) < self._retry_at or beg < self._held_end:
+        if beg < self._held_end:
             return False
-        for tr in self._transcripts.values():
+        for tr in self._group.transcripts.values():
             if not tr.forward:
                 return False
             if _coding_before(tr, beg) // 3 <= (_coding_before(tr, self._held_end) + 1) // 3:
                 return False
-        trial = {slot: dict(by_tid) for slot, by_tid in self._shifts.items()}
-        found = self._call_held(trial)
-        if any(shift % 3 for by_tid in trial.values() for shift in by_tid.values()):
-            self._retry_at = 2 * len(self._held)
+        if not self._group.in_frame():
             return False
-        self._shifts = trial
-        self._commit(found)
+        self._commit()
         return True
 
     def _forget_ended(self, chrom: bytes, beg: int) -> None:
