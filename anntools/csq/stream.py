@@ -39,6 +39,7 @@ from anntools.recordloop import next_event
 from anntools.vcf import RawChunk
 
 Genotypes = tuple[tuple[int | None, ...], ...]
+_RAW_DEFLATE = -15  # zlib without header and checksum: the text never leaves the process
 _GENOTYPE_TEXTS = 4096  # distinct genotype column texts remembered at a time
 Overrides = dict[int, Swaps]  # line number -> swaps of its alleles' coding calls
 
@@ -48,7 +49,8 @@ class HaplotypeBuffer:
 
     def __init__(self, annotator: TranscriptAnnotator) -> None:
         self.annotator = annotator
-        self._pending: list[_Packed] = []  # read, not yet released (from the first held line)
+        # read, not yet released (from the first held line); packed while it waits
+        self._pending: list[_Packed | RawChunk] = []
         self._held: list[int] = []  # line numbers of the records in coding reach
         self._chrom = b""
         self._reach = -1  # last base (0-based) of the transcripts the held records touch
@@ -91,8 +93,9 @@ class HaplotypeBuffer:
         if cut is None:
             self._pending.append(_Packed.of(chunk, 0, len(chunk.lines)))
             return
-        if cut:
-            self._pending.append(_Packed.of(chunk, 0, cut))
+        if cut:  # released right away: not worth packing
+            lines = chunk.lines if cut == len(chunk.lines) else chunk.lines[:cut]
+            self._pending.append(RawChunk(chunk.first_line_no, lines, chunk.bytes_read))
         yield from self._release()
         if cut < len(chunk.lines):
             self._pending.append(_Packed.of(chunk, cut, len(chunk.lines)))
@@ -204,8 +207,8 @@ class HaplotypeBuffer:
         """The pending chunks, each with its overrides (taken in line order: every
         override is for a pending line, and each is looked at once)."""
         overrides = self._overrides
-        for packed in self._pending:
-            chunk = packed.unpack()
+        for pending in self._pending:
+            chunk = pending.unpack() if isinstance(pending, _Packed) else pending
             last = chunk.first_line_no + len(chunk.lines)
             mine: Overrides = {}
             while overrides and overrides[0][0] < last:
@@ -275,11 +278,11 @@ class _Packed:
 
     @classmethod
     def of(cls, chunk: RawChunk, start: int, stop: int) -> _Packed:
-        text = zlib.compress(b"\n".join(chunk.lines[start:stop]), 1)
+        text = zlib.compress(b"\n".join(chunk.lines[start:stop]), 1, _RAW_DEFLATE)
         return cls(chunk.first_line_no + start, text, chunk.bytes_read)
 
     def unpack(self) -> RawChunk:
-        lines = zlib.decompress(self.text).split(b"\n")
+        lines = zlib.decompress(self.text, _RAW_DEFLATE).split(b"\n")
         return RawChunk(self.first_line_no, lines, self.bytes_read)
 
 
