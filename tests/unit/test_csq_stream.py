@@ -162,3 +162,26 @@ def test_an_upstream_inframe_insertion_shifts_a_later_combined_call_as_at_once(
         if c is not None and c.dna_change
     ]
     assert any("+" in c.dna_change for c in combined)
+
+
+def test_plus_strand_group_is_released_as_soon_as_its_frame_is_restored(
+    annotator: TranscriptAnnotator,
+) -> None:
+    # GIVEN on XYZ (+ strand), on both haplotypes: a 1-base insertion, SNVs in later codons
+    # while the frame is shifted, a 1-base deletion restoring it, then SNVs codons later
+    contig = annotator.contig("1")
+    assert contig is not None
+    ins_base, del_bases = contig.fetch(101, 102).upper(), contig.fetch(141, 143).upper()
+    lines = [line("1", 102, ins_base, ins_base + "T", "1|1", "1|1")]
+    lines += [snv("1", pos, annotator) for pos in (106, 122, 126)]
+    lines.append(line("1", 142, del_bases, del_bases[0], "1|1", "1|1"))
+    lines += [snv("1", pos, annotator) for pos in (162, 168)]
+    # WHEN streamed one record a chunk
+    released = stream(HaplotypeBuffer(annotator), [[text] for text in lines])
+    # THEN the shifted stretch goes out as soon as a record past the restoring deletion's
+    # codon is read, not at the transcript's end
+    released_after = [[c.first_line_no for c, _ in batch] for batch in released]
+    assert released_after[5] == [0, 1, 2, 3, 4]
+    # AND with the calls made over the whole transcript
+    streamed = {n: s for batch in released for _, found in batch for n, s in found.items()}
+    assert streamed == whole_transcript_calls(annotator, lines)
