@@ -15,6 +15,12 @@ of the memory-mapped .npy files), and entries are shared where they can be:
   here when the change lies deep in an intron (most do), else from
   anntools.mane.mane_entry.
 
+For the record loop (``__call__``, ``rendered_entries``), entries that differ
+from record to record only by a distance or an HGVS c. come rendered
+(_rendering.RenderedEntry): their other fields are rendered once per gene
+region or intron. The module cimports _rendering, which calls htslib: import
+anntools.recordloop (which loads htslib) first.
+
 The Bundle methods stay the general API (chrM, BCSQ-compatible mode, intervals
 that cross several segments) and are the reference these lookups are tested
 against (tests/unit/test_bundlesites.py).
@@ -24,7 +30,11 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 
 import numpy as np
 
-from anntools.annotation import Entry, entry_from_hit, entry_of_gene
+from anntools._rendering cimport RenderedEntry
+
+from dataclasses import replace
+
+from anntools.annotation import ENTRY_FIELDS, Entry, entry_from_hit, entry_of_gene
 from anntools.bundle import format as fmt
 from anntools.hgvs import reverse_complement
 from anntools.mane import MANE_BIOTYPE, SPLICE_INTRONIC_BP, intron_of, mane_entry
@@ -36,6 +46,11 @@ cdef int CODE_BITS = fmt.CODE_BITS
 cdef int CODE_MASK = fmt.CODE_MASK
 cdef Py_ssize_t CACHE_LIMIT = 1 << 16  # kept entries; cleared when reached (indel ALTs vary)
 cdef long long SPLICE_REACH = SPLICE_INTRONIC_BP
+cdef int DISTANCE = ENTRY_FIELDS.index("Distance")
+cdef int HGVSC = ENTRY_FIELDS.index("HGVSc")
+cdef frozenset DISTANCE_REGIONS = frozenset(("upstream", "downstream", "intergenic"))
+# TSV columns -> INFO item, as annotation.entry_info_tail writes it when no field holds a tab.
+cdef bytes INFO_TEXT = bytes.maketrans(b"\t ;=,", b"|_:::")
 
 
 def _inside_sets(offsets, entries):
@@ -95,6 +110,43 @@ cdef class _Tx:
     cdef Py_ssize_t first, last  # [first, last) rows of its exons in exon_start/exon_end
     # exon index -> what mane.intron_of says of the intron after it, as a tuple
     cdef dict introns
+    cdef dict templates  # exon index -> _Template of changes deep in the intron after it
+
+
+cdef class _Template:
+    """What the entries of one gene region, or of one MANE intron, share: all their fields
+    but one (a distance, an HGVS c.), rendered once; ``entry`` holds the shared fields."""
+
+    cdef object entry  # an annotation.Entry; its allele and varying field are placeholders
+    cdef int field  # the varying one: DISTANCE or HGVSC
+    cdef bint renders  # no field holds a tab (else INFO cannot be made from the TSV text)
+    cdef bytes tsv_before, tsv_after, info_before, info_after
+
+    def __init__(self, entry, int field):
+        fields = entry.fields()
+        self.entry, self.field = entry, field
+        self.renders = not any("\t" in text for text in fields)
+        self.tsv_before = "".join(text + "\t" for text in fields[1:field]).encode("utf-8")
+        self.tsv_after = "".join("\t" + text for text in fields[field + 1 :]).encode("utf-8")
+        self.info_before = b"|" + self.tsv_before.translate(INFO_TEXT)
+        self.info_after = self.tsv_after.translate(INFO_TEXT)
+
+    cdef object made(self, str allele, object value, bint rendered):
+        """The entry of ``allele`` with ``value`` in the varying field: a RenderedEntry for
+        the record loop when ``rendered``, else an annotation.Entry."""
+        cdef RenderedEntry found
+        cdef bytes text
+        if not rendered or not self.renders:
+            if self.field == DISTANCE:
+                return replace(self.entry, allele=allele, distance=value)
+            return replace(self.entry, allele=allele, hgvsc=value)
+        text = str(value).encode("utf-8")
+        found = RenderedEntry.__new__(RenderedEntry)
+        found.allele = allele.encode("utf-8")
+        found.tsv_tail = self.tsv_before + text + self.tsv_after
+        found.info_tail = self.info_before + text.translate(INFO_TEXT) + self.info_after
+        found.counted = self.entry
+        return found
 
 
 cdef class _Site:
@@ -132,7 +184,8 @@ cdef class GrchSites:
     cdef dict chroms  # GRCh38 name -> _Chrom, or None when the bundle lacks it
     cdef const uint8_t[:] inside  # per set: 1 when all its genes contain its segments
     cdef dict fixed_entries  # (set id, allele) -> [Entry]
-    cdef dict gene_entries  # ((gene, code, distance), allele) -> Entry
+    cdef dict gene_entries  # ((gene, code, distance), allele) -> Entry, inside genes
+    cdef dict gene_templates  # (gene, code) -> _Template, up- or downstream and intergenic
     cdef list gene_names, gene_biotypes, gene_strands
     cdef dict hits  # (gene, code, distance) -> GeneHit
     cdef const int64_t[:] exon_start, exon_end
@@ -162,6 +215,7 @@ cdef class GrchSites:
         self.inside = _inside_sets(arrays["set_offset"], arrays["set_entry"])
         self.fixed_entries = {}
         self.gene_entries = {}
+        self.gene_templates = {}
         self.gene_names = bundle.gene_names
         self.gene_biotypes = bundle.gene_biotypes
         self.gene_strands = bundle.gene_strands
@@ -186,7 +240,7 @@ cdef class GrchSites:
             return self.fallback(chrom, pos, ref, alts, look_up_rsid)
         site = _Site()
         site.grch38 = (name, pos)
-        site.entries = self.entries(name, pos, ref, alts, alts, self.mane)
+        site.entries = self._entries(name, pos, ref, alts, alts, self.mane, True)
         if alts and look_up_rsid:
             site.rsid = self.rsid(name, pos, ref, alts)
         return site
@@ -195,6 +249,20 @@ cdef class GrchSites:
         """The entries of a record at GRCh38 ``chrom``:``pos`` (1-based) with ``ref`` and
         ``lifted_alts``, named by the record's own ``alts``; MANE transcripts unless not
         ``mane``. As GeneLevelSites (VEP spelling) gives them."""
+        return self._entries(chrom, pos, ref, alts, lifted_alts, mane, False)
+
+    def rendered_entries(
+        self, str chrom, long long pos, str ref, list alts, list lifted_alts, bint mane
+    ):
+        """``entries``, as the record loop takes them: annotation.Entry objects, and
+        RenderedEntry objects (anntools._rendering) for those that differ from record to
+        record only by a distance or an HGVS c. (most), which cost far less to make."""
+        return self._entries(chrom, pos, ref, alts, lifted_alts, mane, True)
+
+    cdef list _entries(
+        self, str chrom, long long pos, str ref, list alts, list lifted_alts, bint mane,
+        bint rendered,
+    ):
         cdef _Chrom where = self._chrom(chrom)
         cdef long long end = pos + len(ref) - 1
         cdef list found = []
@@ -205,14 +273,14 @@ cdef class GrchSites:
         if mane and where.has_transcripts:
             rows = self._transcript_rows(where, pos, end)
         if rows:
-            return self._mane(where, chrom, pos, end, ref, alts, lifted_alts, rows)
+            return self._mane(where, chrom, pos, end, ref, alts, lifted_alts, rows, rendered)
         set_id = self._single_set(where, pos, end)
         if set_id >= 0 and self._inside(set_id):
             for alt in alts:
                 found.extend(self._fixed(set_id, alt, pos, end))
         else:
             for alt in alts:
-                found.extend(self._gene_entries(where, chrom, pos, end, alt, None))
+                found.extend(self._gene_entries(where, chrom, pos, end, alt, None, rendered))
         return found
 
     def gene_hits(self, str chrom, long long pos, long long end):
@@ -340,12 +408,15 @@ cdef class GrchSites:
         if found is None:
             if len(self.fixed_entries) >= CACHE_LIMIT:
                 self.fixed_entries.clear()
-            found = [self._gene_entry(key, alt) for key in self._raw_hits(set_id, pos, end)]
+            found = [
+                self._gene_entry(key, alt, False) for key in self._raw_hits(set_id, pos, end)
+            ]
             self.fixed_entries[key] = found
         return found
 
     cdef list _gene_entries(
-        self, _Chrom where, str chrom, long long pos, long long end, str alt, set covered
+        self, _Chrom where, str chrom, long long pos, long long end, str alt, set covered,
+        bint rendered,
     ):
         """The gene-level entries of [pos, end], leaving out the genes in ``covered``."""
         cdef int set_id = self._single_set(where, pos, end)
@@ -357,18 +428,20 @@ cdef class GrchSites:
             return found
         for key in self._raw_hits(set_id, pos, end):
             if not covered or self.gene_names[key[0]] not in covered:
-                found.append(self._gene_entry(key, alt))
+                found.append(self._gene_entry(key, alt, rendered))
         return found
 
-    cdef object _gene_entry(self, tuple key, str alt):
-        """The entry of a (gene, region code, distance) hit; kept, as genes up- or
-        downstream of many records at the same distance give the same one."""
+    cdef object _gene_entry(self, tuple key, str alt, bint rendered):
+        """The entry of a (gene, region code, distance) hit: made from its region's template
+        when it names a distance, else kept (records inside a gene share it)."""
+        gene, code, distance = key
+        if REGIONS[code] in DISTANCE_REGIONS:
+            return self._gene_template(gene, code).made(alt, distance, rendered)
         entry_key = (key, alt)
         entry = self.gene_entries.get(entry_key)
         if entry is None:
             if len(self.gene_entries) >= CACHE_LIMIT:
                 self.gene_entries.clear()
-            gene, code, distance = key
             entry = entry_of_gene(
                 alt, self.gene_names[gene], self.gene_biotypes[gene], self.gene_strands[gene],
                 REGIONS[code], distance, True,
@@ -376,11 +449,22 @@ cdef class GrchSites:
             self.gene_entries[entry_key] = entry
         return entry
 
+    cdef _Template _gene_template(self, int gene, int code):
+        key = (gene, code)
+        template = self.gene_templates.get(key)
+        if template is None:
+            entry = entry_of_gene(
+                "", self.gene_names[gene], self.gene_biotypes[gene], self.gene_strands[gene],
+                REGIONS[code], 0, True,
+            )
+            template = self.gene_templates[key] = _Template(entry, DISTANCE)
+        return template
+
     # ---------------------------------------------------------------- MANE transcripts
 
     cdef list _mane(
         self, _Chrom where, str chrom, long long pos, long long end, str ref, list alts,
-        list lifted_alts, tuple rows,
+        list lifted_alts, tuple rows, bint rendered,
     ):
         """anntools.mane.mane_and_gene_entries of each ALT, compiled (that function is the
         reference), with one-base substitutions deep in an intron made here."""
@@ -390,14 +474,14 @@ cdef class GrchSites:
         for alt, lifted_alt in zip(alts, lifted_alts):
             found = []
             for tx in transcripts:
-                entry = self._intron_change(alt, tx, pos, ref, lifted_alt)
+                entry = self._intron_change(alt, tx, pos, ref, lifted_alt, rendered)
                 if entry is None:
                     entry = mane_entry(alt, tx.mane, pos, ref, lifted_alt)
                 if entry is not None:
                     found.append(entry)
-            covered = {entry.gene for entry in found}
-            genes = self._gene_entries(where, chrom, pos, end, alt, covered)
-            if found and genes and genes[0].region == "intergenic":
+            covered = {_gene_of(entry) for entry in found}
+            genes = self._gene_entries(where, chrom, pos, end, alt, covered, rendered)
+            if found and genes and _region_of(genes[0]) == "intergenic":
                 genes = []  # the transcripts say where the variant is
             found_all.extend(found)
             found_all.extend(genes)
@@ -414,10 +498,13 @@ cdef class GrchSites:
             tx.start, tx.end = transcript.start, transcript.end
             tx.first, tx.last = self.tx_exon_offset[row], self.tx_exon_offset[row + 1]
             tx.introns = {}
+            tx.templates = {}
             self.transcripts[row] = tx
         return tx
 
-    cdef object _intron_change(self, str allele, _Tx tx, long long pos, str ref, str alt):
+    cdef object _intron_change(
+        self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
+    ):
         """The entry of a change wholly inside one intron, away from its splice region, else
         None: mane.mane_entry's commonest case (a one-base substitution, or a short indel,
         deep in an intron), compiled. ``ref`` and ``alt`` are the VCF alleles."""
@@ -453,10 +540,19 @@ cdef class GrchSites:
             hgvsc = _inserted(tx, intron, start, changed_alt, ref[:shared])
         if hgvsc is None:
             return None
-        return Entry(
-            allele, "intron_variant", tx.gene, tx.id, MANE_BIOTYPE, tx.strand, "intron",
-            "", "", None, tx.refseq, "", intron[2], f"{tx.id}:{tx.prefix}{hgvsc}",
+        return self._intron_template(tx, index - tx.first).made(
+            allele, f"{tx.id}:{tx.prefix}{hgvsc}", rendered
         )
+
+    cdef _Template _intron_template(self, _Tx tx, Py_ssize_t index):
+        template = tx.templates.get(index)
+        if template is None:
+            entry = Entry(
+                "", "intron_variant", tx.gene, tx.id, MANE_BIOTYPE, tx.strand, "intron",
+                "", "", None, tx.refseq, "", self._intron(tx, index)[2], "",
+            )
+            template = tx.templates[index] = _Template(entry, HGVSC)
+        return template
 
     cdef tuple _intron(self, _Tx tx, Py_ssize_t index):
         """What mane.intron_of says of the intron after exon ``index``, as a tuple."""
@@ -466,6 +562,19 @@ cdef class GrchSites:
             intron = (found.left, found.right, found.label, found.left_position, found.right_position)
             tx.introns[index] = intron
         return intron
+
+
+cdef str _gene_of(object entry):
+    """The gene of an annotation.Entry or a RenderedEntry."""
+    if type(entry) is RenderedEntry:
+        return (<RenderedEntry>entry).counted.gene
+    return entry.gene
+
+
+cdef str _region_of(object entry):
+    if type(entry) is RenderedEntry:
+        return (<RenderedEntry>entry).counted.region
+    return entry.region
 
 
 cdef bint _plain(str allele):
