@@ -8,9 +8,9 @@ lookup is a binary search over the bundle's sorted arrays (typed memoryviews
 of the memory-mapped .npy files), and entries are shared where they can be:
 
 - a position inside genes only (exon, intron, UTR...) gets its set's entries,
-  kept per (set, allele);
-- a position up- or downstream of genes, or between them, gets entries kept
-  per (gene, region, distance, allele);
+  whose templates (all fields but the allele and distance) are kept per set;
+- a position up- or downstream of genes, or between them, gets entries made
+  from templates kept per (gene, region), with its distance;
 - a position a MANE Select transcript reaches gets the transcript's entry
   here when the change lies deep in an intron (most do), else from
   anntools.mane.mane_entry.
@@ -132,19 +132,23 @@ cdef class _Template:
         self.info_after = self.tsv_after.translate(INFO_TEXT)
 
     cdef object made(self, str allele, object value, bint rendered):
-        """The entry of ``allele`` with ``value`` in the varying field: a RenderedEntry for
-        the record loop when ``rendered``, else an annotation.Entry."""
+        """The entry of ``allele`` with ``value`` in the varying field (None: empty): a
+        RenderedEntry for the record loop when ``rendered``, else an annotation.Entry."""
         cdef RenderedEntry found
         cdef bytes text
         if not rendered or not self.renders:
             if self.field == DISTANCE:
                 return replace(self.entry, allele=allele, distance=value)
             return replace(self.entry, allele=allele, hgvsc=value)
-        text = str(value).encode("utf-8")
         found = RenderedEntry.__new__(RenderedEntry)
         found.allele = allele.encode("utf-8")
-        found.tsv_tail = self.tsv_before + text + self.tsv_after
-        found.info_tail = self.info_before + text.translate(INFO_TEXT) + self.info_after
+        if value is None:
+            found.tsv_tail = self.tsv_before + self.tsv_after
+            found.info_tail = self.info_before + self.info_after
+        else:
+            text = str(value).encode("utf-8")
+            found.tsv_tail = self.tsv_before + text + self.tsv_after
+            found.info_tail = self.info_before + text.translate(INFO_TEXT) + self.info_after
         found.counted = self.entry
         return found
 
@@ -183,9 +187,8 @@ cdef class GrchSites:
     cdef const uint32_t[:] snp_rs
     cdef dict chroms  # GRCh38 name -> _Chrom, or None when the bundle lacks it
     cdef const uint8_t[:] inside  # per set: 1 when all its genes contain its segments
-    cdef dict fixed_entries  # (set id, allele) -> [Entry]
-    cdef dict gene_entries  # ((gene, code, distance), allele) -> Entry, inside genes
-    cdef dict gene_templates  # (gene, code) -> _Template, up- or downstream and intergenic
+    cdef dict fixed_templates  # set id -> [_Template] of a set inside genes (no distances)
+    cdef dict gene_templates  # (gene, code) -> _Template
     cdef list gene_names, gene_biotypes, gene_strands
     cdef dict hits  # (gene, code, distance) -> GeneHit
     cdef const int64_t[:] exon_start, exon_end
@@ -213,8 +216,7 @@ cdef class GrchSites:
         self.snp_rs = arrays["snp_rs"]
         self.chroms = {}
         self.inside = _inside_sets(arrays["set_offset"], arrays["set_entry"])
-        self.fixed_entries = {}
-        self.gene_entries = {}
+        self.fixed_templates = {}
         self.gene_templates = {}
         self.gene_names = bundle.gene_names
         self.gene_biotypes = bundle.gene_biotypes
@@ -277,7 +279,7 @@ cdef class GrchSites:
         set_id = self._single_set(where, pos, end)
         if set_id >= 0 and self._inside(set_id):
             for alt in alts:
-                found.extend(self._fixed(set_id, alt, pos, end))
+                found.extend(self._fixed(set_id, alt, pos, end, rendered))
         else:
             for alt in alts:
                 found.extend(self._gene_entries(where, chrom, pos, end, alt, None, rendered))
@@ -402,17 +404,17 @@ cdef class GrchSites:
 
     # ---------------------------------------------------------------- entries
 
-    cdef list _fixed(self, int set_id, str alt, long long pos, long long end):
-        key = (set_id, alt)
-        found = self.fixed_entries.get(key)
-        if found is None:
-            if len(self.fixed_entries) >= CACHE_LIMIT:
-                self.fixed_entries.clear()
-            found = [
-                self._gene_entry(key, alt, False) for key in self._raw_hits(set_id, pos, end)
+    cdef list _fixed(self, int set_id, str alt, long long pos, long long end, bint rendered):
+        """The entries of a set inside genes, whose hits are the same at every base."""
+        cdef _Template template
+        templates = self.fixed_templates.get(set_id)
+        if templates is None:
+            if len(self.fixed_templates) >= CACHE_LIMIT:
+                self.fixed_templates.clear()
+            templates = self.fixed_templates[set_id] = [
+                self._gene_template(gene, code) for gene, code, _ in self._raw_hits(set_id, pos, end)
             ]
-            self.fixed_entries[key] = found
-        return found
+        return [template.made(alt, None, rendered) for template in templates]
 
     cdef list _gene_entries(
         self, _Chrom where, str chrom, long long pos, long long end, str alt, set covered,
@@ -432,22 +434,10 @@ cdef class GrchSites:
         return found
 
     cdef object _gene_entry(self, tuple key, str alt, bint rendered):
-        """The entry of a (gene, region code, distance) hit: made from its region's template
-        when it names a distance, else kept (records inside a gene share it)."""
+        """The entry of a (gene, region code, distance) hit, from its region's template."""
         gene, code, distance = key
-        if REGIONS[code] in DISTANCE_REGIONS:
-            return self._gene_template(gene, code).made(alt, distance, rendered)
-        entry_key = (key, alt)
-        entry = self.gene_entries.get(entry_key)
-        if entry is None:
-            if len(self.gene_entries) >= CACHE_LIMIT:
-                self.gene_entries.clear()
-            entry = entry_of_gene(
-                alt, self.gene_names[gene], self.gene_biotypes[gene], self.gene_strands[gene],
-                REGIONS[code], distance, True,
-            )
-            self.gene_entries[entry_key] = entry
-        return entry
+        value = distance if REGIONS[code] in DISTANCE_REGIONS else None
+        return self._gene_template(gene, code).made(alt, value, rendered)
 
     cdef _Template _gene_template(self, int gene, int code):
         key = (gene, code)
