@@ -118,13 +118,14 @@ cdef class _Template:
     but one (a distance, an HGVS c.), rendered once; ``entry`` holds the shared fields."""
 
     cdef object entry  # an annotation.Entry; its allele and varying field are placeholders
+    cdef object counted  # the Entry the record loop counts it as (shared: see GrchSites._counted)
     cdef int field  # the varying one: DISTANCE or HGVSC
     cdef bint renders  # no field holds a tab (else INFO cannot be made from the TSV text)
     cdef bytes tsv_before, tsv_after, info_before, info_after
 
-    def __init__(self, entry, int field):
+    def __init__(self, entry, int field, counted):
         fields = entry.fields()
-        self.entry, self.field = entry, field
+        self.entry, self.field, self.counted = entry, field, counted
         self.renders = not any("\t" in text for text in fields)
         self.tsv_before = "".join(text + "\t" for text in fields[1:field]).encode("utf-8")
         self.tsv_after = "".join("\t" + text for text in fields[field + 1 :]).encode("utf-8")
@@ -149,7 +150,7 @@ cdef class _Template:
             text = str(value).encode("utf-8")
             found.tsv_tail = self.tsv_before + text + self.tsv_after
             found.info_tail = self.info_before + text.translate(INFO_TEXT) + self.info_after
-        found.counted = self.entry
+        found.counted = self.counted
         return found
 
 
@@ -189,6 +190,7 @@ cdef class GrchSites:
     cdef const uint8_t[:] inside  # per set: 1 when all its genes contain its segments
     cdef dict fixed_templates  # set id -> [_Template] of a set inside genes (no distances)
     cdef dict gene_templates  # (gene, code) -> _Template
+    cdef dict counted  # (consequence, gene, region) -> Entry (see _counted)
     cdef list gene_names, gene_biotypes, gene_strands
     cdef dict hits  # (gene, code, distance) -> GeneHit
     cdef const int64_t[:] exon_start, exon_end
@@ -218,6 +220,7 @@ cdef class GrchSites:
         self.inside = _inside_sets(arrays["set_offset"], arrays["set_entry"])
         self.fixed_templates = {}
         self.gene_templates = {}
+        self.counted = {}
         self.gene_names = bundle.gene_names
         self.gene_biotypes = bundle.gene_biotypes
         self.gene_strands = bundle.gene_strands
@@ -439,6 +442,15 @@ cdef class GrchSites:
         value = distance if REGIONS[code] in DISTANCE_REGIONS else None
         return self._gene_template(gene, code).made(alt, value, rendered)
 
+    cdef object _counted(self, object entry):
+        """An Entry with only what the record loop counts of ``entry`` (consequence, gene,
+        region), one per such triple: the loop renders each once for its counts."""
+        key = (entry.consequence, entry.gene, entry.region)
+        counted = self.counted.get(key)
+        if counted is None:
+            counted = self.counted[key] = Entry("", *key[:2], "", "", "", key[2])
+        return counted
+
     cdef _Template _gene_template(self, int gene, int code):
         key = (gene, code)
         template = self.gene_templates.get(key)
@@ -447,7 +459,7 @@ cdef class GrchSites:
                 "", self.gene_names[gene], self.gene_biotypes[gene], self.gene_strands[gene],
                 REGIONS[code], 0, True,
             )
-            template = self.gene_templates[key] = _Template(entry, DISTANCE)
+            template = self.gene_templates[key] = _Template(entry, DISTANCE, self._counted(entry))
         return template
 
     # ---------------------------------------------------------------- MANE transcripts
@@ -541,7 +553,7 @@ cdef class GrchSites:
                 "", "intron_variant", tx.gene, tx.id, MANE_BIOTYPE, tx.strand, "intron",
                 "", "", None, tx.refseq, "", self._intron(tx, index)[2], "",
             )
-            template = tx.templates[index] = _Template(entry, HGVSC)
+            template = tx.templates[index] = _Template(entry, HGVSC, self._counted(entry))
         return template
 
     cdef tuple _intron(self, _Tx tx, Py_ssize_t index):
