@@ -12,13 +12,15 @@ of the memory-mapped .npy files), and entries are shared where they can be:
 - a position up- or downstream of genes, or between them, gets entries made
   from templates kept per (gene, region), with its distance;
 - a position a MANE Select transcript reaches gets the transcript's entry
-  here when the change lies deep in an intron (most do), else from
-  anntools.mane.mane_entry.
+  here when the change lies deep in an intron (most do), or is a one-base
+  substitution in an exon away from splice sites and codons (HGVS positions
+  from the transcript's exonic bases before each exon and its coding ends),
+  else from anntools.mane.mane_entry.
 
 For the record loop (``__call__``, ``rendered_entries``), entries that differ
 from record to record only by a distance or an HGVS c. come rendered
 (_rendering.RenderedEntry): their other fields are rendered once per gene
-region or intron. The module cimports _rendering, which calls htslib: import
+region, intron or exon. The module cimports _rendering, which calls htslib: import
 anntools.recordloop (which loads htslib) first.
 
 The Bundle methods stay the general API (chrM, BCSQ-compatible mode, intervals
@@ -37,7 +39,7 @@ from dataclasses import replace
 from anntools.annotation import ENTRY_FIELDS, Entry, entry_from_hit, entry_of_gene
 from anntools.bundle import format as fmt
 from anntools.hgvs import reverse_complement
-from anntools.mane import MANE_BIOTYPE, SPLICE_INTRONIC_BP, intron_of, mane_entry
+from anntools.mane import MANE_BIOTYPE, SPLICE_EXONIC_BP, SPLICE_INTRONIC_BP, mane_entry
 from anntools.model import REGIONS
 
 cdef int LAST_INSIDE = fmt.INTRON  # region codes up to this one mean "inside the gene"
@@ -46,6 +48,7 @@ cdef int CODE_BITS = fmt.CODE_BITS
 cdef int CODE_MASK = fmt.CODE_MASK
 cdef Py_ssize_t CACHE_LIMIT = 1 << 16  # kept entries; cleared when reached (indel ALTs vary)
 cdef long long SPLICE_REACH = SPLICE_INTRONIC_BP
+cdef long long SPLICE_EXONIC = SPLICE_EXONIC_BP
 cdef int DISTANCE = ENTRY_FIELDS.index("Distance")
 cdef int HGVSC = ENTRY_FIELDS.index("HGVSc")
 cdef frozenset DISTANCE_REGIONS = frozenset(("upstream", "downstream", "intergenic"))
@@ -108,6 +111,11 @@ cdef class _Tx:
     cdef str id, strand, gene, refseq, prefix
     cdef long long start, end
     cdef Py_ssize_t first, last  # [first, last) rows of its exons in exon_start/exon_end
+    cdef bint plus, coding
+    cdef long long coding_start, coding_end  # genomic, when coding
+    cdef long long coding_first, coding_last  # transcript positions of the coding ends
+    cdef long long bases  # exonic bases
+    cdef list before  # exonic bases before each exon, in genomic order
     # exon index -> what mane.intron_of says of the intron after it, as a tuple
     cdef dict introns
     cdef dict templates  # exon index -> _Template of changes deep in the intron after it
@@ -478,6 +486,8 @@ cdef class GrchSites:
             for tx in transcripts:
                 entry = self._intron_change(alt, tx, pos, ref, lifted_alt, rendered)
                 if entry is None:
+                    entry = self._exon_change(alt, tx, pos, ref, lifted_alt, rendered)
+                if entry is None:
                     entry = mane_entry(alt, tx.mane, pos, ref, lifted_alt)
                 if entry is not None:
                     found.append(entry)
@@ -501,6 +511,14 @@ cdef class GrchSites:
             tx.first, tx.last = self.tx_exon_offset[row], self.tx_exon_offset[row + 1]
             tx.introns = {}
             tx.templates = {}
+            tx.plus, tx.coding = tx.strand == "+", transcript.coding_start is not None
+            if tx.coding:
+                tx.coding_start, tx.coding_end = transcript.coding_start, transcript.coding_end
+                tx.coding_first, tx.coding_last = transcript.coding_bounds()
+            tx.before, tx.bases = [], 0
+            for index in range(tx.first, tx.last):
+                tx.before.append(tx.bases)
+                tx.bases += self.exon_end[index] - self.exon_start[index] + 1
             self.transcripts[row] = tx
         return tx
 
@@ -557,13 +575,74 @@ cdef class GrchSites:
         return template
 
     cdef tuple _intron(self, _Tx tx, Py_ssize_t index):
-        """What mane.intron_of says of the intron after exon ``index``, as a tuple."""
+        """What mane.intron_of says of the intron after exon ``index`` (its ends, number and
+        the HGVS positions of the exon bases either side), as a tuple."""
+        cdef long long left, right
+        cdef Py_ssize_t count = tx.last - tx.first
         intron = tx.introns.get(index)
         if intron is None:
-            found = intron_of(tx.mane, index)
-            intron = (found.left, found.right, found.label, found.left_position, found.right_position)
+            left, right = self.exon_end[tx.first + index], self.exon_start[tx.first + index + 1]
+            number = index + 1 if tx.plus else count - 1 - index
+            intron = (
+                left, right, f"{number}/{count - 1}",
+                _exonic_text(tx, self._offset_in(tx, index, left)),
+                _exonic_text(tx, self._offset_in(tx, index + 1, right)),
+            )
             tx.introns[index] = intron
         return intron
+
+    cdef long long _offset_in(self, _Tx tx, Py_ssize_t index, long long pos):
+        """hgvs.Transcript._offset_in: the transcript position of ``pos`` in exon ``index``."""
+        cdef long long rank = <long long>tx.before[index] + pos - self.exon_start[tx.first + index] + 1
+        return rank if tx.plus else tx.bases - rank + 1
+
+    cdef object _exon_change(
+        self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
+    ):
+        """The entry of a one-base substitution in an exon away from its splice region and
+        from the start and stop codons, else None: mane._short_path_entry's exonic case."""
+        cdef Py_ssize_t row, index, count = tx.last - tx.first
+        cdef long long offset, number
+        if len(ref) != 1 or len(alt) != 1 or not _plain(ref) or not _plain(alt):
+            return None
+        ref, alt = ref.upper(), alt.upper()
+        if ref == alt or pos < tx.start or pos > tx.end:
+            return None
+        row = _bisect_right(self.exon_start, tx.first, tx.last, pos) - 1
+        if pos > self.exon_end[row]:  # in an intron
+            return None
+        index = row - tx.first
+        if (index > 0 and pos - self.exon_start[row] < SPLICE_EXONIC) or (
+            index < count - 1 and self.exon_end[row] - pos < SPLICE_EXONIC
+        ):
+            return None
+        offset = self._offset_in(tx, index, pos)
+        if not tx.coding:
+            term, region = "non_coding_transcript_exon_variant", "noncoding_exon"
+        elif tx.coding_start <= pos <= tx.coding_end:
+            number = offset - tx.coding_first + 1
+            if number <= 3 or number > tx.coding_last - tx.coding_first + 1 - 3:
+                return None  # the start or stop codon: the general path decides
+            term, region = "coding_sequence_variant", "CDS"
+        elif (pos < tx.coding_start) == tx.plus:
+            term, region = "5_prime_UTR_variant", "5_prime_UTR"
+        else:
+            term, region = "3_prime_UTR_variant", "3_prime_UTR"
+        hgvsc = f"{tx.id}:{tx.prefix}{_exonic_text(tx, offset)}{_oriented(tx, ref)}>{_oriented(tx, alt)}"
+        return self._exon_template(tx, index, term, region).made(allele, hgvsc, rendered)
+
+    cdef _Template _exon_template(self, _Tx tx, Py_ssize_t index, str term, str region):
+        cdef Py_ssize_t count = tx.last - tx.first
+        key = (index, term)
+        template = tx.templates.get(key)
+        if template is None:
+            number = index + 1 if tx.plus else count - index
+            entry = Entry(
+                "", term, tx.gene, tx.id, MANE_BIOTYPE, tx.strand, region,
+                "", "", None, tx.refseq, f"{number}/{count}", "", "",
+            )
+            template = tx.templates[key] = _Template(entry, HGVSC, self._counted(entry))
+        return template
 
 
 cdef str _gene_of(object entry):
@@ -577,6 +656,17 @@ cdef str _region_of(object entry):
     if type(entry) is RenderedEntry:
         return (<RenderedEntry>entry).counted.region
     return entry.region
+
+
+cdef str _exonic_text(_Tx tx, long long offset):
+    """str(hgvs.Transcript._exonic(offset)): c. numbering around the coding range."""
+    if not tx.coding:
+        return str(offset)
+    if offset < tx.coding_first:
+        return str(offset - tx.coding_first)
+    if offset > tx.coding_last:
+        return f"*{offset - tx.coding_last}"
+    return str(offset - tx.coding_first + 1)
 
 
 cdef bint _plain(str allele):
