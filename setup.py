@@ -25,9 +25,13 @@ record_loop = [
     )
     for name in RECORD_LOOP_MODULES
 ]
-# The default bundle's per-record lookups (numpy arrays as typed memoryviews; no headers).
+# The default bundle's per-record lookups (numpy arrays as typed memoryviews); they render
+# entries for the record loop, so they read _rendering.pxd (and the htslib headers under it).
 bundle_sites = Extension(
-    "anntools._bundlesites", ["anntools/_bundlesites.pyx"], extra_compile_args=["-O2"]
+    "anntools._bundlesites",
+    ["anntools/_bundlesites.pyx"],
+    include_dirs=pysam.get_include(),
+    extra_compile_args=["-O2"],
 )
 
 # The engine's modules on the per-record path (stream reads records, haplotype combines

@@ -3,12 +3,13 @@
 from collections.abc import Callable
 
 from anntools._recordloop import SiteLike, SiteSource
+from anntools._rendering import RenderedEntry
 from anntools.annotation import Entry
 from anntools.bundle.reader import Bundle
 from anntools.model import GeneHit
 
 class _Site:
-    entries: list[Entry]
+    entries: list[Entry | RenderedEntry]
     rsid: str | None
     grch38: tuple[str, int] | None
     unmapped: bool
@@ -27,5 +28,8 @@ class GrchSites:
     def entries(
         self, chrom: str, pos: int, ref: str, alts: list[str], lifted_alts: list[str], mane: bool
     ) -> list[Entry]: ...
+    def rendered_entries(
+        self, chrom: str, pos: int, ref: str, alts: list[str], lifted_alts: list[str], mane: bool
+    ) -> list[Entry | RenderedEntry]: ...
     def gene_hits(self, chrom: str, pos: int, end: int) -> list[GeneHit]: ...
     def rsid(self, chrom: str, pos: int, ref: str, alts: list[str]) -> str | None: ...

@@ -8,12 +8,20 @@ lookup is a binary search over the bundle's sorted arrays (typed memoryviews
 of the memory-mapped .npy files), and entries are shared where they can be:
 
 - a position inside genes only (exon, intron, UTR...) gets its set's entries,
-  kept per (set, allele);
-- a position up- or downstream of genes, or between them, gets entries kept
-  per (gene, region, distance, allele);
+  whose templates (all fields but the allele and distance) are kept per set;
+- a position up- or downstream of genes, or between them, gets entries made
+  from templates kept per (gene, region), with its distance;
 - a position a MANE Select transcript reaches gets the transcript's entry
-  here when the change lies deep in an intron (most do), else from
-  anntools.mane.mane_entry.
+  here when the change lies deep in an intron (most do), or is a one-base
+  substitution in an exon away from splice sites and codons (HGVS positions
+  from the transcript's exonic bases before each exon and its coding ends),
+  else from anntools.mane.mane_entry.
+
+For the record loop (``__call__``, ``rendered_entries``), entries that differ
+from record to record only by a distance or an HGVS c. come rendered
+(_rendering.RenderedEntry): their other fields are rendered once per gene
+region, intron or exon. The module cimports _rendering, which calls htslib: import
+anntools.recordloop (which loads htslib) first.
 
 The Bundle methods stay the general API (chrM, BCSQ-compatible mode, intervals
 that cross several segments) and are the reference these lookups are tested
@@ -24,10 +32,14 @@ from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 
 import numpy as np
 
-from anntools.annotation import Entry, entry_from_hit, entry_of_gene
+from anntools._rendering cimport RenderedEntry
+
+from dataclasses import replace
+
+from anntools.annotation import ENTRY_FIELDS, Entry, entry_from_hit, entry_of_gene
 from anntools.bundle import format as fmt
 from anntools.hgvs import reverse_complement
-from anntools.mane import MANE_BIOTYPE, SPLICE_INTRONIC_BP, intron_of, mane_entry
+from anntools.mane import MANE_BIOTYPE, SPLICE_EXONIC_BP, SPLICE_INTRONIC_BP, mane_entry
 from anntools.model import REGIONS
 
 cdef int LAST_INSIDE = fmt.INTRON  # region codes up to this one mean "inside the gene"
@@ -36,6 +48,12 @@ cdef int CODE_BITS = fmt.CODE_BITS
 cdef int CODE_MASK = fmt.CODE_MASK
 cdef Py_ssize_t CACHE_LIMIT = 1 << 16  # kept entries; cleared when reached (indel ALTs vary)
 cdef long long SPLICE_REACH = SPLICE_INTRONIC_BP
+cdef long long SPLICE_EXONIC = SPLICE_EXONIC_BP
+cdef int DISTANCE = ENTRY_FIELDS.index("Distance")
+cdef int HGVSC = ENTRY_FIELDS.index("HGVSc")
+cdef frozenset DISTANCE_REGIONS = frozenset(("upstream", "downstream", "intergenic"))
+# TSV columns -> INFO item, as annotation.entry_info_tail writes it when no field holds a tab.
+cdef bytes INFO_TEXT = bytes.maketrans(b"\t ;=,", b"|_:::")
 
 
 def _inside_sets(offsets, entries):
@@ -93,8 +111,55 @@ cdef class _Tx:
     cdef str id, strand, gene, refseq, prefix
     cdef long long start, end
     cdef Py_ssize_t first, last  # [first, last) rows of its exons in exon_start/exon_end
+    cdef bint plus, coding
+    cdef long long coding_start, coding_end  # genomic, when coding
+    cdef long long coding_first, coding_last  # transcript positions of the coding ends
+    cdef long long bases  # exonic bases
+    cdef list before  # exonic bases before each exon, in genomic order
     # exon index -> what mane.intron_of says of the intron after it, as a tuple
     cdef dict introns
+    cdef dict templates  # exon index -> _Template of changes deep in the intron after it
+
+
+cdef class _Template:
+    """What the entries of one gene region, or of one MANE intron, share: all their fields
+    but one (a distance, an HGVS c.), rendered once; ``entry`` holds the shared fields."""
+
+    cdef object entry  # an annotation.Entry; its allele and varying field are placeholders
+    cdef object counted  # the Entry the record loop counts it as (shared: see GrchSites._counted)
+    cdef int field  # the varying one: DISTANCE or HGVSC
+    cdef bint renders  # no field holds a tab (else INFO cannot be made from the TSV text)
+    cdef bytes tsv_before, tsv_after, info_before, info_after
+
+    def __init__(self, entry, int field, counted):
+        fields = entry.fields()
+        self.entry, self.field, self.counted = entry, field, counted
+        self.renders = not any("\t" in text for text in fields)
+        self.tsv_before = "".join(text + "\t" for text in fields[1:field]).encode("utf-8")
+        self.tsv_after = "".join("\t" + text for text in fields[field + 1 :]).encode("utf-8")
+        self.info_before = b"|" + self.tsv_before.translate(INFO_TEXT)
+        self.info_after = self.tsv_after.translate(INFO_TEXT)
+
+    cdef object made(self, str allele, object value, bint rendered):
+        """The entry of ``allele`` with ``value`` in the varying field (None: empty): a
+        RenderedEntry for the record loop when ``rendered``, else an annotation.Entry."""
+        cdef RenderedEntry found
+        cdef bytes text
+        if not rendered or not self.renders:
+            if self.field == DISTANCE:
+                return replace(self.entry, allele=allele, distance=value)
+            return replace(self.entry, allele=allele, hgvsc=value)
+        found = RenderedEntry.__new__(RenderedEntry)
+        found.allele = allele.encode("utf-8")
+        if value is None:
+            found.tsv_tail = self.tsv_before + self.tsv_after
+            found.info_tail = self.info_before + self.info_after
+        else:
+            text = str(value).encode("utf-8")
+            found.tsv_tail = self.tsv_before + text + self.tsv_after
+            found.info_tail = self.info_before + text.translate(INFO_TEXT) + self.info_after
+        found.counted = self.counted
+        return found
 
 
 cdef class _Site:
@@ -131,8 +196,9 @@ cdef class GrchSites:
     cdef const uint32_t[:] snp_rs
     cdef dict chroms  # GRCh38 name -> _Chrom, or None when the bundle lacks it
     cdef const uint8_t[:] inside  # per set: 1 when all its genes contain its segments
-    cdef dict fixed_entries  # (set id, allele) -> [Entry]
-    cdef dict gene_entries  # ((gene, code, distance), allele) -> Entry
+    cdef dict fixed_templates  # set id -> [_Template] of a set inside genes (no distances)
+    cdef dict gene_templates  # (gene, code) -> _Template
+    cdef dict counted  # (consequence, gene, region) -> Entry (see _counted)
     cdef list gene_names, gene_biotypes, gene_strands
     cdef dict hits  # (gene, code, distance) -> GeneHit
     cdef const int64_t[:] exon_start, exon_end
@@ -160,8 +226,9 @@ cdef class GrchSites:
         self.snp_rs = arrays["snp_rs"]
         self.chroms = {}
         self.inside = _inside_sets(arrays["set_offset"], arrays["set_entry"])
-        self.fixed_entries = {}
-        self.gene_entries = {}
+        self.fixed_templates = {}
+        self.gene_templates = {}
+        self.counted = {}
         self.gene_names = bundle.gene_names
         self.gene_biotypes = bundle.gene_biotypes
         self.gene_strands = bundle.gene_strands
@@ -186,7 +253,7 @@ cdef class GrchSites:
             return self.fallback(chrom, pos, ref, alts, look_up_rsid)
         site = _Site()
         site.grch38 = (name, pos)
-        site.entries = self.entries(name, pos, ref, alts, alts, self.mane)
+        site.entries = self._entries(name, pos, ref, alts, alts, self.mane, True)
         if alts and look_up_rsid:
             site.rsid = self.rsid(name, pos, ref, alts)
         return site
@@ -195,6 +262,20 @@ cdef class GrchSites:
         """The entries of a record at GRCh38 ``chrom``:``pos`` (1-based) with ``ref`` and
         ``lifted_alts``, named by the record's own ``alts``; MANE transcripts unless not
         ``mane``. As GeneLevelSites (VEP spelling) gives them."""
+        return self._entries(chrom, pos, ref, alts, lifted_alts, mane, False)
+
+    def rendered_entries(
+        self, str chrom, long long pos, str ref, list alts, list lifted_alts, bint mane
+    ):
+        """``entries``, as the record loop takes them: annotation.Entry objects, and
+        RenderedEntry objects (anntools._rendering) for those that differ from record to
+        record only by a distance or an HGVS c. (most), which cost far less to make."""
+        return self._entries(chrom, pos, ref, alts, lifted_alts, mane, True)
+
+    cdef list _entries(
+        self, str chrom, long long pos, str ref, list alts, list lifted_alts, bint mane,
+        bint rendered,
+    ):
         cdef _Chrom where = self._chrom(chrom)
         cdef long long end = pos + len(ref) - 1
         cdef list found = []
@@ -205,14 +286,14 @@ cdef class GrchSites:
         if mane and where.has_transcripts:
             rows = self._transcript_rows(where, pos, end)
         if rows:
-            return self._mane(where, chrom, pos, end, ref, alts, lifted_alts, rows)
+            return self._mane(where, chrom, pos, end, ref, alts, lifted_alts, rows, rendered)
         set_id = self._single_set(where, pos, end)
         if set_id >= 0 and self._inside(set_id):
             for alt in alts:
-                found.extend(self._fixed(set_id, alt, pos, end))
+                found.extend(self._fixed(set_id, alt, pos, end, rendered))
         else:
             for alt in alts:
-                found.extend(self._gene_entries(where, chrom, pos, end, alt, None))
+                found.extend(self._gene_entries(where, chrom, pos, end, alt, None, rendered))
         return found
 
     def gene_hits(self, str chrom, long long pos, long long end):
@@ -334,18 +415,21 @@ cdef class GrchSites:
 
     # ---------------------------------------------------------------- entries
 
-    cdef list _fixed(self, int set_id, str alt, long long pos, long long end):
-        key = (set_id, alt)
-        found = self.fixed_entries.get(key)
-        if found is None:
-            if len(self.fixed_entries) >= CACHE_LIMIT:
-                self.fixed_entries.clear()
-            found = [self._gene_entry(key, alt) for key in self._raw_hits(set_id, pos, end)]
-            self.fixed_entries[key] = found
-        return found
+    cdef list _fixed(self, int set_id, str alt, long long pos, long long end, bint rendered):
+        """The entries of a set inside genes, whose hits are the same at every base."""
+        cdef _Template template
+        templates = self.fixed_templates.get(set_id)
+        if templates is None:
+            if len(self.fixed_templates) >= CACHE_LIMIT:
+                self.fixed_templates.clear()
+            templates = self.fixed_templates[set_id] = [
+                self._gene_template(gene, code) for gene, code, _ in self._raw_hits(set_id, pos, end)
+            ]
+        return [template.made(alt, None, rendered) for template in templates]
 
     cdef list _gene_entries(
-        self, _Chrom where, str chrom, long long pos, long long end, str alt, set covered
+        self, _Chrom where, str chrom, long long pos, long long end, str alt, set covered,
+        bint rendered,
     ):
         """The gene-level entries of [pos, end], leaving out the genes in ``covered``."""
         cdef int set_id = self._single_set(where, pos, end)
@@ -357,30 +441,40 @@ cdef class GrchSites:
             return found
         for key in self._raw_hits(set_id, pos, end):
             if not covered or self.gene_names[key[0]] not in covered:
-                found.append(self._gene_entry(key, alt))
+                found.append(self._gene_entry(key, alt, rendered))
         return found
 
-    cdef object _gene_entry(self, tuple key, str alt):
-        """The entry of a (gene, region code, distance) hit; kept, as genes up- or
-        downstream of many records at the same distance give the same one."""
-        entry_key = (key, alt)
-        entry = self.gene_entries.get(entry_key)
-        if entry is None:
-            if len(self.gene_entries) >= CACHE_LIMIT:
-                self.gene_entries.clear()
-            gene, code, distance = key
+    cdef object _gene_entry(self, tuple key, str alt, bint rendered):
+        """The entry of a (gene, region code, distance) hit, from its region's template."""
+        gene, code, distance = key
+        value = distance if REGIONS[code] in DISTANCE_REGIONS else None
+        return self._gene_template(gene, code).made(alt, value, rendered)
+
+    cdef object _counted(self, object entry):
+        """An Entry with only what the record loop counts of ``entry`` (consequence, gene,
+        region), one per such triple: the loop renders each once for its counts."""
+        key = (entry.consequence, entry.gene, entry.region)
+        counted = self.counted.get(key)
+        if counted is None:
+            counted = self.counted[key] = Entry("", *key[:2], "", "", "", key[2])
+        return counted
+
+    cdef _Template _gene_template(self, int gene, int code):
+        key = (gene, code)
+        template = self.gene_templates.get(key)
+        if template is None:
             entry = entry_of_gene(
-                alt, self.gene_names[gene], self.gene_biotypes[gene], self.gene_strands[gene],
-                REGIONS[code], distance, True,
+                "", self.gene_names[gene], self.gene_biotypes[gene], self.gene_strands[gene],
+                REGIONS[code], 0, True,
             )
-            self.gene_entries[entry_key] = entry
-        return entry
+            template = self.gene_templates[key] = _Template(entry, DISTANCE, self._counted(entry))
+        return template
 
     # ---------------------------------------------------------------- MANE transcripts
 
     cdef list _mane(
         self, _Chrom where, str chrom, long long pos, long long end, str ref, list alts,
-        list lifted_alts, tuple rows,
+        list lifted_alts, tuple rows, bint rendered,
     ):
         """anntools.mane.mane_and_gene_entries of each ALT, compiled (that function is the
         reference), with one-base substitutions deep in an intron made here."""
@@ -390,14 +484,16 @@ cdef class GrchSites:
         for alt, lifted_alt in zip(alts, lifted_alts):
             found = []
             for tx in transcripts:
-                entry = self._intron_change(alt, tx, pos, ref, lifted_alt)
+                entry = self._intron_change(alt, tx, pos, ref, lifted_alt, rendered)
+                if entry is None:
+                    entry = self._exon_change(alt, tx, pos, ref, lifted_alt, rendered)
                 if entry is None:
                     entry = mane_entry(alt, tx.mane, pos, ref, lifted_alt)
                 if entry is not None:
                     found.append(entry)
-            covered = {entry.gene for entry in found}
-            genes = self._gene_entries(where, chrom, pos, end, alt, covered)
-            if found and genes and genes[0].region == "intergenic":
+            covered = {_gene_of(entry) for entry in found}
+            genes = self._gene_entries(where, chrom, pos, end, alt, covered, rendered)
+            if found and genes and _region_of(genes[0]) == "intergenic":
                 genes = []  # the transcripts say where the variant is
             found_all.extend(found)
             found_all.extend(genes)
@@ -414,10 +510,21 @@ cdef class GrchSites:
             tx.start, tx.end = transcript.start, transcript.end
             tx.first, tx.last = self.tx_exon_offset[row], self.tx_exon_offset[row + 1]
             tx.introns = {}
+            tx.templates = {}
+            tx.plus, tx.coding = tx.strand == "+", transcript.coding_start is not None
+            if tx.coding:
+                tx.coding_start, tx.coding_end = transcript.coding_start, transcript.coding_end
+                tx.coding_first, tx.coding_last = transcript.coding_bounds()
+            tx.before, tx.bases = [], 0
+            for index in range(tx.first, tx.last):
+                tx.before.append(tx.bases)
+                tx.bases += self.exon_end[index] - self.exon_start[index] + 1
             self.transcripts[row] = tx
         return tx
 
-    cdef object _intron_change(self, str allele, _Tx tx, long long pos, str ref, str alt):
+    cdef object _intron_change(
+        self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
+    ):
         """The entry of a change wholly inside one intron, away from its splice region, else
         None: mane.mane_entry's commonest case (a one-base substitution, or a short indel,
         deep in an intron), compiled. ``ref`` and ``alt`` are the VCF alleles."""
@@ -453,19 +560,113 @@ cdef class GrchSites:
             hgvsc = _inserted(tx, intron, start, changed_alt, ref[:shared])
         if hgvsc is None:
             return None
-        return Entry(
-            allele, "intron_variant", tx.gene, tx.id, MANE_BIOTYPE, tx.strand, "intron",
-            "", "", None, tx.refseq, "", intron[2], f"{tx.id}:{tx.prefix}{hgvsc}",
+        return self._intron_template(tx, index - tx.first).made(
+            allele, f"{tx.id}:{tx.prefix}{hgvsc}", rendered
         )
 
+    cdef _Template _intron_template(self, _Tx tx, Py_ssize_t index):
+        template = tx.templates.get(index)
+        if template is None:
+            entry = Entry(
+                "", "intron_variant", tx.gene, tx.id, MANE_BIOTYPE, tx.strand, "intron",
+                "", "", None, tx.refseq, "", self._intron(tx, index)[2], "",
+            )
+            template = tx.templates[index] = _Template(entry, HGVSC, self._counted(entry))
+        return template
+
     cdef tuple _intron(self, _Tx tx, Py_ssize_t index):
-        """What mane.intron_of says of the intron after exon ``index``, as a tuple."""
+        """What mane.intron_of says of the intron after exon ``index`` (its ends, number and
+        the HGVS positions of the exon bases either side), as a tuple."""
+        cdef long long left, right
+        cdef Py_ssize_t count = tx.last - tx.first
         intron = tx.introns.get(index)
         if intron is None:
-            found = intron_of(tx.mane, index)
-            intron = (found.left, found.right, found.label, found.left_position, found.right_position)
+            left, right = self.exon_end[tx.first + index], self.exon_start[tx.first + index + 1]
+            number = index + 1 if tx.plus else count - 1 - index
+            intron = (
+                left, right, f"{number}/{count - 1}",
+                _exonic_text(tx, self._offset_in(tx, index, left)),
+                _exonic_text(tx, self._offset_in(tx, index + 1, right)),
+            )
             tx.introns[index] = intron
         return intron
+
+    cdef long long _offset_in(self, _Tx tx, Py_ssize_t index, long long pos):
+        """hgvs.Transcript._offset_in: the transcript position of ``pos`` in exon ``index``."""
+        cdef long long rank = <long long>tx.before[index] + pos - self.exon_start[tx.first + index] + 1
+        return rank if tx.plus else tx.bases - rank + 1
+
+    cdef object _exon_change(
+        self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
+    ):
+        """The entry of a one-base substitution in an exon away from its splice region and
+        from the start and stop codons, else None: mane._short_path_entry's exonic case."""
+        cdef Py_ssize_t row, index, count = tx.last - tx.first
+        cdef long long offset, number
+        if len(ref) != 1 or len(alt) != 1 or not _plain(ref) or not _plain(alt):
+            return None
+        ref, alt = ref.upper(), alt.upper()
+        if ref == alt or pos < tx.start or pos > tx.end:
+            return None
+        row = _bisect_right(self.exon_start, tx.first, tx.last, pos) - 1
+        if pos > self.exon_end[row]:  # in an intron
+            return None
+        index = row - tx.first
+        if (index > 0 and pos - self.exon_start[row] < SPLICE_EXONIC) or (
+            index < count - 1 and self.exon_end[row] - pos < SPLICE_EXONIC
+        ):
+            return None
+        offset = self._offset_in(tx, index, pos)
+        if not tx.coding:
+            term, region = "non_coding_transcript_exon_variant", "noncoding_exon"
+        elif tx.coding_start <= pos <= tx.coding_end:
+            number = offset - tx.coding_first + 1
+            if number <= 3 or number > tx.coding_last - tx.coding_first + 1 - 3:
+                return None  # the start or stop codon: the general path decides
+            term, region = "coding_sequence_variant", "CDS"
+        elif (pos < tx.coding_start) == tx.plus:
+            term, region = "5_prime_UTR_variant", "5_prime_UTR"
+        else:
+            term, region = "3_prime_UTR_variant", "3_prime_UTR"
+        hgvsc = f"{tx.id}:{tx.prefix}{_exonic_text(tx, offset)}{_oriented(tx, ref)}>{_oriented(tx, alt)}"
+        return self._exon_template(tx, index, term, region).made(allele, hgvsc, rendered)
+
+    cdef _Template _exon_template(self, _Tx tx, Py_ssize_t index, str term, str region):
+        cdef Py_ssize_t count = tx.last - tx.first
+        key = (index, term)
+        template = tx.templates.get(key)
+        if template is None:
+            number = index + 1 if tx.plus else count - index
+            entry = Entry(
+                "", term, tx.gene, tx.id, MANE_BIOTYPE, tx.strand, region,
+                "", "", None, tx.refseq, f"{number}/{count}", "", "",
+            )
+            template = tx.templates[key] = _Template(entry, HGVSC, self._counted(entry))
+        return template
+
+
+cdef str _gene_of(object entry):
+    """The gene of an annotation.Entry or a RenderedEntry."""
+    if type(entry) is RenderedEntry:
+        return (<RenderedEntry>entry).counted.gene
+    return entry.gene
+
+
+cdef str _region_of(object entry):
+    if type(entry) is RenderedEntry:
+        return (<RenderedEntry>entry).counted.region
+    return entry.region
+
+
+cdef str _exonic_text(_Tx tx, long long offset):
+    """str(hgvs.Transcript._exonic(offset)): c. numbering around the coding range."""
+    if not tx.coding:
+        return str(offset)
+    if offset < tx.coding_first:
+        return str(offset - tx.coding_first)
+    if offset > tx.coding_last:
+        return f"*{offset - tx.coding_last}"
+    return str(offset - tx.coding_first + 1)
 
 
 cdef bint _plain(str allele):

@@ -3,6 +3,7 @@
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from anntools._rendering import RenderedEntry
 from anntools.annotation import Entry
 from anntools.csq import TranscriptAnnotator
 from anntools.model import Consequence
@@ -12,7 +13,7 @@ Run = tuple[str, int, int, int]  # chrom, first_line_no, first_pos, max_pos
 
 class SiteLike(Protocol):
     @property
-    def entries(self) -> Sequence[Entry]: ...
+    def entries(self) -> Sequence[Entry | RenderedEntry]: ...
     @property
     def rsid(self) -> str | None: ...
     @property

@@ -56,6 +56,11 @@ cdef class Rendered:
     cdef EntryCounts counts
 
 
+cdef class RenderedEntry(Rendered):
+    cdef readonly bytes allele  # UTF-8
+    cdef readonly object counted  # an annotation.Entry with this entry's consequence, gene, region
+
+
 cdef struct Slot:
     void *rendered  # a Rendered kept alive by Entries.cache or Entries.keep
     const char *allele

@@ -79,6 +79,23 @@ cdef class Rendered:
     """One annotation entry ready to print and count, its allele aside (entries share it)."""
 
 
+cdef class RenderedEntry(Rendered):
+    """An entry already rendered by its source (the default bundle's, anntools._bundlesites,
+    whose entries mostly differ in one field: a distance or an HGVS c.), with its allele;
+    its counts are those of ``counted``, filled in when pushed."""
+
+    def __init__(self, bytes allele, bytes info_tail, bytes tsv_tail, object counted):
+        self.allele, self.info_tail, self.tsv_tail, self.counted = (
+            allele, info_tail, tsv_tail, counted
+        )
+
+    @property
+    def texts(self):
+        """(INFO item after the allele, TSV columns after the allele), as annotation's
+        entry_info_tail and entry_tsv_text write them."""
+        return self.info_tail.decode("utf-8"), self.tsv_tail.decode("utf-8")
+
+
 cdef class Entries:
     """The annotation entries of the record being written, as Slots into rendered entries.
 
@@ -146,7 +163,13 @@ cdef class Entries:
         return 0
 
     cdef int push_entry(self, object entry) except -1:
-        """An annotation.Entry, which names its allele."""
+        """An annotation.Entry or a RenderedEntry, which name their allele."""
+        cdef RenderedEntry made
+        if type(entry) is RenderedEntry:
+            made = <RenderedEntry>entry
+            made.counts = self.rendered(made.counted).counts
+            self.keep.append(made)
+            return self.push(made, made.allele, len(made.allele))
         allele = entry.allele.encode("utf-8")
         self.keep.append(allele)
         return self.push(self.rendered(entry), allele, len(allele))

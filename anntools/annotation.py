@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from anntools.model import Consequence, GeneHit
+
+if TYPE_CHECKING:
+    from anntools._rendering import RenderedEntry
 
 ENTRY_FIELDS = (
     "Allele",
@@ -155,7 +159,8 @@ class Entry:
 class Site:
     """What the gene-level sources say about one record (the record loop adds the rest)."""
 
-    entries: list[Entry] = field(default_factory=list)
+    # RenderedEntry: the default bundle's entries as the record loop takes them
+    entries: list[Entry | RenderedEntry] = field(default_factory=list)
     rsid: str | None = None  # from the common set
     grch38: tuple[str, int] | None = None  # lifted (chrom, 1-based pos)
     unmapped: bool = False

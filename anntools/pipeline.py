@@ -155,6 +155,7 @@ class GeneLevelSites:
         self.bundle = bundle
         self.vep_spelling = not bcsq_compatible
         self.mane = os.environ.get(SKIP_MANE_ENV) != "1"
+        from anntools import recordloop  # noqa: F401 - loads htslib, which _bundlesites needs
         from anntools._bundlesites import GrchSites
         from anntools.lift import Lifter
         from anntools.mito import mito_annotator
@@ -238,7 +239,9 @@ class GeneLevelSites:
         if self.vep_spelling:
             # Only transcripts the record meets: the gene-level entries say what is up- or
             # downstream, and cost far less than an entry per transcript.
-            site.entries = self.grch38.entries(chrom, pos, ref, alts, lifted_alts, self.mane)
+            site.entries = self.grch38.rendered_entries(
+                chrom, pos, ref, alts, lifted_alts, self.mane
+            )
             if alts and look_up_rsid:
                 site.rsid = self.grch38.rsid(chrom, pos, ref, lifted_alts)
             return

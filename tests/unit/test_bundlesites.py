@@ -9,11 +9,14 @@ the real GRCh38 bundle, plus the edges of its segments and its common SNPs.
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
 
+from anntools import recordloop  # noqa: F401 - loads htslib, which _bundlesites needs
 from anntools._bundlesites import GrchSites
+from anntools._rendering import RenderedEntry
 from anntools.annotation import Entry, entry_info_tail, entry_tsv_text
 from anntools.assembly import AssemblyGuess
 from anntools.bundle import Bundle
@@ -36,6 +39,30 @@ def reference_entries(
         for alt in alts
         for entry in mane_and_gene_entries(alt, hits, transcripts, pos, ref, alt)
     ]
+
+
+def texts(entries: Sequence[Entry | RenderedEntry]) -> list[tuple[str, str, str, str, str, str]]:
+    """What the record loop writes and counts of each entry, Entry or RenderedEntry alike."""
+    found = []
+    for entry in entries:
+        if isinstance(entry, Entry):
+            allele, counted = entry.allele, entry
+            info, tsv = entry_info_tail(entry), entry_tsv_text(entry)
+        else:
+            allele, counted = entry.allele.decode(), entry.counted
+            info, tsv = entry.texts
+        found.append((allele, info, tsv, counted.consequence, counted.gene, counted.region))
+    return found
+
+
+def assert_entries(
+    sites: GrchSites, chrom: str, pos: int, ref: str, alts: list[str], expected: list[Entry]
+) -> None:
+    """Both forms of the compiled entries are the reference's."""
+    mane = True
+    assert sites.entries(chrom, pos, ref, alts, alts, mane) == expected, (chrom, pos, ref, alts)
+    rendered = sites.rendered_entries(chrom, pos, ref, alts, alts, mane)
+    assert texts(rendered) == texts(expected), (chrom, pos, ref, alts)
 
 
 def reference_rsid(bundle: Bundle, chrom: str, pos: int, ref: str, alts: list[str]) -> str | None:
@@ -75,6 +102,8 @@ def test_entries_are_the_bundles_at_random_positions(bundle: Bundle, mane: bool)
             assert sites.entries(chrom, pos, ref, alts, alts, mane) == expected, (chrom, pos)
             # Twice: the second answer comes from the caches.
             assert sites.entries(chrom, pos, ref, alts, alts, mane) == expected, (chrom, pos)
+            rendered = sites.rendered_entries(chrom, pos, ref, alts, alts, mane)
+            assert texts(rendered) == texts(expected), (chrom, pos)
             checked += 1
     assert checked > 9000
 
@@ -146,8 +175,8 @@ def test_the_record_source_answers_as_the_sites_object(bundle: Bundle, assembly:
                     source(chrom, pos, ref, alts, look_up_rsid, 0)
                 continue
             got = source(chrom, pos, ref, alts, look_up_rsid, 0)
-            assert (got.entries, got.rsid, got.grch38, got.unmapped) == (
-                want.entries,
+            assert (texts(got.entries), got.rsid, got.grch38, got.unmapped) == (
+                texts(want.entries),
                 want.rsid,
                 want.grch38,
                 want.unmapped,
@@ -184,9 +213,30 @@ def test_changes_at_every_base_near_intron_ends_are_the_bundles(bundle: Bundle) 
             for pos in [*spots, (left + right) // 2]:
                 for ref, alt in SHAPES:
                     expected = reference_entries(bundle, "chr1", pos, ref, [alt], True)
-                    got = sites.entries("chr1", pos, ref, [alt], [alt], True)
-                    assert got == expected, (transcript.id, pos, ref, alt)
+                    assert_entries(sites, "chr1", pos, ref, [alt], expected)
     assert strands == {"+", "-"}
+
+
+def test_changes_in_exons_utrs_and_codons_are_the_bundles(bundle: Bundle) -> None:
+    """Both strands: every shape at the coding ends (start and stop codons), in the UTRs, at
+    exon ends and in the middle of exons, and up- and downstream of the transcript."""
+    sites = GrchSites(bundle)
+    first, _ = bundle.manifest["transcripts"]["chroms"]["chr17"]
+    regions: set[str] = set()
+    for row in range(first, first + 30):
+        transcript = bundle.transcript(row).transcript
+        spots = [transcript.start - 40, transcript.end + 40]
+        if transcript.coding_start is not None and transcript.coding_end is not None:
+            for end in (transcript.coding_start, transcript.coding_end):
+                spots += range(end - 4, end + 5)
+        for start, end in transcript.exons[:4]:
+            spots += [start, start + 1, (start + end) // 2, end - 1, end]
+        for pos in spots:
+            for ref, alt in SHAPES:
+                expected = reference_entries(bundle, "chr17", pos, ref, [alt], True)
+                assert_entries(sites, "chr17", pos, ref, [alt], expected)
+                regions.update(entry.region for entry in expected if entry.transcript)
+    assert {"CDS", "5_prime_UTR", "3_prime_UTR", "splice_region", "upstream"} <= regions
 
 
 def test_an_entrys_texts_escape_info_and_keep_tsv_columns() -> None:
