@@ -3,7 +3,8 @@
 The record loop and the default bundle's lookups are .pyx modules. The
 transcript engine (anntools/csq) is plain, mypy-checked Python that Cython
 compiles as it is: the .py files stay the readable reference and the import
-picks the extension module built from them.
+picks the extension module built from them. A .pxd beside one of them
+("augmenting" declarations) gives its small per-call classes C attributes.
 
 The loop is a driver (_recordloop) over three modules linked by their .pxd
 files: _parsing (lines and htslib), _tallies (counts) and _rendering (output).

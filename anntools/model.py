@@ -7,16 +7,21 @@ Coordinates: every ``pos`` here is 1-based, as in VCF; intervals given as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Consequence:
+class Consequence(NamedTuple):
     """One transcript-level consequence of one ALT allele, in the spirit of bcftools csq's BCSQ.
 
     ``terms`` are bcftools csq's abbreviated Sequence Ontology names, most
     severe first (``missense``, ``splice_region``, ``3_prime_utr``, ...).
     ``aa_change`` reads like bcftools' (``2V>2I``, ``3L`` for synonymous,
     empty when not protein-altering); ``dna_change`` likewise (``103G>A``).
+
+    A named tuple rather than a frozen dataclass: the engine makes one per call
+    and the record loop looks each up in a dict, and a tuple is built, hashed
+    and compared in C (a frozen dataclass sets each field through
+    object.__setattr__ and hashes in Python, about ten times the cost).
     """
 
     terms: tuple[str, ...]

@@ -160,18 +160,42 @@ class Collector:
 
 
 def _render(entry: _Entry) -> Consequence:
-    terms, bits, prints_strand = _printed(entry.bits)
+    if entry.change is None:
+        return _unchanged(entry.bits, entry.transcript)
+    terms, bits, _ = _printed(entry.bits)
     tr = entry.transcript
-    aa_change, dna_change = entry.change or ("", "")
+    aa_change, dna_change = entry.change
     return Consequence(
-        terms=terms,
-        gene=tr.gene,
-        transcript=tr.id if bits & PRINTS_TRANSCRIPT else "",
-        biotype=tr.biotype,
-        strand=("+" if tr.forward else "-") if prints_strand or entry.change else "",
-        aa_change=aa_change,
-        dna_change=dna_change,
+        terms,
+        tr.gene,
+        tr.id if bits & PRINTS_TRANSCRIPT else "",
+        tr.biotype,
+        "+" if tr.forward else "-",  # a change prints its strand
+        aa_change,
+        dna_change,
     )
+
+
+def _unchanged(bits: int, tr: Transcript) -> Consequence:
+    """The Consequence of merged ``bits`` on ``tr`` with no change to print.
+
+    It depends on nothing else, and most calls near feature edges (UTR, intron,
+    splice) are such, so each is made once per transcript and kept in its cache.
+    """
+    made = tr.cache.get("unchanged")
+    if not isinstance(made, dict):
+        made = tr.cache["unchanged"] = {}
+    found: Consequence | None = made.get(bits)
+    if found is None:
+        terms, printed, prints_strand = _printed(bits)
+        found = made[bits] = Consequence(
+            terms=terms,
+            gene=tr.gene,
+            transcript=tr.id if printed & PRINTS_TRANSCRIPT else "",
+            biotype=tr.biotype,
+            strand=("+" if tr.forward else "-") if prints_strand else "",
+        )
+    return found
 
 
 _PRINTED: dict[int, tuple[tuple[str, ...], int, bool]] = {}

@@ -1,0 +1,10 @@
+# Augmenting declarations: Cython compiles coding.py with these as C types (see setup.py).
+
+cdef class Node:
+    cdef public bint sss
+    cdef public long long csq
+    cdef public str var
+    cdef public str seq
+    cdef public long long sbeg
+    cdef public long long rlen
+    cdef public long long dlen
