@@ -58,8 +58,4 @@ full_bundle = [
     for name in FULL_BUNDLE_MODULES
 ]
 
-setup(
-    ext_modules=cythonize(
-        [*record_loop, bundle_sites, *engine, *full_bundle], language_level=3
-    )
-)
+setup(ext_modules=cythonize([*record_loop, bundle_sites, *engine, *full_bundle], language_level=3))
