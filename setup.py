@@ -1,10 +1,12 @@
 """Builds anntools' compiled modules against the htslib headers that pysam ships.
 
 The record loop and the default bundle's lookups are .pyx modules. The
-transcript engine (anntools/csq) is plain, mypy-checked Python that Cython
-compiles as it is: the .py files stay the readable reference and the import
-picks the extension module built from them. A .pxd beside one of them
-("augmenting" declarations) gives its small per-call classes C attributes.
+transcript engine (anntools/csq) and a full bundle's per-entry path
+(anntools/full_annotation.py and the HGVS modules) are plain, mypy-checked
+Python that Cython compiles as it is: the .py files stay the readable
+reference and the import picks the extension module built from them. A .pxd
+beside one of them ("augmenting" declarations) gives its small per-call
+classes C attributes.
 
 The loop is a driver (_recordloop) over three modules linked by their .pxd
 files: _parsing (lines and htslib), _tallies (counts) and _rendering (output).
@@ -54,4 +56,12 @@ engine = [
     for name in ENGINE_MODULES
 ]
 
-setup(ext_modules=cythonize([*record_loop, bundle_sites, *engine], language_level=3))
+# A full bundle's per-entry path (anntools/full_annotation.py and the HGVS modules it calls),
+# compiled as the engine is: plain, mypy-checked Python.
+FULL_BUNDLE_MODULES = ("hgvs", "hgvs_shift", "hgvs_protein", "full_annotation")
+full_bundle = [
+    Extension(f"anntools.{name}", [f"anntools/{name}.py"], extra_compile_args=["-O2"])
+    for name in FULL_BUNDLE_MODULES
+]
+
+setup(ext_modules=cythonize([*record_loop, bundle_sites, *engine, *full_bundle], language_level=3))

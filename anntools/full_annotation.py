@@ -20,11 +20,14 @@ not the bundle's in the run's warnings (REF_MISMATCH), as ``--gff/--fasta`` does
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from anntools.annotation import Entry, Site, entry_from_consequence
 from anntools.bundle.full import FullBundle
+from anntools.bundle.known import KnownVariants
 from anntools.csq.engine import ContigIndex, RefMismatch
 from anntools.csq.gff3 import Transcript
 from anntools.csq.haplotype import Swaps, swapped_calls
@@ -35,12 +38,16 @@ from anntools.hgvs_shift import PAST_ANY_END, hgvs_3prime_of
 from anntools.model import Consequence
 from anntools.runner import ChunkResult, ChunkWork, Job
 from anntools.variant import is_symbolic
-from anntools.vcf import Header, LineProblem
+from anntools.vcf import Header, LineProblem, RawChunk
 
 # A record as the site source sees it: its line number and all its ALT alleles.
 # One call of a record: the consequence, and whether haplotype-aware calling put it there
 # (a combined call's protein change is the haplotype's, not the record's: no HGVS p.).
 Call = tuple[Consequence, bool]
+
+# A byte of a symbolic ALT (<DEL>, *, breakends): a line without any has only the ALTs the
+# record loop passes. (A lone "." ALT has no entries either way.)
+_MAYBE_SYMBOLIC = re.compile(rb"[<*\[\]]")
 
 # Bins of 64 kb for finding a gene's transcripts holding a change (see _ranked_bins).
 _BIN_SHIFT = 16
@@ -69,10 +76,11 @@ class FullBundleSites:
         self.bundle = bundle
         self.annotator = bundle.transcripts
         self.known = bundle.known
-        self._alts: dict[int, list[str]] = {}  # this chunk's ALTs by line, see begin_chunk
+        self._lines: list[bytes] = []  # this chunk's lines, see begin_chunk
+        self._first_line_no = 0
         self._overrides: dict[int, Swaps] = {}
         self.mismatches: list[LineProblem] = []  # this chunk's records whose REF is not ours
-        self._structures: dict[int, Structure | None] = {}  # by id() of the engine's transcript
+        self._targets: dict[int, _Target] = {}  # by id() of the engine's transcript
         self._transcripts: dict[tuple[str, str], Transcript] = {}  # (contig, id) -> transcript
         # Per contig, bin -> the transcripts overlapping the bin, best-ranked first.
         self._bins: dict[str, dict[int, list[Transcript]]] = {}
@@ -85,9 +93,10 @@ class FullBundleSites:
                 self._transcripts[contig.name, tr.id] = tr
             self._bins[contig.name] = _ranked_bins(contig.transcripts, bundle.rank)
 
-    def begin_chunk(self, alts: dict[int, list[str]], overrides: dict[int, Swaps]) -> None:
-        """The next chunk's ALT alleles (symbolic ones too) and haplotype swaps, by line."""
-        self._alts = alts
+    def begin_chunk(self, chunk: RawChunk, overrides: dict[int, Swaps]) -> None:
+        """The next chunk (its lines name the symbolic ALTs the loop leaves out) and its
+        haplotype swaps, by line."""
+        self._lines, self._first_line_no = chunk.lines, chunk.first_line_no
         self._overrides = overrides
         self.mismatches = []
 
@@ -95,18 +104,27 @@ class FullBundleSites:
         self, chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool, line_no: int = 0
     ) -> Site:
         """``alts`` are the record's ALT alleles with bases; the symbolic ones come from the
-        chunk (see begin_chunk) by the record loop's ``line_no``."""
-        all_alts = self._alts.get(line_no, alts)
-        swaps = self._overrides.get(line_no, {})
+        chunk's line (see begin_chunk) by the record loop's ``line_no``."""
+        swaps = self._overrides.get(line_no) if self._overrides else None
         site = Site()
-        clinvar = {alt: self._look_up(site, chrom, pos, ref, alt, look_up_rsid) for alt in alts}
+        known = self.known
+        clinvar = (
+            {alt: self._look_up(known, site, chrom, pos, ref, alt, look_up_rsid) for alt in alts}
+            if known is not None
+            else None
+        )
         contig = self.annotator.contig(chrom)
         if contig is None:
             return site
+        all_alts = self._all_alts(line_no, alts)
         try:
             for number, alt in enumerate(all_alts, 1):
-                found = self._calls(contig, pos, ref, alt, swaps.get(number), clinvar.get(alt, ""))
-                site.entries.extend(found)
+                swapped = swaps.get(number) if swaps else None
+                significance = clinvar.get(alt, "") if clinvar else ""
+                if all_alts is not alts and is_symbolic(alt):
+                    site.entries.extend(self._symbolic_calls(contig, pos, ref, alt))
+                else:
+                    site.entries.extend(self._calls(contig, pos, ref, alt, swapped, significance))
         except RefMismatch as mismatch:
             # Not the bundle's reference here: the record is kept without consequences and
             # reported, as the record loop keeps and reports one whose REF differs from --fasta's.
@@ -114,13 +132,33 @@ class FullBundleSites:
             self.mismatches.append(LineProblem(line_no, mismatch.reason, False))
         return site
 
+    def _all_alts(self, line_no: int, alts: list[str]) -> list[str]:
+        """The record's ALT column, symbolic alleles included (so that an allele's number is
+        its place there, as haplotype swaps count it); ``alts`` when the line can hold no
+        symbolic allele, as most cannot."""
+        index = line_no - self._first_line_no
+        if not 0 <= index < len(self._lines):
+            return alts
+        line = self._lines[index]
+        if not _MAYBE_SYMBOLIC.search(line):
+            return alts
+        columns = line.split(b"\t", 5)
+        if len(columns) < 5:
+            return alts
+        return columns[4].decode(errors="replace").strip().split(",")
+
+    @staticmethod
     def _look_up(
-        self, site: Site, chrom: str, pos: int, ref: str, alt: str, look_up_rsid: bool
+        known: KnownVariants,
+        site: Site,
+        chrom: str,
+        pos: int,
+        ref: str,
+        alt: str,
+        look_up_rsid: bool,
     ) -> str:
         """The allele's ClinVar significance (or ""); its rsID goes to the site if it has none."""
-        if self.known is None:
-            return ""
-        rsid, clinvar = self.known.lookup(chrom, pos, ref, alt)
+        rsid, clinvar = known.lookup(chrom, pos, ref, alt)
         if rsid and look_up_rsid and site.rsid is None:
             site.rsid = rsid
         return clinvar or ""
@@ -134,20 +172,25 @@ class FullBundleSites:
         swaps: dict[str, list[Consequence | None]] | None,
         clinvar: str,
     ) -> list[Entry]:
-        """The allele's entries: symbolic <INS> ones as the engine calls them (no HGVS: they
-        carry no bases), the others with HGVS and swapped as haplotype-aware calling decided."""
-        if is_symbolic(alt):
-            if len(alt) > 1 and alt[0] == "<":
-                found = self.annotator.annotate(contig.name, pos, ref, alt)
-                return [entry_from_consequence(alt, csq, True) for csq in found]
-            return []  # *, . and breakends: none, as the record loop gives none
-        calls = swapped_calls(self.annotator.annotate(contig.name, pos, ref, alt), swaps)
+        """The entries of an allele of bases, with HGVS, swapped as haplotype-aware calling
+        decided."""
+        found = self.annotator.annotate(contig.name, pos, ref, alt)
         # Trimmed once for all the allele's transcripts; None: not plain bases, no HGVS c.
         alleles = trim_alleles(pos, ref, alt) if plain_bases(ref) and plain_bases(alt) else None
+        if not swaps:  # most records: no call of theirs was combined with another's
+            return [self._entry(contig, csq, pos, ref, alt, alleles, clinvar) for csq in found]
         return [
             self._entry(contig, csq, pos, ref, alt, alleles, clinvar, combined)
-            for csq, combined in calls
+            for csq, combined in swapped_calls(found, swaps)
         ]
+
+    def _symbolic_calls(self, contig: ContigIndex, pos: int, ref: str, alt: str) -> list[Entry]:
+        """A symbolic allele's entries: <INS> ones as the engine calls them (no HGVS: they
+        carry no bases); *, . and breakends none, as the record loop gives none."""
+        if len(alt) > 1 and alt[0] == "<":
+            found = self.annotator.annotate(contig.name, pos, ref, alt)
+            return [entry_from_consequence(alt, csq, True) for csq in found]
+        return []
 
     def _entry(
         self,
@@ -162,22 +205,19 @@ class FullBundleSites:
     ) -> Entry:
         consequence, region = self._terms(csq.terms)
         exon = intron = hgvsc = hgvsp = ""
-        trimmed = alleles or trim_alleles(pos, ref, alt)
-        low, high = (
-            (trimmed.start, trimmed.end) if trimmed.ref else (trimmed.start - 1, trimmed.start)
-        )
-        tr = self._transcript(contig, csq, low, high)
-        structure = self._structure(tr) if tr is not None else None
-        if tr is not None and structure is not None:
+        target = self._target(contig, csq, pos, ref, alt, alleles)
+        if target is not None and target.structure is not None:
+            structure = target.structure
             if alleles is not None and len(alleles.ref) == 1 == len(alleles.alt):
                 exon, intron, notation = _snv_notes(structure, alleles)
             else:
+                low, high = _changed_span(alleles or trim_alleles(pos, ref, alt))
                 exon, intron = structure.exon_intron(low, high)
                 notation = hgvs_3prime_of(structure, alleles, contig.fetch) if alleles else ""
-            hgvsc = f"{self.bundle.versioned(tr.id)}:{notation}" if notation else ""
-            if not combined and _PROTEIN_TERMS.intersection(csq.terms):
-                protein = protein_hgvs(tr, pos, ref, alt, contig.fetch, contig.code)
-                hgvsp = f"{self.bundle.protein(tr.id)}:{protein}" if protein else ""
+            hgvsc = target.hgvsc_prefix + notation if notation else ""
+            if not combined and not _PROTEIN_TERMS.isdisjoint(csq.terms):
+                protein = protein_hgvs(target.tr, pos, ref, alt, contig.fetch, contig.code)
+                hgvsp = target.hgvsp_prefix + protein if protein else ""
         # Built whole: dataclasses.replace on a finished entry costs more than the rest here.
         return Entry(
             allele=alt,
@@ -205,26 +245,60 @@ class FullBundleSites:
             found = self._spellings[terms] = (entry.consequence, entry.region)
         return found
 
-    def _transcript(
-        self, contig: ContigIndex, csq: Consequence, low: int, high: int
-    ) -> Transcript | None:
-        """The consequence's transcript; for a gene's merged intron or non-coding entry (which,
-        as bcftools', names none) the gene's first-ranked transcript holding the change."""
+    def _target(
+        self,
+        contig: ContigIndex,
+        csq: Consequence,
+        pos: int,
+        ref: str,
+        alt: str,
+        alleles: Alleles | None,
+    ) -> _Target | None:
+        """The transcript an entry's notes are about (see _transcript), prepared once."""
         if csq.transcript:
-            return self._transcripts.get((contig.name, csq.transcript))
+            tr = self._transcripts.get((contig.name, csq.transcript))
+        else:
+            tr = self._transcript(
+                contig, csq.gene, *_changed_span(alleles or trim_alleles(pos, ref, alt))
+            )
+        if tr is None:
+            return None
+        target = self._targets.get(id(tr))
+        if target is None:
+            target = self._targets[id(tr)] = _Target(
+                tr,
+                _structure_of(tr),
+                f"{self.bundle.versioned(tr.id)}:",
+                f"{self.bundle.protein(tr.id)}:",
+            )
+        return target
+
+    def _transcript(self, contig: ContigIndex, gene: str, low: int, high: int) -> Transcript | None:
+        """For a gene's merged intron or non-coding entry (which, as bcftools', names no
+        transcript) the gene's first-ranked transcript holding the change."""
         # A transcript holding the change holds its first base, so that base's bin lists it.
         ranked = self._bins[contig.name].get((low - 1) >> _BIN_SHIFT, ())
         for tr in ranked:  # a gene name may have many transcripts, far apart
-            if tr.gene == csq.gene and tr.beg <= low - 1 and high - 1 <= tr.end:
+            if tr.gene == gene and tr.beg <= low - 1 and high - 1 <= tr.end:
                 return tr
         return None
 
-    def _structure(self, tr: Transcript) -> Structure | None:
-        """The transcript's exon structure for HGVS c. (None when it has no usable exons)."""
-        key = id(tr)
-        if key not in self._structures:
-            self._structures[key] = _structure_of(tr)
-        return self._structures[key]
+
+class _Target(NamedTuple):
+    """A transcript as entries name it, prepared once: the engine's transcript, its exon
+    structure for HGVS c. (None when it has no usable exons) and the prefixes of its
+    HGVS c. and p. texts (versioned transcript ID, protein ID)."""
+
+    tr: Transcript
+    structure: Structure | None
+    hgvsc_prefix: str
+    hgvsp_prefix: str
+
+
+def _changed_span(alleles: Alleles) -> tuple[int, int]:
+    """The genomic bases (1-based closed) a trimmed change touches; for an insertion, the two
+    bases around it."""
+    return (alleles.start, alleles.end) if alleles.ref else (alleles.start - 1, alleles.start)
 
 
 def _ranked_bins(
@@ -284,20 +358,9 @@ class FullBundleWork(ChunkWork):
 
     def __call__(self, job: Job) -> ChunkResult:
         chunk, overrides = job
-        self._sites.begin_chunk(_alts_by_line(chunk.lines, chunk.first_line_no), overrides or {})
+        self._sites.begin_chunk(chunk, overrides or {})
         result = super().__call__((chunk, None))
         if self._sites.mismatches:
             result.problems.extend(self._sites.mismatches)
             result.problems.sort(key=lambda problem: problem.line_no)
         return result
-
-
-def _alts_by_line(lines: list[bytes], first_line_no: int) -> dict[int, list[str]]:
-    """The ALT column of every line with one, split, by line number (the record loop's own
-    checks decide which of these are records)."""
-    found = {}
-    for i, line in enumerate(lines):
-        columns = line.split(b"\t", 5)
-        if len(columns) > 4:
-            found[first_line_no + i] = columns[4].decode(errors="replace").strip().split(",")
-    return found

@@ -328,4 +328,6 @@ def _oriented(transcript: Transcript, bases: str) -> str:
 
 def plain_bases(allele: str) -> bool:
     """True for a non-empty allele of A, C, G, T and N only (either case)."""
+    if len(allele) == 1:  # most alleles: no set to build
+        return allele in _PLAIN
     return bool(allele) and set(allele) <= _PLAIN
