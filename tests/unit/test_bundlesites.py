@@ -239,6 +239,31 @@ def test_changes_in_exons_utrs_and_codons_are_the_bundles(bundle: Bundle) -> Non
     assert {"CDS", "5_prime_UTR", "3_prime_UTR", "splice_region", "upstream"} <= regions
 
 
+def test_changes_up_and_downstream_of_transcripts_are_the_bundles(bundle: Bundle) -> None:
+    """Both strands: random shapes up- and downstream of transcripts, at the flank's far edge
+    (5 kb) and just past it, and next to the transcript's first and last bases."""
+    rng = random.Random(5)
+    sites = GrchSites(bundle)
+    first, last = bundle.manifest["transcripts"]["chroms"]["chr7"]
+    regions: set[str] = set()
+    strands = set()
+    for row in rng.sample(range(first, last), 40):
+        transcript = bundle.transcript(row).transcript
+        strands.add(transcript.strand)
+        start, end = transcript.start, transcript.end
+        spots = [start - 5001, start - 5000, start - 1, start, end, end + 1, end + 5000, end + 5001]
+        spots += [rng.randint(start - 5000, start - 1) for _ in range(5)]
+        spots += [rng.randint(end + 1, end + 5000) for _ in range(5)]
+        for pos in spots:
+            ref, alts = random_record(rng, "chr7", pos)
+            for shape in [(ref, alts), *((r, [a]) for r, a in SHAPES)]:
+                expected = reference_entries(bundle, "chr7", pos, shape[0], shape[1], True)
+                assert_entries(sites, "chr7", pos, shape[0], shape[1], expected)
+                regions.update(entry.region for entry in expected if entry.transcript)
+    assert strands == {"+", "-"}
+    assert {"upstream", "downstream"} <= regions
+
+
 def test_an_entrys_texts_escape_info_and_keep_tsv_columns() -> None:
     entry = Entry("A", "x y", "g;1", "", "b=2", "+", "intron", distance=3, hgvsc="a,b")
     assert entry_tsv_text(entry) == "x y\tg;1\t\tb=2\t+\tintron\t\t\t3\t\t\t\ta,b\t\t"
