@@ -12,7 +12,8 @@ of the memory-mapped .npy files), and entries are shared where they can be:
 - a position up- or downstream of genes, or between them, gets entries made
   from templates kept per (gene, region), with its distance;
 - a position a MANE Select transcript reaches gets the transcript's entry
-  here when the change lies deep in an intron (most do), or is a one-base
+  here when the change lies deep in an intron (most do), is a one-base
+  substitution at an intron's splice sites or region, or is a one-base
   substitution in an exon away from splice sites and codons (HGVS positions
   from the transcript's exonic bases before each exon and its coding ends), or
   lies up- or downstream of it, else from anntools.mane.mane_entry. Transcripts
@@ -42,7 +43,9 @@ from anntools.annotation import ENTRY_FIELDS, Entry, entry_from_hit, entry_of_ge
 from anntools.bundle import format as fmt
 from anntools.bundle.format import FLANK_BP
 from anntools.hgvs import reverse_complement
-from anntools.mane import MANE_BIOTYPE, SPLICE_EXONIC_BP, SPLICE_INTRONIC_BP, mane_entry
+from anntools.mane import (
+    MANE_BIOTYPE, SPLICE_EXONIC_BP, SPLICE_INTRONIC_BP, SPLICE_SITE_BP, mane_entry,
+)
 from anntools.model import REGIONS
 
 cdef int LAST_INSIDE = fmt.INTRON  # region codes up to this one mean "inside the gene"
@@ -51,6 +54,7 @@ cdef int CODE_BITS = fmt.CODE_BITS
 cdef int CODE_MASK = fmt.CODE_MASK
 cdef Py_ssize_t CACHE_LIMIT = 1 << 16  # kept entries; cleared when reached (indel ALTs vary)
 cdef long long SPLICE_REACH = SPLICE_INTRONIC_BP
+cdef long long SPLICE_SITE = SPLICE_SITE_BP
 cdef long long SPLICE_EXONIC = SPLICE_EXONIC_BP
 cdef long long FLANK = FLANK_BP
 cdef int DISTANCE = ENTRY_FIELDS.index("Distance")
@@ -581,7 +585,13 @@ cdef class GrchSites:
         intron = self._intron(tx, index - tx.first)
         left, right = intron[0], intron[1]
         if low - left <= SPLICE_REACH or right - high <= SPLICE_REACH:
-            return None
+            if len(changed_ref) != 1 or len(changed_alt) != 1:
+                return None  # an indel at a splice site or region: mane_entry decides
+            hgvsc = _replaced(tx, intron, start, changed_ref, changed_alt)
+            terms = _splice_terms(tx, left, right, low)
+            return self._splice_template(tx, index - tx.first, terms).made(
+                allele, f"{tx.id}:{tx.prefix}{hgvsc}", rendered
+            )
         if changed_ref:
             hgvsc = _replaced(tx, intron, start, changed_ref, changed_alt)
         else:
@@ -628,6 +638,18 @@ cdef class GrchSites:
                 "", "", None, tx.refseq, "", "", "",
             )
             template = tx.templates[term] = _Template(entry, DISTANCE, self._counted(entry))
+        return template
+
+    cdef _Template _splice_template(self, _Tx tx, Py_ssize_t index, str terms):
+        key = ("splice", index, terms)
+        template = tx.templates.get(key)
+        if template is None:
+            region = "splice_region" if "splice" in terms else "intron"
+            entry = Entry(
+                "", terms, tx.gene, tx.id, MANE_BIOTYPE, tx.strand, region,
+                "", "", None, tx.refseq, "", self._intron(tx, index)[2], "",
+            )
+            template = tx.templates[key] = _Template(entry, HGVSC, self._counted(entry))
         return template
 
     cdef _Template _intron_template(self, _Tx tx, Py_ssize_t index):
@@ -733,6 +755,30 @@ cdef str _exonic_text(_Tx tx, long long offset):
     if offset > tx.coding_last:
         return f"*{offset - tx.coding_last}"
     return str(offset - tx.coding_first + 1)
+
+
+cdef str _splice_terms(_Tx tx, long long left, long long right, long long pos):
+    """mane.effect_terms of a one-base substitution at ``pos`` in the intron between exon
+    bases ``left`` and ``right``, joined by "&": the site and region terms of that intron."""
+    cdef long long first = left + 1, last = right - 1  # the intron's bases
+    cdef bint left_site = first <= pos <= min(first + SPLICE_SITE - 1, last)
+    cdef bint right_site = max(last - SPLICE_SITE + 1, first) <= pos <= last
+    cdef bint donor = left_site if tx.plus else right_site
+    cdef bint acceptor = right_site if tx.plus else left_site
+    cdef bint in_region = (
+        first + SPLICE_SITE <= pos <= min(left + SPLICE_REACH, last)
+        or max(right - SPLICE_REACH, first) <= pos <= last - SPLICE_SITE
+    )
+    cdef list terms = []
+    if acceptor:
+        terms.append("splice_acceptor_variant")
+    if donor:
+        terms.append("splice_donor_variant")
+    if in_region:
+        terms.append("splice_region_variant")
+    if first + SPLICE_SITE <= pos <= last - SPLICE_SITE:
+        terms.append("intron_variant")
+    return "&".join(terms)
 
 
 cdef tuple _trimmed(str ref, str alt):
