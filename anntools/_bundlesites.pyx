@@ -12,10 +12,13 @@ of the memory-mapped .npy files), and entries are shared where they can be:
 - a position up- or downstream of genes, or between them, gets entries made
   from templates kept per (gene, region), with its distance;
 - a position a MANE Select transcript reaches gets the transcript's entry
-  here when the change lies deep in an intron (most do), or is a one-base
+  here when the change lies deep in an intron (most do), is a one-base
+  substitution at an intron's splice sites or region, or is a one-base
   substitution in an exon away from splice sites and codons (HGVS positions
-  from the transcript's exonic bases before each exon and its coding ends),
-  else from anntools.mane.mane_entry.
+  from the transcript's exonic bases before each exon and its coding ends), or
+  lies up- or downstream of it, else from anntools.mane.mane_entry. Transcripts
+  are read from the bundle's arrays; their Python form (Bundle.transcript) is
+  made only for mane_entry.
 
 For the record loop (``__call__``, ``rendered_entries``), entries that differ
 from record to record only by a distance or an HGVS c. come rendered
@@ -38,8 +41,11 @@ from dataclasses import replace
 
 from anntools.annotation import ENTRY_FIELDS, Entry, entry_from_hit, entry_of_gene
 from anntools.bundle import format as fmt
+from anntools.bundle.format import FLANK_BP
 from anntools.hgvs import reverse_complement
-from anntools.mane import MANE_BIOTYPE, SPLICE_EXONIC_BP, SPLICE_INTRONIC_BP, mane_entry
+from anntools.mane import (
+    MANE_BIOTYPE, SPLICE_EXONIC_BP, SPLICE_INTRONIC_BP, SPLICE_SITE_BP, mane_entry,
+)
 from anntools.model import REGIONS
 
 cdef int LAST_INSIDE = fmt.INTRON  # region codes up to this one mean "inside the gene"
@@ -48,7 +54,9 @@ cdef int CODE_BITS = fmt.CODE_BITS
 cdef int CODE_MASK = fmt.CODE_MASK
 cdef Py_ssize_t CACHE_LIMIT = 1 << 16  # kept entries; cleared when reached (indel ALTs vary)
 cdef long long SPLICE_REACH = SPLICE_INTRONIC_BP
+cdef long long SPLICE_SITE = SPLICE_SITE_BP
 cdef long long SPLICE_EXONIC = SPLICE_EXONIC_BP
+cdef long long FLANK = FLANK_BP
 cdef int DISTANCE = ENTRY_FIELDS.index("Distance")
 cdef int HGVSC = ENTRY_FIELDS.index("HGVSc")
 cdef frozenset DISTANCE_REGIONS = frozenset(("upstream", "downstream", "intergenic"))
@@ -105,9 +113,10 @@ cdef class _Chrom:
 
 
 cdef class _Tx:
-    """A MANE transcript (anntools.bundle.reader.ManeTranscript) as the compiled path reads it."""
+    """A MANE transcript as the compiled path reads it, straight from the bundle's arrays."""
 
-    cdef object mane
+    cdef Py_ssize_t row  # in the bundle's transcript arrays
+    cdef object mane  # its anntools.bundle.reader.ManeTranscript, made when mane_entry needs it
     cdef str id, strand, gene, refseq, prefix
     cdef long long start, end
     cdef Py_ssize_t first, last  # [first, last) rows of its exons in exon_start/exon_end
@@ -203,6 +212,8 @@ cdef class GrchSites:
     cdef dict hits  # (gene, code, distance) -> GeneHit
     cdef const int64_t[:] exon_start, exon_end
     cdef const int64_t[:] tx_exon_offset
+    cdef const int64_t[:] tx_coding_start, tx_coding_end
+    cdef object tx_id, tx_refseq, tx_gene, tx_strand
     cdef dict transcripts  # bundle row -> _Tx
 
     def __init__(self, bundle, bint mane=True, grch38_name=None, fallback=None):
@@ -236,6 +247,10 @@ cdef class GrchSites:
         self.exon_start = arrays["exon_start"]
         self.exon_end = arrays["exon_end"]
         self.tx_exon_offset = arrays["tx_exon_offset"]
+        self.tx_coding_start = arrays["tx_coding_start"]
+        self.tx_coding_end = arrays["tx_coding_end"]
+        self.tx_id, self.tx_refseq = arrays["tx_id"], arrays["tx_refseq"]
+        self.tx_gene, self.tx_strand = arrays["tx_gene"], arrays["tx_strand"]
         self.transcripts = {}
 
     def __call__(
@@ -488,7 +503,9 @@ cdef class GrchSites:
                 if entry is None:
                     entry = self._exon_change(alt, tx, pos, ref, lifted_alt, rendered)
                 if entry is None:
-                    entry = mane_entry(alt, tx.mane, pos, ref, lifted_alt)
+                    entry = self._flank_change(alt, tx, pos, ref, lifted_alt, rendered)
+                if entry is None:
+                    entry = mane_entry(alt, self._python_transcript(tx), pos, ref, lifted_alt)
                 if entry is not None:
                     found.append(entry)
             covered = {_gene_of(entry) for entry in found}
@@ -500,27 +517,47 @@ cdef class GrchSites:
         return found_all
 
     cdef _Tx _transcript(self, Py_ssize_t row):
+        """The transcript of a bundle row, read from the arrays as Bundle.transcript reads
+        them (without its Python objects, which only mane_entry needs)."""
         cdef _Tx tx = self.transcripts.get(row)
+        cdef Py_ssize_t index
         if tx is None:
             tx = _Tx()
-            tx.mane = self.bundle.transcript(row)
-            transcript = tx.mane.transcript
-            tx.id, tx.strand, tx.prefix = transcript.id, transcript.strand, transcript.prefix
-            tx.gene, tx.refseq = tx.mane.gene, tx.mane.refseq
-            tx.start, tx.end = transcript.start, transcript.end
+            tx.row = row
+            tx.id, tx.gene = str(self.tx_id[row]), str(self.tx_gene[row])
+            tx.refseq = str(self.tx_refseq[row])
+            tx.strand = self.tx_strand[row].decode()
+            tx.plus = tx.strand == "+"
             tx.first, tx.last = self.tx_exon_offset[row], self.tx_exon_offset[row + 1]
+            tx.start, tx.end = self.exon_start[tx.first], self.exon_end[tx.last - 1]
             tx.introns = {}
             tx.templates = {}
-            tx.plus, tx.coding = tx.strand == "+", transcript.coding_start is not None
-            if tx.coding:
-                tx.coding_start, tx.coding_end = transcript.coding_start, transcript.coding_end
-                tx.coding_first, tx.coding_last = transcript.coding_bounds()
             tx.before, tx.bases = [], 0
             for index in range(tx.first, tx.last):
                 tx.before.append(tx.bases)
                 tx.bases += self.exon_end[index] - self.exon_start[index] + 1
+            # A coding range is stored as 0, 0 when there is none (Bundle.transcript).
+            tx.coding = self.tx_coding_start[row] != 0 and self.tx_coding_end[row] != 0
+            tx.prefix = "c." if tx.coding else "n."
+            if tx.coding:
+                tx.coding_start, tx.coding_end = self.tx_coding_start[row], self.tx_coding_end[row]
+                first, last = tx.coding_start, tx.coding_end
+                if not tx.plus:
+                    first, last = last, first
+                tx.coding_first = self._exonic_offset(tx, first)
+                tx.coding_last = self._exonic_offset(tx, last)
             self.transcripts[row] = tx
         return tx
+
+    cdef object _python_transcript(self, _Tx tx):
+        if tx.mane is None:
+            tx.mane = self.bundle.transcript(tx.row)
+        return tx.mane
+
+    cdef long long _exonic_offset(self, _Tx tx, long long pos):
+        """hgvs.Transcript.transcript_offset of an exonic base."""
+        cdef Py_ssize_t row = _bisect_right(self.exon_start, tx.first, tx.last, pos) - 1
+        return self._offset_in(tx, row - tx.first, pos)
 
     cdef object _intron_change(
         self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
@@ -528,17 +565,12 @@ cdef class GrchSites:
         """The entry of a change wholly inside one intron, away from its splice region, else
         None: mane.mane_entry's commonest case (a one-base substitution, or a short indel,
         deep in an intron), compiled. ``ref`` and ``alt`` are the VCF alleles."""
-        cdef Py_ssize_t index, shared = 0, tail = 0, shortest
+        cdef Py_ssize_t index, shared
         cdef long long start, low, high
         if not _plain(ref) or not _plain(alt):
             return None
         ref, alt = ref.upper(), alt.upper()
-        shortest = min(len(ref), len(alt))
-        while shared < shortest and ref[shared] == alt[shared]:
-            shared += 1
-        while tail < shortest - shared and ref[len(ref) - 1 - tail] == alt[len(alt) - 1 - tail]:
-            tail += 1
-        changed_ref, changed_alt = ref[shared : len(ref) - tail], alt[shared : len(alt) - tail]
+        shared, changed_ref, changed_alt = _trimmed(ref, alt)
         if not changed_ref and not changed_alt:
             return None
         start = pos + shared
@@ -553,7 +585,13 @@ cdef class GrchSites:
         intron = self._intron(tx, index - tx.first)
         left, right = intron[0], intron[1]
         if low - left <= SPLICE_REACH or right - high <= SPLICE_REACH:
-            return None
+            if len(changed_ref) != 1 or len(changed_alt) != 1:
+                return None  # an indel at a splice site or region: mane_entry decides
+            hgvsc = _replaced(tx, intron, start, changed_ref, changed_alt)
+            terms = _splice_terms(tx, left, right, low)
+            return self._splice_template(tx, index - tx.first, terms).made(
+                allele, f"{tx.id}:{tx.prefix}{hgvsc}", rendered
+            )
         if changed_ref:
             hgvsc = _replaced(tx, intron, start, changed_ref, changed_alt)
         else:
@@ -563,6 +601,56 @@ cdef class GrchSites:
         return self._intron_template(tx, index - tx.first).made(
             allele, f"{tx.id}:{tx.prefix}{hgvsc}", rendered
         )
+
+    cdef object _flank_change(
+        self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
+    ):
+        """The entry of a change up- or downstream of the transcript, else None:
+        mane._general_entry's case outside the transcript, compiled."""
+        cdef long long low, high, distance
+        cdef Py_ssize_t shared
+        cdef bint before
+        shared, changed_ref, changed_alt = _trimmed(ref.upper(), alt.upper())
+        if not changed_ref and not changed_alt:
+            return None
+        low, high = pos + shared, pos + shared + len(changed_ref) - 1
+        if not changed_ref:  # an insertion: the bases either side of it
+            low, high = low - 1, low
+        if high < tx.start:
+            before, distance = True, tx.start - high
+        elif low > tx.end:
+            before, distance = False, low - tx.end
+        else:
+            return None
+        if distance > FLANK:
+            return None
+        if before == tx.plus:
+            term, region = "upstream_gene_variant", "upstream"
+        else:
+            term, region = "downstream_gene_variant", "downstream"
+        return self._flank_template(tx, term, region).made(allele, distance, rendered)
+
+    cdef _Template _flank_template(self, _Tx tx, str term, str region):
+        template = tx.templates.get(term)
+        if template is None:
+            entry = Entry(
+                "", term, tx.gene, tx.id, MANE_BIOTYPE, tx.strand, region,
+                "", "", None, tx.refseq, "", "", "",
+            )
+            template = tx.templates[term] = _Template(entry, DISTANCE, self._counted(entry))
+        return template
+
+    cdef _Template _splice_template(self, _Tx tx, Py_ssize_t index, str terms):
+        key = ("splice", index, terms)
+        template = tx.templates.get(key)
+        if template is None:
+            region = "splice_region" if "splice" in terms else "intron"
+            entry = Entry(
+                "", terms, tx.gene, tx.id, MANE_BIOTYPE, tx.strand, region,
+                "", "", None, tx.refseq, "", self._intron(tx, index)[2], "",
+            )
+            template = tx.templates[key] = _Template(entry, HGVSC, self._counted(entry))
+        return template
 
     cdef _Template _intron_template(self, _Tx tx, Py_ssize_t index):
         template = tx.templates.get(index)
@@ -667,6 +755,41 @@ cdef str _exonic_text(_Tx tx, long long offset):
     if offset > tx.coding_last:
         return f"*{offset - tx.coding_last}"
     return str(offset - tx.coding_first + 1)
+
+
+cdef str _splice_terms(_Tx tx, long long left, long long right, long long pos):
+    """mane.effect_terms of a one-base substitution at ``pos`` in the intron between exon
+    bases ``left`` and ``right``, joined by "&": the site and region terms of that intron."""
+    cdef long long first = left + 1, last = right - 1  # the intron's bases
+    cdef bint left_site = first <= pos <= min(first + SPLICE_SITE - 1, last)
+    cdef bint right_site = max(last - SPLICE_SITE + 1, first) <= pos <= last
+    cdef bint donor = left_site if tx.plus else right_site
+    cdef bint acceptor = right_site if tx.plus else left_site
+    cdef bint in_region = (
+        first + SPLICE_SITE <= pos <= min(left + SPLICE_REACH, last)
+        or max(right - SPLICE_REACH, first) <= pos <= last - SPLICE_SITE
+    )
+    cdef list terms = []
+    if acceptor:
+        terms.append("splice_acceptor_variant")
+    if donor:
+        terms.append("splice_donor_variant")
+    if in_region:
+        terms.append("splice_region_variant")
+    if first + SPLICE_SITE <= pos <= last - SPLICE_SITE:
+        terms.append("intron_variant")
+    return "&".join(terms)
+
+
+cdef tuple _trimmed(str ref, str alt):
+    """hgvs.trim_alleles of upper-case alleles: (shared leading bases, changed REF, changed
+    ALT), shared leading bases trimmed first, then shared trailing ones."""
+    cdef Py_ssize_t shared = 0, tail = 0, shortest = min(len(ref), len(alt))
+    while shared < shortest and ref[shared] == alt[shared]:
+        shared += 1
+    while tail < shortest - shared and ref[len(ref) - 1 - tail] == alt[len(alt) - 1 - tail]:
+        tail += 1
+    return shared, ref[shared : len(ref) - tail], alt[shared : len(alt) - tail]
 
 
 cdef bint _plain(str allele):

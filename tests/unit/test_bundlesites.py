@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -237,6 +238,58 @@ def test_changes_in_exons_utrs_and_codons_are_the_bundles(bundle: Bundle) -> Non
                 assert_entries(sites, "chr17", pos, ref, [alt], expected)
                 regions.update(entry.region for entry in expected if entry.transcript)
     assert {"CDS", "5_prime_UTR", "3_prime_UTR", "splice_region", "upstream"} <= regions
+
+
+def test_substitutions_at_splice_sites_and_regions_are_the_bundles(bundle: Bundle) -> None:
+    """Both strands: random one-base substitutions at every intron base within the splice
+    region's reach and at the exon bases beside it, in the transcripts with the shortest
+    introns (sites and regions overlap there) and in random ones."""
+    rng = random.Random(3)
+    sites = GrchSites(bundle)
+    first, last = bundle.manifest["transcripts"]["chroms"]["chrX"]
+    transcripts = [bundle.transcript(row).transcript for row in range(first, last)]
+    transcripts = [t for t in transcripts if len(t.exons) > 1]
+    transcripts.sort(key=lambda t: min(b[0] - a[1] for a, b in pairwise(t.exons)))
+    chosen = transcripts[:10] + rng.sample(transcripts[10:], 15)
+    consequences: set[str] = set()
+    for transcript in chosen:
+        for (_, left), (right, _) in pairwise(transcript.exons):
+            for pos in sorted({*range(left - 3, left + 11), *range(right - 10, right + 4)}):
+                ref = rng.choice(ALLELES)
+                alt = rng.choice([a for a in ALLELES if a != ref])
+                if rng.random() < 0.2:
+                    ref, alt = ref.lower(), alt.lower()
+                expected = reference_entries(bundle, "chrX", pos, ref, [alt], True)
+                assert_entries(sites, "chrX", pos, ref, [alt], expected)
+                consequences.update(entry.consequence for entry in expected if entry.transcript)
+    assert {t.strand for t in chosen} == {"+", "-"}
+    for term in ("splice_donor_variant", "splice_acceptor_variant", "splice_region_variant"):
+        assert any(term in consequence for consequence in consequences), term
+
+
+def test_changes_up_and_downstream_of_transcripts_are_the_bundles(bundle: Bundle) -> None:
+    """Both strands: random shapes up- and downstream of transcripts, at the flank's far edge
+    (5 kb) and just past it, and next to the transcript's first and last bases."""
+    rng = random.Random(5)
+    sites = GrchSites(bundle)
+    first, last = bundle.manifest["transcripts"]["chroms"]["chr7"]
+    regions: set[str] = set()
+    strands = set()
+    for row in rng.sample(range(first, last), 40):
+        transcript = bundle.transcript(row).transcript
+        strands.add(transcript.strand)
+        start, end = transcript.start, transcript.end
+        spots = [start - 5001, start - 5000, start - 1, start, end, end + 1, end + 5000, end + 5001]
+        spots += [rng.randint(start - 5000, start - 1) for _ in range(5)]
+        spots += [rng.randint(end + 1, end + 5000) for _ in range(5)]
+        for pos in spots:
+            ref, alts = random_record(rng, "chr7", pos)
+            for shape in [(ref, alts), *((r, [a]) for r, a in SHAPES)]:
+                expected = reference_entries(bundle, "chr7", pos, shape[0], shape[1], True)
+                assert_entries(sites, "chr7", pos, shape[0], shape[1], expected)
+                regions.update(entry.region for entry in expected if entry.transcript)
+    assert strands == {"+", "-"}
+    assert {"upstream", "downstream"} <= regions
 
 
 def test_an_entrys_texts_escape_info_and_keep_tsv_columns() -> None:
