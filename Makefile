@@ -18,8 +18,9 @@ $(STAMP): pyproject.toml setup.py $(wildcard anntools/*.pyx anntools/*.pxd)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
-# setup.py also compiles the engine's .py modules: an edited one reinstalls as well.
-$(STAMP): $(wildcard anntools/csq/*.py)
+# setup.py also compiles the engine's .py modules (typed by the .pxd beside some): an edited
+# one reinstalls as well.
+$(STAMP): $(wildcard anntools/csq/*.py anntools/csq/*.pxd)
 
 install: $(STAMP) browser ## create .venv and install GAS with its development tools (idempotent)
 
