@@ -11,6 +11,7 @@ then parses every line that passed, for genotypes and INFO values.
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy
 
+from cpython cimport array
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
@@ -342,7 +343,7 @@ def next_event(
 
     A line is of interest when its REF touches a coding span, or, while records are
     held (``held_chrom`` not None), when it is on another CHROM or starts past
-    ``reach``. ``spans`` maps CHROM to (starts, ends) of merged, sorted, closed
+    ``reach``. ``spans`` maps CHROM to (starts, ends), array("q")s of merged, sorted, closed
     0-based coding spans (or None), filled by ``spans_of(chrom)`` for a CHROM not
     seen yet. Lines that do not look like records are skipped (the loop checks
     them). The buffer reads every line of the file, so this stays in C.
@@ -352,8 +353,12 @@ def next_event(
     cdef long long pos, beg, end
     cdef object raw, found
     cdef bytes chrom = None
-    cdef const long long[::1] starts
-    cdef const long long[::1] ends
+    # the spans' arrays read through their buffers: no memoryview set up per call (the
+    # buffer calls this once per held record)
+    cdef array.array starts_array, ends_array
+    cdef const long long *starts = NULL
+    cdef const long long *ends = NULL
+    cdef Py_ssize_t n_spans = 0
     cdef bint have_spans = False, other_chrom
     for i in range(start, n):
         raw = <object>PyList_GET_ITEM(lines, i)
@@ -382,12 +387,14 @@ def next_event(
             found = spans[chrom]
             have_spans = found is not None
             if have_spans:
-                starts, ends = found
+                starts_array, ends_array = found
+                starts, ends = starts_array.data.as_longlongs, ends_array.data.as_longlongs
+                n_spans = len(starts_array)
         beg = pos - 1
         end = beg + (tab4 - tab3 - 1)
         span = -1
         if have_spans:
-            k = _last_at_most(starts, end)
+            k = _last_at_most(starts, n_spans, end)
             if k >= 0 and ends[k] >= beg:
                 span = k
         other_chrom = held_chrom is not None and chrom != held_chrom
@@ -404,9 +411,9 @@ cdef inline Py_ssize_t _next_tab(const char *text, Py_ssize_t start, Py_ssize_t 
     return length if found == NULL else found - text
 
 
-cdef Py_ssize_t _last_at_most(const long long[::1] starts, long long value):
-    """The index of the last start <= value, or -1."""
-    cdef Py_ssize_t lo = 0, hi = starts.shape[0], mid
+cdef Py_ssize_t _last_at_most(const long long *starts, Py_ssize_t n, long long value):
+    """The index of the last of ``n`` sorted starts <= value, or -1."""
+    cdef Py_ssize_t lo = 0, hi = n, mid
     while lo < hi:
         mid = (lo + hi) >> 1
         if starts[mid] <= value:

@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """Haplotype-aware consequences, as bcftools csq's default (non ``-l``) mode calls them.
 
     from anntools.csq.haplotype import PhasedRecord, annotate_haplotypes
@@ -317,7 +318,8 @@ def _replacements(
                 replaced[lead.record, tr.id] = compound
                 for edit in group[1:]:
                     replaced[edit.record, tr.id] = SeeRecord(lead.pos)
-            shift += sum(len(e.talt) - (e.tend - e.tbeg) for e in group)
+            for edit in group:
+                shift += _dlen(edit)
         if shifts is not None:
             shifts[tr.id] = shift
     return replaced
@@ -555,10 +557,10 @@ def haplotype_overrides(
             for tid in tids:
                 swap = by_tid.setdefault(tid, [])
                 item: Consequence | None = None  # the local call
-                if (i, tid) in found:
-                    call = found[i, tid]
-                    if call is None:
-                        continue  # dropped on this haplotype
+                call = found.get((i, tid), _LOCAL)
+                if call is None:
+                    continue  # dropped on this haplotype
+                if call is not _LOCAL:
                     item = _as_consequence(call, transcripts[tid], see_also)
                 if item not in swap:
                     swap.append(item)
@@ -568,14 +570,22 @@ def haplotype_overrides(
     return out
 
 
+_LOCAL = SeeRecord(0)  # a marker: no call replaces the record's local one
+
+
 def _frozen(swaps: Swaps) -> tuple[object, ...]:
-    """Swaps as a hashable key (loops, not generators: this runs once per held record)."""
+    """Swaps as a hashable key (loops, not generators: this runs once per held record).
+    Items count by identity: the calls shared by many records are one object each (see
+    _as_consequence), and hashing a Consequence's every field once per record costs more
+    than the few copies of equal calls made apart would save."""
     key: list[object] = []
     for allele, by_tid in swaps.items():
         key.append(allele)
         for tid, items in by_tid.items():
             key.append(tid)
-            key.append(tuple(items))
+            for item in items:
+                key.append(id(item))
+            key.append(None)  # ends the transcript's items
         key.append(None)  # ends the allele's transcripts
     return tuple(key)
 

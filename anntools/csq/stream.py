@@ -1,3 +1,4 @@
+# cython: annotation_typing=False
 """Haplotype-aware calling over a stream of raw chunks (bcftools csq's default mode).
 
     buffer = HaplotypeBuffer(annotator)
@@ -32,7 +33,7 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from anntools.csq.engine import RefMismatch, TranscriptAnnotator, check_ref
+from anntools.csq.engine import ContigIndex, RefMismatch, TranscriptAnnotator, check_ref
 from anntools.csq.gff3 import Transcript
 from anntools.csq.haplotype import HeldGroup, PhasedRecord, Slot, Swaps, parse_genotypes
 from anntools.recordloop import next_event
@@ -41,6 +42,7 @@ from anntools.vcf import RawChunk
 Genotypes = tuple[tuple[int | None, ...], ...]
 _RAW_DEFLATE = -15  # zlib without header and checksum: the text never leaves the process
 _GENOTYPE_TEXTS = 4096  # distinct genotype column texts remembered at a time
+_REF_WINDOW = 1 << 16  # bases of the reference read at once for the held records' REF checks
 Overrides = dict[int, Swaps]  # line number -> swaps of its alleles' coding calls
 
 
@@ -63,6 +65,9 @@ class HaplotypeBuffer:
         self._shifts: dict[Slot, dict[str, int]] = {}  # carried from settled stretches
         self._shift_ends: dict[str, int] = {}  # transcript id -> its last base, while carried
         self._group = HeldGroup(annotator, self._shifts)  # the held records
+        self._window_contig: ContigIndex | None = None  # a slice of it, for REF checks
+        self._window_beg = 0
+        self._window = ""
 
     def feed(self, chunk: RawChunk) -> Iterator[tuple[RawChunk, Overrides]]:
         """The lines that can be annotated now, in file order, with their overrides."""
@@ -132,9 +137,7 @@ class HaplotypeBuffer:
         reached = _reached(segments, beg, end)
         if not reached:
             return
-        try:
-            check_ref(contig, beg, ref.upper())
-        except RefMismatch:
+        if not self._ref_matches(contig, beg, ref.upper()):
             return  # reported by the record loop
         if not self._held:
             self._chrom, self._reach, self._held_end = chrom, -1, -1
@@ -145,6 +148,30 @@ class HaplotypeBuffer:
         self._held_end = max(self._held_end, end)
         for tr in reached:
             self._reach = max(self._reach, tr.end)
+
+    def _ref_matches(self, contig: ContigIndex, beg: int, ref: str) -> bool:
+        """Whether ``ref`` (upper case) is the reference's at ``beg``, as check_ref rules.
+
+        Held records crowd a transcript's few kilobases: their REFs are read from one
+        slice of the contig, fetched once per window; only a REF that differs from it
+        goes through check_ref (an N matches anything)."""
+        end = beg + len(ref)
+        offset = beg - self._window_beg
+        if (
+            contig is not self._window_contig
+            or offset < 0
+            or end - self._window_beg > len(self._window)
+        ):
+            self._window_contig, self._window_beg = contig, beg
+            self._window = contig.fetch(beg, max(end, beg + _REF_WINDOW))
+            offset = 0
+        if self._window[offset : offset + len(ref)] == ref:
+            return True
+        try:
+            check_ref(contig, beg, ref)
+        except RefMismatch:
+            return False
+        return True
 
     def _haplotypes(self, rest: bytes) -> Genotypes:
         """The genotypes of the columns after INFO (see _haplotypes), parsed once per text:
@@ -263,8 +290,12 @@ def _reached(segments: list[_Segment], beg: int, end: int) -> list[Transcript]:
     """The transcripts with a segment overlapping [beg, end], each once, in span order."""
     reached: list[Transcript] = []
     for seg_beg, seg_end, tr in segments:
-        if seg_beg <= end and seg_end >= beg and all(tr is not other for other in reached):
-            reached.append(tr)
+        if seg_beg <= end and seg_end >= beg:
+            for other in reached:
+                if tr is other:
+                    break
+            else:
+                reached.append(tr)
     return reached
 
 

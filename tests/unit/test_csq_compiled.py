@@ -34,6 +34,11 @@ def test_every_engine_module_is_imported_compiled_from_its_current_source() -> N
         assert built.stat().st_mtime >= source.stat().st_mtime, (
             f"anntools/csq/{name}.py changed after it was compiled: run make install"
         )
+        types = source.with_suffix(".pxd")  # declarations typing the compiled module
+        if types.exists():
+            assert built.stat().st_mtime >= types.stat().st_mtime, (
+                f"anntools/csq/{name}.pxd changed after it was compiled: run make install"
+            )
 
 
 def _calls(*flags: str) -> str:
