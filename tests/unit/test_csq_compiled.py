@@ -13,32 +13,41 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def compiled_modules() -> tuple[str, ...]:
-    """The engine modules setup.py compiles (its ENGINE_MODULES)."""
+# setup.py's lists of .py modules it compiles as they are, and the package of each list
+COMPILED_SOURCES = {"ENGINE_MODULES": "anntools.csq", "FULL_BUNDLE_MODULES": "anntools"}
+
+
+def compiled_modules(listed: str = "ENGINE_MODULES") -> tuple[str, ...]:
+    """The modules setup.py compiles from their .py files, as its list ``listed`` names them."""
     tree = ast.parse((ROOT / "setup.py").read_text())
     for node in tree.body:
-        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "ENGINE_MODULES":
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == listed:
             value = ast.literal_eval(node.value)
             assert isinstance(value, tuple)
             return value
-    raise AssertionError("setup.py names no ENGINE_MODULES")
+    raise AssertionError(f"setup.py names no {listed}")
 
 
-def test_every_engine_module_is_imported_compiled_from_its_current_source() -> None:
-    names = compiled_modules()
-    assert "engine" in names and "coding" in names
-    for name in names:
-        module = importlib.import_module(f"anntools.csq.{name}")
-        built, source = Path(str(module.__file__)), ROOT / "anntools" / "csq" / f"{name}.py"
-        assert built.suffix == ".so", f"anntools.csq.{name} is not compiled: run make install"
-        assert built.stat().st_mtime >= source.stat().st_mtime, (
-            f"anntools/csq/{name}.py changed after it was compiled: run make install"
-        )
-        types = source.with_suffix(".pxd")  # declarations typing the compiled module
-        if types.exists():
-            assert built.stat().st_mtime >= types.stat().st_mtime, (
-                f"anntools/csq/{name}.pxd changed after it was compiled: run make install"
+def test_every_compiled_module_is_imported_compiled_from_its_current_source() -> None:
+    """A module imported from a build older than its .py (or .pxd) would silently run
+    the old code: the engine's and the full bundle's compiled modules alike."""
+    assert {"engine", "coding"} <= set(compiled_modules("ENGINE_MODULES"))
+    assert {"hgvs", "full_annotation"} <= set(compiled_modules("FULL_BUNDLE_MODULES"))
+    for listed, package in COMPILED_SOURCES.items():
+        folder = ROOT.joinpath(*package.split("."))
+        for name in compiled_modules(listed):
+            module = importlib.import_module(f"{package}.{name}")
+            built, source = Path(str(module.__file__)), folder / f"{name}.py"
+            where = source.relative_to(ROOT)
+            assert built.suffix == ".so", f"{package}.{name} is not compiled: run make install"
+            assert built.stat().st_mtime >= source.stat().st_mtime, (
+                f"{where} changed after it was compiled: run make install"
             )
+            types = source.with_suffix(".pxd")  # declarations typing the compiled module
+            if types.exists():
+                assert built.stat().st_mtime >= types.stat().st_mtime, (
+                    f"{where.with_suffix('.pxd')} changed after it was compiled: run make install"
+                )
 
 
 def _calls(*flags: str) -> str:
