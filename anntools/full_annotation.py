@@ -211,7 +211,7 @@ class FullBundleSites:
             if alleles is not None and len(alleles.ref) == 1 == len(alleles.alt):
                 exon, intron, notation = _snv_notes(structure, alleles)
             else:
-                low, high = _changed_span(alleles or trim_alleles(pos, ref, alt))
+                low, high = (alleles or trim_alleles(pos, ref, alt)).changed_span()
                 exon, intron = structure.exon_intron(low, high)
                 notation = hgvs_3prime_of(structure, alleles, contig.fetch) if alleles else ""
             hgvsc = target.hgvsc_prefix + notation if notation else ""
@@ -259,7 +259,7 @@ class FullBundleSites:
             tr = self._transcripts.get((contig.name, csq.transcript))
         else:
             tr = self._transcript(
-                contig, csq.gene, *_changed_span(alleles or trim_alleles(pos, ref, alt))
+                contig, csq.gene, *(alleles or trim_alleles(pos, ref, alt)).changed_span()
             )
         if tr is None:
             return None
@@ -293,12 +293,6 @@ class _Target(NamedTuple):
     structure: Structure | None
     hgvsc_prefix: str
     hgvsp_prefix: str
-
-
-def _changed_span(alleles: Alleles) -> tuple[int, int]:
-    """The genomic bases (1-based closed) a trimmed change touches; for an insertion, the two
-    bases around it."""
-    return (alleles.start, alleles.end) if alleles.ref else (alleles.start - 1, alleles.start)
 
 
 def _ranked_bins(

@@ -240,6 +240,11 @@ class Alleles(NamedTuple):
     alt: str
     before: str
 
+    def changed_span(self) -> tuple[int, int]:
+        """The genomic bases (1-based, closed) the change touches; for an insertion, the
+        two bases either side of it."""
+        return (self.start, self.end) if self.ref else (self.start - 1, self.start)
+
 
 def trim_alleles(pos: int, ref: str, alt: str) -> Alleles:
     """Trim shared leading then trailing bases of a VCF allele pair (1-based ``pos``).

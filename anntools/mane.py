@@ -137,7 +137,7 @@ def _general_entry(
     allele: str, mane: ManeTranscript, alleles: Alleles, plain: bool
 ) -> Entry | None:
     transcript = mane.transcript
-    low, high = _affected(alleles)
+    low, high = alleles.changed_span()
     outside = _outside(transcript, low, high)
     if outside is not None:
         term, distance = outside
@@ -182,7 +182,7 @@ def _short_path_entry(
     compares them at every base) for a fraction of the work.
     """
     transcript = mane.transcript
-    low, high = _affected(alleles)
+    low, high = alleles.changed_span()
     if not plain or low < transcript.start or high > transcript.end:
         return None
     count = len(transcript.exons)
@@ -305,13 +305,6 @@ def region_of(terms: tuple[str, ...]) -> str:
     return "intron"
 
 
-def _affected(alleles: Alleles) -> tuple[int, int]:
-    """The changed bases; for an insertion, the two bases either side of it."""
-    if alleles.ref:
-        return alleles.start, alleles.end
-    return alleles.start - 1, alleles.start
-
-
 def _outside(transcript: Transcript, low: int, high: int) -> tuple[str, int] | None:
     """(upstream/downstream term, distance) when the change misses the transcript."""
     if high < transcript.start:
@@ -342,14 +335,14 @@ def _touches(start: int, end: int, alleles: Alleles) -> bool:
 
 def _meets(start: int, end: int, alleles: Alleles) -> bool:
     """The change alters or borders bases [start, end] (an insertion beside them counts)."""
-    low, high = _affected(alleles)
+    low, high = alleles.changed_span()
     return start <= end and start <= high and low <= end
 
 
 def _splice_and_intron_terms(transcript: Transcript, alleles: Alleles) -> set[str]:
     terms = set()
     exons = transcript.exons
-    low, high = _affected(alleles)
+    low, high = alleles.changed_span()
     near = transcript.exons_overlapping(low - SPLICE_INTRONIC_BP, high + SPLICE_INTRONIC_BP)
     # The introns beside those exons (or the one intron holding the whole change).
     for index in range(max(near.start - 1, 0), min(near.stop, len(exons) - 1)):
@@ -379,7 +372,7 @@ def _splice_and_intron_terms(transcript: Transcript, alleles: Alleles) -> set[st
 
 
 def _exon_terms(transcript: Transcript, alleles: Alleles) -> set[str]:
-    low, high = _affected(alleles)
+    low, high = alleles.changed_span()
     nearby = transcript.exons_overlapping(low, high)
     touched = [transcript.exons[i] for i in nearby if _touches(*transcript.exons[i], alleles)]
     if not touched:
@@ -402,7 +395,7 @@ def _exon_terms(transcript: Transcript, alleles: Alleles) -> set[str]:
 
 def _coding_terms(transcript: Transcript, alleles: Alleles) -> set[str]:
     """Terms of a change that alters coding bases."""
-    low, high = _affected(alleles)
+    low, high = alleles.changed_span()
     assert transcript.coding_start is not None and transcript.coding_end is not None
     index = transcript.exon_index(low)
     inside = (
