@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml setup.py $(wildcard anntools/*.pyx anntools/*.pxd)
 	touch $@
 # setup.py also compiles the engine's .py modules (and their .pxd): an edited one reinstalls as well.
 $(STAMP): $(wildcard anntools/csq/*.py anntools/csq/*.pxd)
-# ... and so are the full bundle's (setup.py FULL_BUNDLE_MODULES).
-$(STAMP): anntools/hgvs.py anntools/hgvs_shift.py anntools/hgvs_protein.py anntools/full_annotation.py
+# ... and so are the full bundle's, as setup.py's FULL_BUNDLE_MODULES names them.
+FULL_BUNDLE_SOURCES := $(patsubst %,anntools/%.py,$(shell sed -n 's/^FULL_BUNDLE_MODULES = (\(.*\))/\1/p' setup.py | tr -d '",'))
+$(STAMP): $(FULL_BUNDLE_SOURCES)
 
 install: $(STAMP) browser ## create .venv and install GAS with its development tools (idempotent)
 
