@@ -12,13 +12,14 @@ of the memory-mapped .npy files), and entries are shared where they can be:
 - a position up- or downstream of genes, or between them, gets entries made
   from templates kept per (gene, region), with its distance;
 - a position a MANE Select transcript reaches gets the transcript's entry
-  here when the change lies deep in an intron (most do), is a one-base
-  substitution at an intron's splice sites or region, or is a one-base
-  substitution in an exon away from splice sites and codons (HGVS positions
-  from the transcript's exonic bases before each exon and its coding ends), or
-  lies up- or downstream of it, else from anntools.mane.mane_entry. Transcripts
-  are read from the bundle's arrays; their Python form (Bundle.transcript) is
-  made only for mane_entry.
+  here, as anntools.mane.mane_entry gives it, for any change of plain bases:
+  short paths for the commonest (deep in an intron, one-base substitutions at
+  splice sites and in exons away from codons), and the general rules
+  (exonic and splice-region indels, start and stop codons, changes across
+  exon ends, flanks) from the transcript's exonic bases before each exon and
+  its coding ends. Only alleles that are not plain bases (``*``, ``<DEL>``)
+  go to mane_entry itself. Transcripts are read from the bundle's arrays;
+  their Python form (Bundle.transcript) is made only for mane_entry.
 
 For the record loop (``__call__``, ``rendered_entries``), entries that differ
 from record to record only by a distance or an HGVS c. come rendered
@@ -44,7 +45,8 @@ from anntools.bundle import format as fmt
 from anntools.bundle.format import FLANK_BP
 from anntools.hgvs import reverse_complement
 from anntools.mane import (
-    MANE_BIOTYPE, SPLICE_EXONIC_BP, SPLICE_INTRONIC_BP, SPLICE_SITE_BP, mane_entry,
+    MANE_BIOTYPE, SEVERITY, SPLICE_EXONIC_BP, SPLICE_INTRONIC_BP, SPLICE_SITE_BP, START_CODON,
+    mane_entry, region_of,
 )
 from anntools.model import REGIONS
 
@@ -499,13 +501,7 @@ cdef class GrchSites:
         for alt, lifted_alt in zip(alts, lifted_alts):
             found = []
             for tx in transcripts:
-                entry = self._intron_change(alt, tx, pos, ref, lifted_alt, rendered)
-                if entry is None:
-                    entry = self._exon_change(alt, tx, pos, ref, lifted_alt, rendered)
-                if entry is None:
-                    entry = self._flank_change(alt, tx, pos, ref, lifted_alt, rendered)
-                if entry is None:
-                    entry = mane_entry(alt, self._python_transcript(tx), pos, ref, lifted_alt)
+                entry = self._mane_change(alt, tx, pos, ref, lifted_alt, rendered)
                 if entry is not None:
                     found.append(entry)
             covered = {_gene_of(entry) for entry in found}
@@ -515,6 +511,22 @@ cdef class GrchSites:
             found_all.extend(found)
             found_all.extend(genes)
         return found_all
+
+    cdef object _mane_change(
+        self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
+    ):
+        """mane.mane_entry compiled: the entry of VCF allele ``alt`` (written as ``allele``)
+        for one transcript, else None (beyond the flanks, or REF and ALT do not differ).
+        The commonest changes take a short path; alleles that are not plain bases (``*``,
+        ``<DEL>``) go to mane_entry itself."""
+        if not _plain(ref) or not _plain(alt):
+            return mane_entry(allele, self._python_transcript(tx), pos, ref, alt)
+        entry = self._intron_change(allele, tx, pos, ref, alt, rendered)
+        if entry is None:
+            entry = self._exon_change(allele, tx, pos, ref, alt, rendered)
+        if entry is None:
+            entry = self._general_change(allele, tx, pos, ref, alt, rendered)
+        return entry
 
     cdef _Tx _transcript(self, Py_ssize_t row):
         """The transcript of a bundle row, read from the arrays as Bundle.transcript reads
@@ -564,11 +576,9 @@ cdef class GrchSites:
     ):
         """The entry of a change wholly inside one intron, away from its splice region, else
         None: mane.mane_entry's commonest case (a one-base substitution, or a short indel,
-        deep in an intron), compiled. ``ref`` and ``alt`` are the VCF alleles."""
+        deep in an intron), compiled. ``ref`` and ``alt`` are the VCF alleles, plain bases."""
         cdef Py_ssize_t index, shared
         cdef long long start, low, high
-        if not _plain(ref) or not _plain(alt):
-            return None
         ref, alt = ref.upper(), alt.upper()
         shared, changed_ref, changed_alt = _trimmed(ref, alt)
         if not changed_ref and not changed_alt:
@@ -691,7 +701,7 @@ cdef class GrchSites:
         from the start and stop codons, else None: mane._short_path_entry's exonic case."""
         cdef Py_ssize_t row, index, count = tx.last - tx.first
         cdef long long offset, number
-        if len(ref) != 1 or len(alt) != 1 or not _plain(ref) or not _plain(alt):
+        if len(ref) != 1 or len(alt) != 1:
             return None
         ref, alt = ref.upper(), alt.upper()
         if ref == alt or pos < tx.start or pos > tx.end:
@@ -732,6 +742,213 @@ cdef class GrchSites:
             template = tx.templates[key] = _Template(entry, HGVSC, self._counted(entry))
         return template
 
+    cdef object _general_change(
+        self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
+    ):
+        """The entry of any change of plain bases that meets the transcript, else None:
+        mane._general_entry compiled (exonic indels, start and stop codons, splice-region
+        indels, changes across exon ends, flanks). ``ref`` and ``alt`` are the VCF alleles,
+        plain bases."""
+        cdef _Change change
+        cdef int terms
+        ref = ref.upper()
+        shared, changed_ref, changed_alt = _trimmed(ref, alt.upper())
+        if not changed_ref and not changed_alt:
+            return None
+        change.start = pos + shared
+        change.end = change.start + len(changed_ref) - 1
+        change.insertion = not changed_ref
+        change.low, change.high = change.start, change.end
+        if change.insertion:  # the bases either side of it
+            change.low, change.high = change.start - 1, change.start
+        if change.high < tx.start or change.low > tx.end:
+            return self._flank_change(allele, tx, pos, ref, alt, rendered)
+        terms = self._splice_terms_of(tx, &change) | self._exon_terms_of(
+            tx, &change, changed_ref, changed_alt
+        )
+        exon, intron = self._exon_intron(tx, change.low, change.high)
+        hgvsc = self._hgvs(tx, &change, changed_ref, changed_alt, ref[:shared])
+        return self._general_template(tx, terms, exon, intron).made(
+            allele, f"{tx.id}:{hgvsc}" if hgvsc else "", rendered
+        )
+
+    cdef _Template _general_template(self, _Tx tx, int terms, str exon, str intron):
+        key = (terms, exon, intron)
+        template = tx.templates.get(key)
+        if template is None:
+            names = _term_names(terms)
+            entry = Entry(
+                "", "&".join(names), tx.gene, tx.id, MANE_BIOTYPE, tx.strand,
+                region_of(names), "", "", None, tx.refseq, exon, intron, "",
+            )
+            template = tx.templates[key] = _Template(entry, HGVSC, self._counted(entry))
+        return template
+
+    cdef Py_ssize_t _first_ending_from(self, _Tx tx, long long pos):
+        """hgvs.Transcript.exons_overlapping's start: the first exon (index in the
+        transcript) ending at or after ``pos``."""
+        return _bisect_left(self.exon_end, tx.first, tx.last, pos) - tx.first
+
+    cdef Py_ssize_t _after_starting_by(self, _Tx tx, long long pos):
+        """exons_overlapping's stop: the first exon starting after ``pos``."""
+        return _bisect_right(self.exon_start, tx.first, tx.last, pos) - tx.first
+
+    cdef int _splice_terms_of(self, _Tx tx, _Change *change):
+        """mane._splice_and_intron_terms, as TERM_* bits."""
+        cdef Py_ssize_t count = tx.last - tx.first, index
+        cdef Py_ssize_t near_start = self._first_ending_from(tx, change.low - SPLICE_REACH)
+        cdef Py_ssize_t near_stop = self._after_starting_by(tx, change.high + SPLICE_REACH)
+        cdef long long left, right, first, last
+        cdef long long left_site_end, right_site_start
+        cdef int terms = 0
+        cdef bint left_site, right_site
+        for index in range(max(near_start - 1, 0), min(near_stop, count - 1)):
+            left = self.exon_end[tx.first + index]
+            right = self.exon_start[tx.first + index + 1]
+            first, last = left + 1, right - 1  # the intron's bases
+            # As VEP: the donor and acceptor sites are not intron_variant.
+            if _touches(change, first + SPLICE_SITE, last - SPLICE_SITE):
+                terms |= TERM_INTRON
+            left_site = _touches(change, first, min(first + SPLICE_SITE - 1, last))
+            right_site = _touches(change, max(last - SPLICE_SITE + 1, first), last)
+            if left_site if tx.plus else right_site:
+                terms |= TERM_DONOR
+            if right_site if tx.plus else left_site:
+                terms |= TERM_ACCEPTOR
+            if (
+                _meets(change, left - SPLICE_EXONIC + 1, left)
+                or _meets(change, first + SPLICE_SITE, min(left + SPLICE_REACH, last))
+                or _meets(change, max(right - SPLICE_REACH, first), last - SPLICE_SITE)
+                or _meets(change, right, right + SPLICE_EXONIC - 1)
+            ):
+                terms |= TERM_SPLICE_REGION
+        return terms
+
+    cdef int _exon_terms_of(self, _Tx tx, _Change *change, str ref, str alt):
+        """mane._exon_terms, as TERM_* bits."""
+        cdef Py_ssize_t index, row
+        cdef Py_ssize_t stop = self._after_starting_by(tx, change.high)
+        cdef long long start, end
+        cdef int terms = 0, low_utr = TERM_UTR5, high_utr = TERM_UTR3
+        cdef bint touched = False
+        if not tx.plus:
+            low_utr, high_utr = TERM_UTR3, TERM_UTR5
+        for index in range(self._first_ending_from(tx, change.low), stop):
+            row = tx.first + index
+            start, end = self.exon_start[row], self.exon_end[row]
+            if not _touches(change, start, end):
+                continue
+            touched = True
+            if not tx.coding:
+                break
+            if _touches(change, start, min(end, tx.coding_start - 1)):
+                terms |= low_utr
+            if _touches(change, max(start, tx.coding_end + 1), end):
+                terms |= high_utr
+            if _touches(change, max(start, tx.coding_start), min(end, tx.coding_end)):
+                terms |= self._coding_terms_of(tx, change, ref, alt)
+        if touched and not tx.coding:
+            return TERM_NONCODING_EXON
+        return terms
+
+    cdef Py_ssize_t _exon_index(self, _Tx tx, long long pos):
+        """hgvs.Transcript.exon_index: the exon (index in the transcript) holding ``pos``,
+        or -1."""
+        cdef Py_ssize_t row = _bisect_right(self.exon_start, tx.first, tx.last, pos) - 1
+        if row >= tx.first and pos <= self.exon_end[row]:
+            return row - tx.first
+        return -1
+
+    cdef int _coding_terms_of(self, _Tx tx, _Change *change, str ref, str alt):
+        """mane._coding_terms: the terms of a change that alters coding bases."""
+        cdef Py_ssize_t index = self._exon_index(tx, change.low)
+        cdef long long first, last, codons, length_change
+        cdef int terms
+        cdef bint in_start, in_stop
+        if (
+            index < 0
+            or index != self._exon_index(tx, change.high)
+            or change.low < tx.coding_start
+            or change.high > tx.coding_end
+        ):  # reaches into an intron or UTR: the effect on the frame is unclear
+            return TERM_CODING
+        first = self._offset_in(tx, index, change.low) - tx.coding_first + 1
+        last = self._offset_in(tx, index, change.high) - tx.coding_first + 1
+        if first > last:
+            first, last = last, first
+        codons = tx.coding_last - tx.coding_first + 1
+        in_start = last <= 3 if change.insertion else first <= 3
+        in_stop = first >= codons - 2 if change.insertion else last >= codons - 2
+        length_change = len(alt) - len(ref)
+        if length_change % 3:
+            terms = TERM_FRAMESHIFT | (TERM_STOP_LOST if in_stop else 0)
+        elif length_change:
+            terms = TERM_INFRAME_INSERTION if length_change > 0 else TERM_INFRAME_DELETION
+        elif len(ref) == 1:
+            return _substitution_term(_oriented(tx, ref), _oriented(tx, alt), first, codons)
+        else:
+            terms = TERM_CODING
+        return terms | (TERM_START_LOST if in_start else 0)
+
+    cdef tuple _exon_intron(self, _Tx tx, long long low, long long high):
+        """hgvs.Transcript.exon_intron: VEP's EXON and INTRON fields of bases [low, high]."""
+        cdef Py_ssize_t count = tx.last - tx.first, index
+        cdef Py_ssize_t start = self._first_ending_from(tx, low)
+        cdef Py_ssize_t stop = self._after_starting_by(tx, high)
+        cdef Py_ssize_t first_intron = -1, last_intron = -1
+        exon = ""
+        if start < stop:
+            exon = _numbered(start, stop - 1, count, tx.plus)
+        for index in range(max(start - 1, 0), min(stop, count - 1)):
+            if self.exon_end[tx.first + index] < high and low < self.exon_start[tx.first + index + 1]:
+                if first_intron < 0:
+                    first_intron = index
+                last_intron = index
+        intron = ""
+        if first_intron >= 0:
+            intron = _numbered(first_intron, last_intron, count - 1, tx.plus)
+        return exon, intron
+
+    cdef str _position(self, _Tx tx, long long pos):
+        """str(hgvs.Transcript.position(pos)), or None outside the transcript."""
+        cdef Py_ssize_t row
+        if pos < tx.start or pos > tx.end:
+            return None
+        row = _bisect_right(self.exon_start, tx.first, tx.last, pos) - 1
+        if pos <= self.exon_end[row]:
+            return _exonic_text(tx, self._offset_in(tx, row - tx.first, pos))
+        return _place(tx, self._intron(tx, row - tx.first), pos)
+
+    cdef str _hgvs(self, _Tx tx, _Change *change, str ref, str alt, str before):
+        """hgvs.hgvs_of_trimmed of the change: "" when a base it names is outside the
+        transcript."""
+        cdef long long length = len(alt)
+        if change.insertion:
+            if len(before) >= length and before.endswith(alt):  # the record shows a dup
+                first = self._position(tx, change.start - length)
+                last = self._position(tx, change.start - 1)
+            else:
+                first = self._position(tx, change.start - 1)
+                last = self._position(tx, change.start)
+            if first is None or last is None:
+                return ""
+            if not tx.plus:
+                first, last = last, first
+            if len(before) >= length and before.endswith(alt):
+                return f"{tx.prefix}{first}dup" if length == 1 else f"{tx.prefix}{first}_{last}dup"
+            return f"{tx.prefix}{first}_{last}ins{_oriented(tx, alt)}"
+        first = self._position(tx, change.start)
+        last = first if change.end == change.start else self._position(tx, change.end)
+        if first is None or last is None:
+            return ""
+        if not tx.plus:
+            first, last = last, first
+        if len(ref) == 1 and len(alt) == 1:
+            return f"{tx.prefix}{first}{_oriented(tx, ref)}>{_oriented(tx, alt)}"
+        span = first if change.end == change.start else f"{first}_{last}"
+        if not alt:
+            return f"{tx.prefix}{span}del"
+        return f"{tx.prefix}{span}delins{_oriented(tx, alt)}"
 
 cdef str _gene_of(object entry):
     """The gene of an annotation.Entry or a RenderedEntry."""
@@ -849,3 +1066,80 @@ cdef str _inserted(_Tx tx, tuple intron, long long start, str inserted, str befo
     if tx.strand == "-":
         first, last = last, first
     return f"{first}_{last}ins{_oriented(tx, inserted)}"
+
+
+# ---------------------------------------------------------------- the general MANE path
+
+cdef struct _Change:
+    long long start, end  # the changed REF bases, after trimming (end = start - 1: insertion)
+    long long low, high  # hgvs.Alleles.changed_span
+    bint insertion
+
+
+# mane.SEVERITY's terms as bits, in its order, so that a set of them is sorted by severity.
+cdef int TERM_ACCEPTOR = 1 << SEVERITY.index("splice_acceptor_variant")
+cdef int TERM_DONOR = 1 << SEVERITY.index("splice_donor_variant")
+cdef int TERM_FRAMESHIFT = 1 << SEVERITY.index("frameshift_variant")
+cdef int TERM_STOP_LOST = 1 << SEVERITY.index("stop_lost")
+cdef int TERM_START_LOST = 1 << SEVERITY.index("start_lost")
+cdef int TERM_INFRAME_INSERTION = 1 << SEVERITY.index("inframe_insertion")
+cdef int TERM_INFRAME_DELETION = 1 << SEVERITY.index("inframe_deletion")
+cdef int TERM_SPLICE_REGION = 1 << SEVERITY.index("splice_region_variant")
+cdef int TERM_STOP_RETAINED = 1 << SEVERITY.index("stop_retained_variant")
+cdef int TERM_CODING = 1 << SEVERITY.index("coding_sequence_variant")
+cdef int TERM_UTR5 = 1 << SEVERITY.index("5_prime_UTR_variant")
+cdef int TERM_UTR3 = 1 << SEVERITY.index("3_prime_UTR_variant")
+cdef int TERM_NONCODING_EXON = 1 << SEVERITY.index("non_coding_transcript_exon_variant")
+cdef int TERM_INTRON = 1 << SEVERITY.index("intron_variant")
+
+
+cdef tuple _term_names(int terms):
+    """The terms of a TERM_* set, most severe first (mane.effect_terms' order)."""
+    return tuple(term for rank, term in enumerate(SEVERITY) if terms & (1 << rank))
+
+
+cdef inline bint _touches(_Change *change, long long start, long long end):
+    """mane._touches: the change alters bases [start, end]; an insertion must lie between
+    two of them."""
+    if start > end:
+        return False
+    if change.insertion:
+        return start <= change.start - 1 and change.start <= end
+    return start <= change.end and change.start <= end
+
+
+cdef inline bint _meets(_Change *change, long long start, long long end):
+    """mane._meets: the change alters or borders bases [start, end]."""
+    return start <= end and start <= change.high and change.low <= end
+
+
+cdef str _numbered(Py_ssize_t first, Py_ssize_t last, Py_ssize_t total, bint plus):
+    """hgvs._numbered of the exons (or introns) of indices [first, last] of ``total``,
+    numbered in transcription order."""
+    cdef Py_ssize_t low = first + 1, high = last + 1
+    if not plus:
+        low, high = total - last, total - first
+    if low == high:
+        return f"{low}/{total}"
+    return f"{low}-{high}/{total}"
+
+
+cdef int _substitution_term(str ref, str alt, long long number, long long last):
+    """mane._substitution_term of a one-base substitution at c. ``number`` (transcript
+    orientation bases) in a coding range of ``last`` bases."""
+    if number <= 3:
+        return TERM_START_LOST if START_CODON[number - 1] == ref else TERM_CODING
+    if number >= last - 2:
+        return _stop_codon_change(number - (last - 3), ref, alt)
+    return TERM_CODING
+
+
+cdef int _stop_codon_change(long long place, str ref, str alt):
+    """mane._stop_codon_change: a substitution at base ``place`` (1-3) of the stop codon."""
+    if place == 1:
+        return TERM_STOP_LOST if ref == "T" else TERM_CODING
+    if ref not in "AG":
+        return TERM_CODING  # REF is not a stop codon's base
+    if alt in "CT":
+        return TERM_STOP_LOST
+    return TERM_STOP_RETAINED if ref == "G" else TERM_CODING
