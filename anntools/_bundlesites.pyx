@@ -33,6 +33,9 @@ against (tests/unit/test_bundlesites.py).
 """
 
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+from libc.string cimport memcpy
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 
 import numpy as np
 
@@ -111,6 +114,8 @@ cdef class _Chrom:
     # stretch from one bound to the next (reader._TranscriptIndex's table).
     cdef const int64_t[:] tx_bounds
     cdef list tx_stretch_rows
+    cdef list tx_stretch_transcripts  # per stretch: its rows' _Tx, made on first use
+    cdef Py_ssize_t tx_cursor  # the last stretch found: records mostly come sorted
     cdef bint has_transcripts
 
 
@@ -167,8 +172,10 @@ cdef class _Template:
             found.info_tail = self.info_before + self.info_after
         else:
             text = str(value).encode("utf-8")
-            found.tsv_tail = self.tsv_before + text + self.tsv_after
-            found.info_tail = self.info_before + text.translate(INFO_TEXT) + self.info_after
+            found.tsv_tail = _joined(self.tsv_before, text, self.tsv_after)
+            if _needs_escape(text):
+                text = text.translate(INFO_TEXT)
+            found.info_tail = _joined(self.info_before, text, self.info_after)
         found.counted = self.counted
         return found
 
@@ -296,14 +303,16 @@ cdef class GrchSites:
         cdef _Chrom where = self._chrom(chrom)
         cdef long long end = pos + len(ref) - 1
         cdef list found = []
-        cdef tuple rows = ()
+        cdef tuple transcripts = ()
         cdef int set_id
         if where is None:
             return found
         if mane and where.has_transcripts:
-            rows = self._transcript_rows(where, pos, end)
-        if rows:
-            return self._mane(where, chrom, pos, end, ref, alts, lifted_alts, rows, rendered)
+            transcripts = self._transcripts_at(where, pos, end)
+        if transcripts:
+            return self._mane(
+                where, chrom, pos, end, ref, alts, lifted_alts, transcripts, rendered
+            )
         set_id = self._single_set(where, pos, end)
         if set_id >= 0 and self._inside(set_id):
             for alt in alts:
@@ -368,16 +377,40 @@ cdef class GrchSites:
             where.has_transcripts = table is not None
             if table is not None:
                 bounds, where.tx_stretch_rows = table
+                where.tx_stretch_transcripts = [None] * len(where.tx_stretch_rows)
+                where.tx_cursor = -1
                 where.tx_bounds = bounds
         self.chroms[name] = where
         return where
 
-    cdef tuple _transcript_rows(self, _Chrom where, long long pos, long long end):
+    cdef tuple _transcripts_at(self, _Chrom where, long long pos, long long end):
+        """The MANE transcripts (_Tx) that [pos, end] reaches."""
+        cdef Py_ssize_t stretch = self._stretch_of(where, pos)
         cdef Py_ssize_t count = where.tx_bounds.shape[0]
-        cdef Py_ssize_t stretch = _bisect_right(where.tx_bounds, 0, count, pos) - 1
-        if end != pos and stretch != _bisect_right(where.tx_bounds, 0, count, end) - 1:
-            return tuple(self.bundle.mane_transcript_rows(where.name, pos, end))
-        return where.tx_stretch_rows[stretch] if stretch >= 0 else ()
+        if end != pos and stretch + 1 < count and end >= where.tx_bounds[stretch + 1]:
+            rows = self.bundle.mane_transcript_rows(where.name, pos, end)
+            return tuple([self._transcript(row) for row in rows])
+        if stretch < 0:
+            return ()
+        transcripts = where.tx_stretch_transcripts[stretch]
+        if transcripts is None:
+            transcripts = where.tx_stretch_transcripts[stretch] = tuple(
+                [self._transcript(row) for row in where.tx_stretch_rows[stretch]]
+            )
+        return transcripts
+
+    cdef Py_ssize_t _stretch_of(self, _Chrom where, long long pos):
+        """The stretch of the transcript table holding ``pos`` (-1: before the first bound).
+        Records mostly come sorted, so the last answer and the next stretch are tried before
+        a binary search: that reads two bounds instead of a dozen scattered ones."""
+        cdef Py_ssize_t stretch = where.tx_cursor, count = where.tx_bounds.shape[0]
+        if _in_stretch(where.tx_bounds, count, stretch, pos):
+            return stretch
+        if _in_stretch(where.tx_bounds, count, stretch + 1, pos):
+            where.tx_cursor = stretch + 1
+            return stretch + 1
+        where.tx_cursor = _bisect_right(where.tx_bounds, 0, count, pos) - 1
+        return where.tx_cursor
 
     cdef int _single_set(self, _Chrom where, long long pos, long long end):
         """The set of the one segment holding [pos, end], or -1 when it crosses segments."""
@@ -491,13 +524,12 @@ cdef class GrchSites:
 
     cdef list _mane(
         self, _Chrom where, str chrom, long long pos, long long end, str ref, list alts,
-        list lifted_alts, tuple rows, bint rendered,
+        list lifted_alts, tuple transcripts, bint rendered,
     ):
         """anntools.mane.mane_and_gene_entries of each ALT, compiled (that function is the
         reference), with one-base substitutions deep in an intron made here."""
         cdef list found_all = [], found, genes
         cdef _Tx tx
-        transcripts = [self._transcript(row) for row in rows]
         for alt, lifted_alt in zip(alts, lifted_alts):
             found = []
             for tx in transcripts:
@@ -949,6 +981,39 @@ cdef class GrchSites:
         if not alt:
             return f"{tx.prefix}{span}del"
         return f"{tx.prefix}{span}delins{_oriented(tx, alt)}"
+
+cdef inline bint _in_stretch(
+    const int64_t[:] bounds, Py_ssize_t count, Py_ssize_t stretch, long long pos
+) noexcept nogil:
+    """``pos`` lies in stretch ``stretch`` (-1: before the first bound) of ``bounds``."""
+    if stretch >= count:
+        return False
+    return (stretch < 0 or bounds[stretch] <= pos) and (
+        stretch + 1 >= count or pos < bounds[stretch + 1]
+    )
+
+
+cdef bytes _joined(bytes before, bytes text, bytes after):
+    """before + text + after, made at once (one allocation instead of two)."""
+    cdef Py_ssize_t a = PyBytes_GET_SIZE(before), b = PyBytes_GET_SIZE(text)
+    cdef Py_ssize_t c = PyBytes_GET_SIZE(after)
+    cdef bytes joined = PyBytes_FromStringAndSize(NULL, a + b + c)
+    cdef char *out = PyBytes_AS_STRING(joined)
+    memcpy(out, PyBytes_AS_STRING(before), a)
+    memcpy(out + a, PyBytes_AS_STRING(text), b)
+    memcpy(out + a + b, PyBytes_AS_STRING(after), c)
+    return joined
+
+
+cdef inline bint _needs_escape(bytes text):
+    """``text`` holds a character that INFO_TEXT translates (HGVS and distances hold none)."""
+    cdef const char *chars = PyBytes_AS_STRING(text)
+    cdef Py_ssize_t i
+    for i in range(PyBytes_GET_SIZE(text)):
+        if chars[i] in b"\t ;=,":
+            return True
+    return False
+
 
 cdef str _gene_of(object entry):
     """The gene of an annotation.Entry or a RenderedEntry."""
