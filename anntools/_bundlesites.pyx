@@ -132,9 +132,20 @@ cdef class _Tx:
     cdef long long coding_first, coding_last  # transcript positions of the coding ends
     cdef long long bases  # exonic bases
     cdef list before  # exonic bases before each exon, in genomic order
-    # exon index -> what mane.intron_of says of the intron after it, as a tuple
-    cdef dict introns
+    cdef bytes hgvs_prefix  # b"ENST...:c.", what every HGVS c. of it starts with
+    cdef dict introns  # exon index -> _Intron after it
     cdef dict templates  # exon index -> _Template of changes deep in the intron after it
+
+
+cdef class _Intron:
+    """What mane.intron_of says of one intron: its ends, number, and the HGVS positions
+    of the exon bases either side (as text, and as bytes for the HGVS c. written here)."""
+
+    cdef long long left  # last base of the exon before it (genomic order)
+    cdef long long right  # first base of the exon after it
+    cdef str label  # "13/17"
+    cdef str left_position, right_position  # "1695", "-5", "*12"
+    cdef bytes left_bytes, right_bytes
 
 
 cdef class _Template:
@@ -172,10 +183,27 @@ cdef class _Template:
             found.info_tail = self.info_before + self.info_after
         else:
             text = str(value).encode("utf-8")
-            found.tsv_tail = _joined(self.tsv_before, text, self.tsv_after)
-            if _needs_escape(text):
+            found.tsv_tail = _joined(self.tsv_before, text, len(text), self.tsv_after)
+            if _needs_escape(text, len(text)):
                 text = text.translate(INFO_TEXT)
-            found.info_tail = _joined(self.info_before, text, self.info_after)
+            found.info_tail = _joined(self.info_before, text, len(text), self.info_after)
+        found.counted = self.counted
+        return found
+
+
+    cdef object made_text(self, str allele, _Text *text, bint rendered):
+        """``made`` with the varying field written in ``text`` (ASCII)."""
+        cdef RenderedEntry found
+        if not rendered or not self.renders:
+            return self.made(allele, text.data[: text.length].decode("ascii"), rendered)
+        found = RenderedEntry.__new__(RenderedEntry)
+        found.allele = allele.encode("utf-8")
+        found.tsv_tail = _joined(self.tsv_before, text.data, text.length, self.tsv_after)
+        if _needs_escape(text.data, text.length):
+            escaped = text.data[: text.length].translate(INFO_TEXT)
+            found.info_tail = self.info_before + escaped + self.info_after
+        else:
+            found.info_tail = _joined(self.info_before, text.data, text.length, self.info_after)
         found.counted = self.counted
         return found
 
@@ -583,6 +611,7 @@ cdef class GrchSites:
             # A coding range is stored as 0, 0 when there is none (Bundle.transcript).
             tx.coding = self.tx_coding_start[row] != 0 and self.tx_coding_end[row] != 0
             tx.prefix = "c." if tx.coding else "n."
+            tx.hgvs_prefix = f"{tx.id}:{tx.prefix}".encode("ascii")
             if tx.coding:
                 tx.coding_start, tx.coding_end = self.tx_coding_start[row], self.tx_coding_end[row]
                 first, last = tx.coding_start, tx.coding_end
@@ -609,12 +638,19 @@ cdef class GrchSites:
         """The entry of a change wholly inside one intron, away from its splice region, else
         None: mane.mane_entry's commonest case (a one-base substitution, or a short indel,
         deep in an intron), compiled. ``ref`` and ``alt`` are the VCF alleles, plain bases."""
-        cdef Py_ssize_t index, shared
+        cdef Py_ssize_t index, shared = 0
         cdef long long start, low, high
+        cdef _Intron intron
+        cdef _Text text
         ref, alt = ref.upper(), alt.upper()
-        shared, changed_ref, changed_alt = _trimmed(ref, alt)
-        if not changed_ref and not changed_alt:
-            return None
+        if len(ref) == 1 and len(alt) == 1 and ref != alt:  # most changes: nothing to trim
+            changed_ref, changed_alt = ref, alt
+        else:
+            shared, changed_ref, changed_alt = _trimmed(ref, alt)
+            if not changed_ref and not changed_alt:
+                return None
+            if len(changed_ref) + len(changed_alt) > MAX_WRITTEN_BASES:
+                return None  # the general path writes long alleles
         start = pos + shared
         low, high = start, start + len(changed_ref) - 1
         if not changed_ref:  # an insertion: the bases either side of it
@@ -625,24 +661,21 @@ cdef class GrchSites:
         if low <= self.exon_end[index]:  # in an exon
             return None
         intron = self._intron(tx, index - tx.first)
-        left, right = intron[0], intron[1]
-        if low - left <= SPLICE_REACH or right - high <= SPLICE_REACH:
+        text.length = 0
+        _put_bytes(&text, tx.hgvs_prefix)
+        if low - intron.left <= SPLICE_REACH or intron.right - high <= SPLICE_REACH:
             if len(changed_ref) != 1 or len(changed_alt) != 1:
-                return None  # an indel at a splice site or region: mane_entry decides
-            hgvsc = _replaced(tx, intron, start, changed_ref, changed_alt)
-            terms = _splice_terms(tx, left, right, low)
-            return self._splice_template(tx, index - tx.first, terms).made(
-                allele, f"{tx.id}:{tx.prefix}{hgvsc}", rendered
+                return None  # an indel at a splice site or region: the general path's
+            _write_replaced(&text, tx, intron, start, changed_ref, changed_alt)
+            terms = _splice_terms(tx, intron.left, intron.right, low)
+            return self._splice_template(tx, index - tx.first, terms).made_text(
+                allele, &text, rendered
             )
         if changed_ref:
-            hgvsc = _replaced(tx, intron, start, changed_ref, changed_alt)
-        else:
-            hgvsc = _inserted(tx, intron, start, changed_alt, ref[:shared])
-        if hgvsc is None:
+            _write_replaced(&text, tx, intron, start, changed_ref, changed_alt)
+        elif not _write_inserted(&text, tx, intron, start, changed_alt, ref[:shared]):
             return None
-        return self._intron_template(tx, index - tx.first).made(
-            allele, f"{tx.id}:{tx.prefix}{hgvsc}", rendered
-        )
+        return self._intron_template(tx, index - tx.first).made_text(allele, &text, rendered)
 
     cdef object _flank_change(
         self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
@@ -689,7 +722,7 @@ cdef class GrchSites:
             region = "splice_region" if "splice" in terms else "intron"
             entry = Entry(
                 "", terms, tx.gene, tx.id, MANE_BIOTYPE, tx.strand, region,
-                "", "", None, tx.refseq, "", self._intron(tx, index)[2], "",
+                "", "", None, tx.refseq, "", self._intron(tx, index).label, "",
             )
             template = tx.templates[key] = _Template(entry, HGVSC, self._counted(entry))
         return template
@@ -699,25 +732,27 @@ cdef class GrchSites:
         if template is None:
             entry = Entry(
                 "", "intron_variant", tx.gene, tx.id, MANE_BIOTYPE, tx.strand, "intron",
-                "", "", None, tx.refseq, "", self._intron(tx, index)[2], "",
+                "", "", None, tx.refseq, "", self._intron(tx, index).label, "",
             )
             template = tx.templates[index] = _Template(entry, HGVSC, self._counted(entry))
         return template
 
-    cdef tuple _intron(self, _Tx tx, Py_ssize_t index):
-        """What mane.intron_of says of the intron after exon ``index`` (its ends, number and
-        the HGVS positions of the exon bases either side), as a tuple."""
-        cdef long long left, right
+    cdef _Intron _intron(self, _Tx tx, Py_ssize_t index):
+        """The intron after exon ``index``, worked out on first use."""
         cdef Py_ssize_t count = tx.last - tx.first
-        intron = tx.introns.get(index)
+        cdef _Intron intron = tx.introns.get(index)
         if intron is None:
-            left, right = self.exon_end[tx.first + index], self.exon_start[tx.first + index + 1]
+            intron = _Intron()
+            intron.left = self.exon_end[tx.first + index]
+            intron.right = self.exon_start[tx.first + index + 1]
             number = index + 1 if tx.plus else count - 1 - index
-            intron = (
-                left, right, f"{number}/{count - 1}",
-                _exonic_text(tx, self._offset_in(tx, index, left)),
-                _exonic_text(tx, self._offset_in(tx, index + 1, right)),
+            intron.label = f"{number}/{count - 1}"
+            intron.left_position = _exonic_text(tx, self._offset_in(tx, index, intron.left))
+            intron.right_position = _exonic_text(
+                tx, self._offset_in(tx, index + 1, intron.right)
             )
+            intron.left_bytes = intron.left_position.encode("ascii")
+            intron.right_bytes = intron.right_position.encode("ascii")
             tx.introns[index] = intron
         return intron
 
@@ -733,6 +768,7 @@ cdef class GrchSites:
         from the start and stop codons, else None: mane._short_path_entry's exonic case."""
         cdef Py_ssize_t row, index, count = tx.last - tx.first
         cdef long long offset, number
+        cdef _Text text
         if len(ref) != 1 or len(alt) != 1:
             return None
         ref, alt = ref.upper(), alt.upper()
@@ -758,8 +794,13 @@ cdef class GrchSites:
             term, region = "5_prime_UTR_variant", "5_prime_UTR"
         else:
             term, region = "3_prime_UTR_variant", "3_prime_UTR"
-        hgvsc = f"{tx.id}:{tx.prefix}{_exonic_text(tx, offset)}{_oriented(tx, ref)}>{_oriented(tx, alt)}"
-        return self._exon_template(tx, index, term, region).made(allele, hgvsc, rendered)
+        text.length = 0
+        _put_bytes(&text, tx.hgvs_prefix)
+        _write_exonic(&text, tx, offset)
+        _put_bases(&text, ref, tx.plus)
+        _put(&text, b">", 1)
+        _put_bases(&text, alt, tx.plus)
+        return self._exon_template(tx, index, term, region).made_text(allele, &text, rendered)
 
     cdef _Template _exon_template(self, _Tx tx, Py_ssize_t index, str term, str region):
         cdef Py_ssize_t count = tx.last - tx.first
@@ -993,26 +1034,164 @@ cdef inline bint _in_stretch(
     )
 
 
-cdef bytes _joined(bytes before, bytes text, bytes after):
+cdef bytes _joined(bytes before, const char *text, Py_ssize_t length, bytes after):
     """before + text + after, made at once (one allocation instead of two)."""
-    cdef Py_ssize_t a = PyBytes_GET_SIZE(before), b = PyBytes_GET_SIZE(text)
-    cdef Py_ssize_t c = PyBytes_GET_SIZE(after)
-    cdef bytes joined = PyBytes_FromStringAndSize(NULL, a + b + c)
+    cdef Py_ssize_t a = PyBytes_GET_SIZE(before), c = PyBytes_GET_SIZE(after)
+    cdef bytes joined = PyBytes_FromStringAndSize(NULL, a + length + c)
     cdef char *out = PyBytes_AS_STRING(joined)
     memcpy(out, PyBytes_AS_STRING(before), a)
-    memcpy(out + a, PyBytes_AS_STRING(text), b)
-    memcpy(out + a + b, PyBytes_AS_STRING(after), c)
+    memcpy(out + a, text, length)
+    memcpy(out + a + length, PyBytes_AS_STRING(after), c)
     return joined
 
 
-cdef inline bint _needs_escape(bytes text):
+cdef inline bint _needs_escape(const char *text, Py_ssize_t length):
     """``text`` holds a character that INFO_TEXT translates (HGVS and distances hold none)."""
-    cdef const char *chars = PyBytes_AS_STRING(text)
     cdef Py_ssize_t i
-    for i in range(PyBytes_GET_SIZE(text)):
-        if chars[i] in b"\t ;=,":
+    for i in range(length):
+        if text[i] in b"\t ;=,":
             return True
     return False
+
+
+# ---------------------------------------------------------------- HGVS c. written in C
+
+# Longest changed REF plus ALT written by the short paths; longer ones go through the
+# general path's strings (the buffer below must hold them, the prefix and two positions).
+cdef Py_ssize_t MAX_WRITTEN_BASES = 256
+
+
+cdef struct _Text:
+    Py_ssize_t length
+    char data[512]
+
+
+cdef inline void _put(_Text *text, const char *chars, Py_ssize_t length) noexcept:
+    memcpy(text.data + text.length, chars, length)
+    text.length += length
+
+
+cdef inline void _put_bytes(_Text *text, bytes chars) noexcept:
+    _put(text, PyBytes_AS_STRING(chars), PyBytes_GET_SIZE(chars))
+
+
+cdef void _put_int(_Text *text, long long value) noexcept:
+    cdef char digits[24]
+    cdef int n = 24
+    cdef unsigned long long rest = -value if value < 0 else value
+    while True:
+        n -= 1
+        digits[n] = <char>(48 + rest % 10)
+        rest //= 10
+        if rest == 0:
+            break
+    if value < 0:
+        n -= 1
+        digits[n] = b'-'
+    _put(text, digits + n, 24 - n)
+
+
+cdef void _put_bases(_Text *text, str bases, bint plus) noexcept:
+    """Upper-case plain bases as the transcript reads them (reverse complement on minus)."""
+    cdef Py_ssize_t i, n = len(bases)
+    cdef Py_UCS4 base
+    for i in range(n):
+        base = bases[i] if plus else bases[n - 1 - i]
+        if not plus:
+            base = _complement(base)
+        text.data[text.length + i] = <char>base
+    text.length += n
+
+
+cdef inline Py_UCS4 _complement(Py_UCS4 base) noexcept:
+    """The complement of an upper-case plain base (N stays N)."""
+    if base == "A":
+        return "T"
+    if base == "T":
+        return "A"
+    if base == "C":
+        return "G"
+    if base == "G":
+        return "C"
+    return base
+
+
+cdef void _write_exonic(_Text *text, _Tx tx, long long offset) noexcept:
+    """_exonic_text, written."""
+    if not tx.coding:
+        _put_int(text, offset)
+    elif offset < tx.coding_first:
+        _put_int(text, offset - tx.coding_first)
+    elif offset > tx.coding_last:
+        _put(text, b"*", 1)
+        _put_int(text, offset - tx.coding_last)
+    else:
+        _put_int(text, offset - tx.coding_first + 1)
+
+
+cdef void _write_place(_Text *text, _Tx tx, _Intron intron, long long pos) noexcept:
+    """_place, written."""
+    cdef long long from_left = pos - intron.left, from_right = intron.right - pos
+    if tx.plus:
+        if from_left <= from_right:
+            _put_bytes(text, intron.left_bytes)
+            _put(text, b"+", 1)
+            _put_int(text, from_left)
+        else:
+            _put_bytes(text, intron.right_bytes)
+            _put_int(text, -from_right)
+    elif from_right <= from_left:
+        _put_bytes(text, intron.right_bytes)
+        _put(text, b"+", 1)
+        _put_int(text, from_right)
+    else:
+        _put_bytes(text, intron.left_bytes)
+        _put_int(text, -from_left)
+
+
+cdef void _write_replaced(
+    _Text *text, _Tx tx, _Intron intron, long long start, str ref, str alt
+) noexcept:
+    """hgvs.hgvs_of_trimmed of intron bases [start, start + len(ref)) replaced by ``alt``."""
+    cdef long long end = start + len(ref) - 1
+    _write_place(text, tx, intron, start if tx.plus else end)
+    if len(ref) == 1 and len(alt) == 1:
+        _put_bases(text, ref, tx.plus)
+        _put(text, b">", 1)
+        _put_bases(text, alt, tx.plus)
+        return
+    if end != start:
+        _put(text, b"_", 1)
+        _write_place(text, tx, intron, end if tx.plus else start)
+    if not alt:
+        _put(text, b"del", 3)
+    else:
+        _put(text, b"delins", 6)
+        _put_bases(text, alt, tx.plus)
+
+
+cdef bint _write_inserted(
+    _Text *text, _Tx tx, _Intron intron, long long start, str inserted, str before
+) noexcept:
+    """hgvs._insertion of ``inserted`` before intron base ``start``: a dup when ``before``
+    (the bases the record shows before it) ends with it; False (nothing written) when that
+    dup reaches the exon."""
+    cdef long long length = len(inserted)
+    if len(before) >= length and before.endswith(inserted):
+        if start - length <= intron.left:
+            return False
+        _write_place(text, tx, intron, start - length if tx.plus else start - 1)
+        if length != 1:
+            _put(text, b"_", 1)
+            _write_place(text, tx, intron, start - 1 if tx.plus else start - length)
+        _put(text, b"dup", 3)
+        return True
+    _write_place(text, tx, intron, start - 1 if tx.plus else start)
+    _put(text, b"_", 1)
+    _write_place(text, tx, intron, start if tx.plus else start - 1)
+    _put(text, b"ins", 3)
+    _put_bases(text, inserted, tx.plus)
+    return True
 
 
 cdef str _gene_of(object entry):
@@ -1085,52 +1264,20 @@ cdef bint _plain(str allele):
     return True
 
 
-cdef str _place(_Tx tx, tuple intron, long long pos):
+cdef str _place(_Tx tx, _Intron intron, long long pos):
     """The HGVS position of an intron base, from the nearer exon (hgvs.Transcript.position)."""
-    cdef long long from_left = pos - <long long>intron[0], from_right = <long long>intron[1] - pos
-    if tx.strand == "+":
+    cdef long long from_left = pos - intron.left, from_right = intron.right - pos
+    if tx.plus:
         if from_left <= from_right:
-            return f"{intron[3]}+{from_left}"
-        return f"{intron[4]}-{from_right}"
+            return f"{intron.left_position}+{from_left}"
+        return f"{intron.right_position}-{from_right}"
     if from_right <= from_left:
-        return f"{intron[4]}+{from_right}"
-    return f"{intron[3]}-{from_left}"
+        return f"{intron.right_position}+{from_right}"
+    return f"{intron.left_position}-{from_left}"
 
 
 cdef str _oriented(_Tx tx, str bases):
     return bases if tx.strand == "+" else reverse_complement(bases)
-
-
-cdef str _replaced(_Tx tx, tuple intron, long long start, str ref, str alt):
-    """hgvs.hgvs_of_trimmed of bases [start, start + len(ref)) replaced by ``alt``."""
-    cdef long long end = start + len(ref) - 1
-    first = _place(tx, intron, start)
-    last = first if end == start else _place(tx, intron, end)
-    if tx.strand == "-":
-        first, last = last, first
-    if len(ref) == 1 and len(alt) == 1:
-        return f"{first}{_oriented(tx, ref)}>{_oriented(tx, alt)}"
-    span = first if end == start else f"{first}_{last}"
-    if not alt:
-        return f"{span}del"
-    return f"{span}delins{_oriented(tx, alt)}"
-
-
-cdef str _inserted(_Tx tx, tuple intron, long long start, str inserted, str before):
-    """hgvs._insertion of ``inserted`` before base ``start``: a dup when ``before`` (the
-    bases the record shows before it) ends with it; None when that dup reaches the exon."""
-    cdef long long length = len(inserted)
-    if len(before) >= length and before.endswith(inserted):
-        if start - length <= <long long>intron[0]:
-            return None
-        first, last = _place(tx, intron, start - length), _place(tx, intron, start - 1)
-        if tx.strand == "-":
-            first, last = last, first
-        return f"{first}dup" if length == 1 else f"{first}_{last}dup"
-    first, last = _place(tx, intron, start - 1), _place(tx, intron, start)
-    if tx.strand == "-":
-        first, last = last, first
-    return f"{first}_{last}ins{_oriented(tx, inserted)}"
 
 
 # ---------------------------------------------------------------- the general MANE path
