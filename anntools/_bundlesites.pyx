@@ -153,6 +153,7 @@ cdef class _Template:
     but one (a distance, an HGVS c.), rendered once; ``entry`` holds the shared fields."""
 
     cdef object entry  # an annotation.Entry; its allele and varying field are placeholders
+    cdef str gene  # the entry's
     cdef object counted  # the Entry the record loop counts it as (shared: see GrchSites._counted)
     cdef int field  # the varying one: DISTANCE or HGVSC
     cdef bint renders  # no field holds a tab (else INFO cannot be made from the TSV text)
@@ -161,6 +162,7 @@ cdef class _Template:
     def __init__(self, entry, int field, counted):
         fields = entry.fields()
         self.entry, self.field, self.counted = entry, field, counted
+        self.gene = entry.gene
         self.renders = not any("\t" in text for text in fields)
         self.tsv_before = "".join(text + "\t" for text in fields[1:field]).encode("utf-8")
         self.tsv_after = "".join("\t" + text for text in fields[field + 1 :]).encode("utf-8")
@@ -496,6 +498,13 @@ cdef class GrchSites:
     cdef list _fixed(self, int set_id, str alt, long long pos, long long end, bint rendered):
         """The entries of a set inside genes, whose hits are the same at every base."""
         cdef _Template template
+        return [
+            template.made(alt, None, rendered)
+            for template in self._fixed_templates(set_id, pos, end)
+        ]
+
+    cdef list _fixed_templates(self, int set_id, long long pos, long long end):
+        """The templates of a set inside genes, one per gene in the set's order."""
         templates = self.fixed_templates.get(set_id)
         if templates is None:
             if len(self.fixed_templates) >= CACHE_LIMIT:
@@ -503,7 +512,7 @@ cdef class GrchSites:
             templates = self.fixed_templates[set_id] = [
                 self._gene_template(gene, code) for gene, code, _ in self._raw_hits(set_id, pos, end)
             ]
-        return [template.made(alt, None, rendered) for template in templates]
+        return templates
 
     cdef list _gene_entries(
         self, _Chrom where, str chrom, long long pos, long long end, str alt, set covered,
@@ -565,12 +574,28 @@ cdef class GrchSites:
                 if entry is not None:
                     found.append(entry)
             covered = {_gene_of(entry) for entry in found}
-            genes = self._gene_entries(where, chrom, pos, end, alt, covered, rendered)
+            genes = self._uncovered_gene_entries(where, chrom, pos, end, alt, covered, rendered)
             if found and genes and _region_of(genes[0]) == "intergenic":
                 genes = []  # the transcripts say where the variant is
             found_all.extend(found)
             found_all.extend(genes)
         return found_all
+
+    cdef list _uncovered_gene_entries(
+        self, _Chrom where, str chrom, long long pos, long long end, str alt, set covered,
+        bint rendered,
+    ):
+        """_gene_entries leaving out the genes in ``covered``; a position inside genes only
+        takes its set's templates, as _fixed does, without listing the set's hits again."""
+        cdef int set_id = self._single_set(where, pos, end)
+        cdef _Template template
+        if set_id < 0 or not self._inside(set_id):
+            return self._gene_entries(where, chrom, pos, end, alt, covered, rendered)
+        return [
+            template.made(alt, None, rendered)
+            for template in self._fixed_templates(set_id, pos, end)
+            if template.gene not in covered
+        ]
 
     cdef object _mane_change(
         self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
