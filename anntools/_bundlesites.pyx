@@ -32,6 +32,7 @@ that cross several segments) and are the reference these lookups are tested
 against (tests/unit/test_bundlesites.py).
 """
 
+cimport cython
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
 from libc.string cimport memcpy
 
@@ -119,6 +120,7 @@ cdef class _Chrom:
     cdef bint has_transcripts
 
 
+@cython.no_gc  # never in a cycle: its dicts hold _Intron and _Template objects only
 cdef class _Tx:
     """A MANE transcript as the compiled path reads it, straight from the bundle's arrays."""
 
@@ -137,6 +139,7 @@ cdef class _Tx:
     cdef dict templates  # exon index -> _Template of changes deep in the intron after it
 
 
+@cython.no_gc  # never in a reference cycle: numbers and strings only
 cdef class _Intron:
     """What mane.intron_of says of one intron: its ends, number, and the HGVS positions
     of the exon bases either side (as text, and as bytes for the HGVS c. written here)."""
@@ -148,6 +151,7 @@ cdef class _Intron:
     cdef bytes left_bytes, right_bytes
 
 
+@cython.no_gc  # never in a reference cycle: Entry objects and bytes only
 cdef class _Template:
     """What the entries of one gene region, or of one MANE intron, share: all their fields
     but one (a distance, an HGVS c.), rendered once; ``entry`` holds the shared fields."""
