@@ -135,8 +135,9 @@ cdef class _Tx:
     cdef long long bases  # exonic bases
     cdef list before  # exonic bases before each exon, in genomic order
     cdef bytes hgvs_prefix  # b"ENST...:c.", what every HGVS c. of it starts with
-    cdef dict introns  # exon index -> _Intron after it
-    cdef dict templates  # exon index -> _Template of changes deep in the intron after it
+    cdef list introns  # per exon index but the last: the _Intron after it, or None (not met yet)
+    cdef list intron_templates  # likewise: the _Template of changes deep in that intron
+    cdef dict templates  # key -> _Template of other entries (exon, splice, flank, general)
 
 
 @cython.no_gc  # never in a reference cycle: numbers and strings only
@@ -631,7 +632,8 @@ cdef class GrchSites:
             tx.plus = tx.strand == "+"
             tx.first, tx.last = self.tx_exon_offset[row], self.tx_exon_offset[row + 1]
             tx.start, tx.end = self.exon_start[tx.first], self.exon_end[tx.last - 1]
-            tx.introns = {}
+            tx.introns = [None] * (tx.last - tx.first - 1)
+            tx.intron_templates = [None] * (tx.last - tx.first - 1)
             tx.templates = {}
             tx.before, tx.bases = [], 0
             for index in range(tx.first, tx.last):
@@ -671,7 +673,7 @@ cdef class GrchSites:
         cdef long long start, low, high
         cdef _Intron intron
         cdef _Text text
-        ref, alt = ref.upper(), alt.upper()
+        ref, alt = _upper(ref), _upper(alt)
         if len(ref) == 1 and len(alt) == 1 and ref != alt:  # most changes: nothing to trim
             changed_ref, changed_alt = ref, alt
         else:
@@ -714,7 +716,7 @@ cdef class GrchSites:
         cdef long long low, high, distance
         cdef Py_ssize_t shared
         cdef bint before
-        shared, changed_ref, changed_alt = _trimmed(ref.upper(), alt.upper())
+        shared, changed_ref, changed_alt = _trimmed(_upper(ref), _upper(alt))
         if not changed_ref and not changed_alt:
             return None
         low, high = pos + shared, pos + shared + len(changed_ref) - 1
@@ -757,19 +759,20 @@ cdef class GrchSites:
         return template
 
     cdef _Template _intron_template(self, _Tx tx, Py_ssize_t index):
-        template = tx.templates.get(index)
+        template = tx.intron_templates[index]
         if template is None:
             entry = Entry(
                 "", "intron_variant", tx.gene, tx.id, MANE_BIOTYPE, tx.strand, "intron",
                 "", "", None, tx.refseq, "", self._intron(tx, index).label, "",
             )
-            template = tx.templates[index] = _Template(entry, HGVSC, self._counted(entry))
+            template = _Template(entry, HGVSC, self._counted(entry))
+            tx.intron_templates[index] = template
         return template
 
     cdef _Intron _intron(self, _Tx tx, Py_ssize_t index):
         """The intron after exon ``index``, worked out on first use."""
         cdef Py_ssize_t count = tx.last - tx.first
-        cdef _Intron intron = tx.introns.get(index)
+        cdef _Intron intron = tx.introns[index]
         if intron is None:
             intron = _Intron()
             intron.left = self.exon_end[tx.first + index]
@@ -800,7 +803,7 @@ cdef class GrchSites:
         cdef _Text text
         if len(ref) != 1 or len(alt) != 1:
             return None
-        ref, alt = ref.upper(), alt.upper()
+        ref, alt = _upper(ref), _upper(alt)
         if ref == alt or pos < tx.start or pos > tx.end:
             return None
         row = _bisect_right(self.exon_start, tx.first, tx.last, pos) - 1
@@ -853,8 +856,8 @@ cdef class GrchSites:
         plain bases."""
         cdef _Change change
         cdef int terms
-        ref = ref.upper()
-        shared, changed_ref, changed_alt = _trimmed(ref, alt.upper())
+        ref = _upper(ref)
+        shared, changed_ref, changed_alt = _trimmed(ref, _upper(alt))
         if not changed_ref and not changed_alt:
             return None
         change.start = pos + shared
@@ -1280,6 +1283,15 @@ cdef tuple _trimmed(str ref, str alt):
     while tail < shortest - shared and ref[len(ref) - 1 - tail] == alt[len(alt) - 1 - tail]:
         tail += 1
     return shared, ref[shared : len(ref) - tail], alt[shared : len(alt) - tail]
+
+
+cdef inline str _upper(str bases):
+    """Plain bases in upper case: most VCF alleles already are, and keep their string."""
+    cdef Py_UCS4 base
+    for base in bases:
+        if base >= "a":  # a, c, g, t, n
+            return bases.upper()
+    return bases
 
 
 cdef bint _plain(str allele):
