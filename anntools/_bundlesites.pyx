@@ -138,6 +138,7 @@ cdef class _Tx:
     cdef list introns  # per exon index but the last: the _Intron after it, or None (not met yet)
     cdef list intron_templates  # likewise: the _Template of changes deep in that intron
     cdef dict templates  # key -> _Template of other entries (exon, splice, flank, general)
+    cdef dict unlabelled  # (terms, region) -> _Template without exon and intron (see labelled)
 
 
 @cython.no_gc  # never in a reference cycle: numbers and strings only
@@ -159,6 +160,10 @@ cdef class _Template:
 
     cdef object entry  # an annotation.Entry; its allele and varying field are placeholders
     cdef str gene  # the entry's
+    # A MANE template made by ``labelled`` from one without exon and intron: its entry is
+    # made from that one's when first needed (the record loop needs only the texts).
+    cdef _Template unlabelled
+    cdef str exon, intron
     cdef object counted  # the Entry the record loop counts it as (shared: see GrchSites._counted)
     cdef int field  # the varying one: DISTANCE or HGVSC
     cdef bint renders  # no field holds a tab (else INFO cannot be made from the TSV text)
@@ -180,6 +185,8 @@ cdef class _Template:
         cdef RenderedEntry found
         cdef bytes text
         if not rendered or not self.renders:
+            if self.entry is None:
+                self.entry = replace(self.unlabelled.entry, exon=self.exon, intron=self.intron)
             if self.field == DISTANCE:
                 return replace(self.entry, allele=allele, distance=value)
             return replace(self.entry, allele=allele, hgvsc=value)
@@ -197,6 +204,23 @@ cdef class _Template:
         found.counted = self.counted
         return found
 
+
+    cdef _Template labelled(self, str exon, str intron):
+        """This template (an HGVS c. one with empty exon and intron fields, which render)
+        with these exon and intron fields: its texts are this one's with the two labels put
+        in, cheaper than rendering every field again (random records meet most introns
+        once or twice)."""
+        cdef _Template found = _Template.__new__(_Template)
+        cdef bytes labels = f"{exon}\t{intron}\t".encode("utf-8")
+        found.unlabelled, found.exon, found.intron = self, exon, intron
+        found.gene, found.field, found.counted, found.renders = (
+            self.gene, self.field, self.counted, self.renders
+        )
+        # The texts before the varying field end with the two empty fields: "\t\t", "||".
+        found.tsv_before = self.tsv_before[:-2] + labels
+        found.info_before = self.info_before[:-2] + labels.translate(INFO_TEXT)
+        found.tsv_after, found.info_after = self.tsv_after, self.info_after
+        return found
 
     cdef object made_text(self, str allele, _Text *text, bint rendered):
         """``made`` with the varying field written in ``text`` (ASCII)."""
@@ -635,6 +659,7 @@ cdef class GrchSites:
             tx.introns = [None] * (tx.last - tx.first - 1)
             tx.intron_templates = [None] * (tx.last - tx.first - 1)
             tx.templates = {}
+            tx.unlabelled = {}
             tx.before, tx.bases = [], 0
             for index in range(tx.first, tx.last):
                 tx.before.append(tx.bases)
@@ -751,21 +776,33 @@ cdef class GrchSites:
         template = tx.templates.get(key)
         if template is None:
             region = "splice_region" if "splice" in terms else "intron"
+            template = tx.templates[key] = self._mane_template(
+                tx, terms, region, "", self._intron(tx, index).label
+            )
+        return template
+
+    cdef _Template _mane_template(self, _Tx tx, str terms, str region, str exon, str intron):
+        """The template of the transcript's entries with these fields, HGVS c. varying: made
+        from the one per (terms, region) without exon and intron, when that one renders."""
+        key = (terms, region)
+        unlabelled = tx.unlabelled.get(key)
+        if unlabelled is None:
             entry = Entry(
                 "", terms, tx.gene, tx.id, MANE_BIOTYPE, tx.strand, region,
-                "", "", None, tx.refseq, "", self._intron(tx, index).label, "",
+                "", "", None, tx.refseq, "", "", "",
             )
-            template = tx.templates[key] = _Template(entry, HGVSC, self._counted(entry))
-        return template
+            unlabelled = tx.unlabelled[key] = _Template(entry, HGVSC, self._counted(entry))
+        if (<_Template>unlabelled).renders:
+            return (<_Template>unlabelled).labelled(exon, intron)
+        entry = replace((<_Template>unlabelled).entry, exon=exon, intron=intron)
+        return _Template(entry, HGVSC, (<_Template>unlabelled).counted)
 
     cdef _Template _intron_template(self, _Tx tx, Py_ssize_t index):
         template = tx.intron_templates[index]
         if template is None:
-            entry = Entry(
-                "", "intron_variant", tx.gene, tx.id, MANE_BIOTYPE, tx.strand, "intron",
-                "", "", None, tx.refseq, "", self._intron(tx, index).label, "",
+            template = self._mane_template(
+                tx, "intron_variant", "intron", "", self._intron(tx, index).label
             )
-            template = _Template(entry, HGVSC, self._counted(entry))
             tx.intron_templates[index] = template
         return template
 
@@ -840,11 +877,9 @@ cdef class GrchSites:
         template = tx.templates.get(key)
         if template is None:
             number = index + 1 if tx.plus else count - index
-            entry = Entry(
-                "", term, tx.gene, tx.id, MANE_BIOTYPE, tx.strand, region,
-                "", "", None, tx.refseq, f"{number}/{count}", "", "",
+            template = tx.templates[key] = self._mane_template(
+                tx, term, region, f"{number}/{count}", ""
             )
-            template = tx.templates[key] = _Template(entry, HGVSC, self._counted(entry))
         return template
 
     cdef object _general_change(
@@ -882,11 +917,9 @@ cdef class GrchSites:
         template = tx.templates.get(key)
         if template is None:
             names = _term_names(terms)
-            entry = Entry(
-                "", "&".join(names), tx.gene, tx.id, MANE_BIOTYPE, tx.strand,
-                region_of(names), "", "", None, tx.refseq, exon, intron, "",
+            template = tx.templates[key] = self._mane_template(
+                tx, "&".join(names), region_of(names), exon, intron
             )
-            template = tx.templates[key] = _Template(entry, HGVSC, self._counted(entry))
         return template
 
     cdef Py_ssize_t _first_ending_from(self, _Tx tx, long long pos):
