@@ -593,38 +593,41 @@ cdef class GrchSites:
         list lifted_alts, tuple transcripts, bint rendered,
     ):
         """anntools.mane.mane_and_gene_entries of each ALT, compiled (that function is the
-        reference), with one-base substitutions deep in an intron made here."""
-        cdef list found_all = [], found, genes
+        reference): the ALT's entry for each transcript, then its other genes' entries."""
+        cdef list found = []
+        cdef Py_ssize_t i, first
         cdef _Tx tx
-        for alt, lifted_alt in zip(alts, lifted_alts):
-            found = []
+        for i in range(min(len(alts), len(lifted_alts))):
+            alt, lifted_alt = alts[i], lifted_alts[i]
+            first = len(found)
             for tx in transcripts:
                 entry = self._mane_change(alt, tx, pos, ref, lifted_alt, rendered)
                 if entry is not None:
                     found.append(entry)
-            covered = {_gene_of(entry) for entry in found}
-            genes = self._uncovered_gene_entries(where, chrom, pos, end, alt, covered, rendered)
-            if found and genes and _region_of(genes[0]) == "intergenic":
-                genes = []  # the transcripts say where the variant is
-            found_all.extend(found)
-            found_all.extend(genes)
-        return found_all
+            self._add_other_genes(found, first, where, chrom, pos, end, alt, rendered)
+        return found
 
-    cdef list _uncovered_gene_entries(
-        self, _Chrom where, str chrom, long long pos, long long end, str alt, set covered,
-        bint rendered,
-    ):
-        """_gene_entries leaving out the genes in ``covered``; a position inside genes only
+    cdef int _add_other_genes(
+        self, list found, Py_ssize_t first, _Chrom where, str chrom, long long pos,
+        long long end, str alt, bint rendered,
+    ) except -1:
+        """Adds to ``found`` the gene-level entries of [pos, end] for the genes that
+        found[first:] (the ALT's MANE entries) leave out; none between genes when the ALT
+        has MANE entries (the transcripts say where it is). A position inside genes only
         takes its set's templates, as _fixed does, without listing the set's hits again."""
         cdef int set_id = self._single_set(where, pos, end)
+        cdef Py_ssize_t count = len(found)
         cdef _Template template
-        if set_id < 0 or not self._inside(set_id):
-            return self._gene_entries(where, chrom, pos, end, alt, covered, rendered)
-        return [
-            template.made(alt, None, rendered)
-            for template in self._fixed_templates(set_id, pos, end)
-            if template.gene not in covered
-        ]
+        if set_id >= 0 and self._inside(set_id):
+            for template in self._fixed_templates(set_id, pos, end):
+                if not _covers(found, first, count, template.gene):
+                    found.append(template.made(alt, None, rendered))
+            return 0
+        covered = {_gene_of(found[i]) for i in range(first, count)}
+        genes = self._gene_entries(where, chrom, pos, end, alt, covered, rendered)
+        if not (count > first and genes and _region_of(genes[0]) == "intergenic"):
+            found.extend(genes)
+        return 0
 
     cdef object _mane_change(
         self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
@@ -1257,6 +1260,15 @@ cdef bint _write_inserted(
     _put(text, b"ins", 3)
     _put_bases(text, inserted, tx.plus)
     return True
+
+
+cdef bint _covers(list found, Py_ssize_t first, Py_ssize_t count, str gene):
+    """One of found[first:count] is an entry of ``gene``."""
+    cdef Py_ssize_t i
+    for i in range(first, count):
+        if _gene_of(found[i]) == gene:
+            return True
+    return False
 
 
 cdef str _gene_of(object entry):
