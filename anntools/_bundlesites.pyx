@@ -12,13 +12,14 @@ of the memory-mapped .npy files), and entries are shared where they can be:
 - a position up- or downstream of genes, or between them, gets entries made
   from templates kept per (gene, region), with its distance;
 - a position a MANE Select transcript reaches gets the transcript's entry
-  here when the change lies deep in an intron (most do), is a one-base
-  substitution at an intron's splice sites or region, or is a one-base
-  substitution in an exon away from splice sites and codons (HGVS positions
-  from the transcript's exonic bases before each exon and its coding ends), or
-  lies up- or downstream of it, else from anntools.mane.mane_entry. Transcripts
-  are read from the bundle's arrays; their Python form (Bundle.transcript) is
-  made only for mane_entry.
+  here, as anntools.mane.mane_entry gives it, for any change of plain bases:
+  short paths for the commonest (deep in an intron, one-base substitutions at
+  splice sites and in exons away from codons), and the general rules
+  (exonic and splice-region indels, start and stop codons, changes across
+  exon ends, flanks) from the transcript's exonic bases before each exon and
+  its coding ends. Only alleles that are not plain bases (``*``, ``<DEL>``)
+  go to mane_entry itself. Transcripts are read from the bundle's arrays;
+  their Python form (Bundle.transcript) is made only for mane_entry.
 
 For the record loop (``__call__``, ``rendered_entries``), entries that differ
 from record to record only by a distance or an HGVS c. come rendered
@@ -31,7 +32,11 @@ that cross several segments) and are the reference these lookups are tested
 against (tests/unit/test_bundlesites.py).
 """
 
+cimport cython
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t
+from libc.string cimport memcpy
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 
 import numpy as np
 
@@ -44,7 +49,8 @@ from anntools.bundle import format as fmt
 from anntools.bundle.format import FLANK_BP
 from anntools.hgvs import reverse_complement
 from anntools.mane import (
-    MANE_BIOTYPE, SPLICE_EXONIC_BP, SPLICE_INTRONIC_BP, SPLICE_SITE_BP, mane_entry,
+    MANE_BIOTYPE, SEVERITY, SPLICE_EXONIC_BP, SPLICE_INTRONIC_BP, SPLICE_SITE_BP, START_CODON,
+    mane_entry, region_of,
 )
 from anntools.model import REGIONS
 
@@ -109,9 +115,12 @@ cdef class _Chrom:
     # stretch from one bound to the next (reader._TranscriptIndex's table).
     cdef const int64_t[:] tx_bounds
     cdef list tx_stretch_rows
+    cdef list tx_stretch_transcripts  # per stretch: its rows' _Tx, made on first use
+    cdef Py_ssize_t tx_cursor  # the last stretch found: records mostly come sorted
     cdef bint has_transcripts
 
 
+@cython.no_gc  # never in a cycle: its dicts hold _Intron and _Template objects only
 cdef class _Tx:
     """A MANE transcript as the compiled path reads it, straight from the bundle's arrays."""
 
@@ -125,16 +134,36 @@ cdef class _Tx:
     cdef long long coding_first, coding_last  # transcript positions of the coding ends
     cdef long long bases  # exonic bases
     cdef list before  # exonic bases before each exon, in genomic order
-    # exon index -> what mane.intron_of says of the intron after it, as a tuple
-    cdef dict introns
-    cdef dict templates  # exon index -> _Template of changes deep in the intron after it
+    cdef bytes hgvs_prefix  # b"ENST...:c.", what every HGVS c. of it starts with
+    cdef list introns  # per exon index but the last: the _Intron after it, or None (not met yet)
+    cdef list intron_templates  # likewise: the _Template of changes deep in that intron
+    cdef dict templates  # key -> _Template of other entries (exon, splice, flank, general)
+    cdef dict unlabelled  # (terms, region) -> _Template without exon and intron (see labelled)
 
 
+@cython.no_gc  # never in a reference cycle: numbers and strings only
+cdef class _Intron:
+    """What mane.intron_of says of one intron: its ends, number, and the HGVS positions
+    of the exon bases either side (as text, and as bytes for the HGVS c. written here)."""
+
+    cdef long long left  # last base of the exon before it (genomic order)
+    cdef long long right  # first base of the exon after it
+    cdef str label  # "13/17"
+    cdef str left_position, right_position  # "1695", "-5", "*12"
+    cdef bytes left_bytes, right_bytes
+
+
+@cython.no_gc  # never in a reference cycle: Entry objects and bytes only
 cdef class _Template:
     """What the entries of one gene region, or of one MANE intron, share: all their fields
     but one (a distance, an HGVS c.), rendered once; ``entry`` holds the shared fields."""
 
     cdef object entry  # an annotation.Entry; its allele and varying field are placeholders
+    cdef str gene  # the entry's
+    # A MANE template made by ``labelled`` from one without exon and intron: its entry is
+    # made from that one's when first needed (the record loop needs only the texts).
+    cdef _Template unlabelled
+    cdef str exon, intron
     cdef object counted  # the Entry the record loop counts it as (shared: see GrchSites._counted)
     cdef int field  # the varying one: DISTANCE or HGVSC
     cdef bint renders  # no field holds a tab (else INFO cannot be made from the TSV text)
@@ -143,6 +172,7 @@ cdef class _Template:
     def __init__(self, entry, int field, counted):
         fields = entry.fields()
         self.entry, self.field, self.counted = entry, field, counted
+        self.gene = entry.gene
         self.renders = not any("\t" in text for text in fields)
         self.tsv_before = "".join(text + "\t" for text in fields[1:field]).encode("utf-8")
         self.tsv_after = "".join("\t" + text for text in fields[field + 1 :]).encode("utf-8")
@@ -155,6 +185,8 @@ cdef class _Template:
         cdef RenderedEntry found
         cdef bytes text
         if not rendered or not self.renders:
+            if self.entry is None:
+                self.entry = replace(self.unlabelled.entry, exon=self.exon, intron=self.intron)
             if self.field == DISTANCE:
                 return replace(self.entry, allele=allele, distance=value)
             return replace(self.entry, allele=allele, hgvsc=value)
@@ -165,8 +197,44 @@ cdef class _Template:
             found.info_tail = self.info_before + self.info_after
         else:
             text = str(value).encode("utf-8")
-            found.tsv_tail = self.tsv_before + text + self.tsv_after
-            found.info_tail = self.info_before + text.translate(INFO_TEXT) + self.info_after
+            found.tsv_tail = _joined(self.tsv_before, text, len(text), self.tsv_after)
+            if _needs_escape(text, len(text)):
+                text = text.translate(INFO_TEXT)
+            found.info_tail = _joined(self.info_before, text, len(text), self.info_after)
+        found.counted = self.counted
+        return found
+
+
+    cdef _Template labelled(self, str exon, str intron):
+        """This template (an HGVS c. one with empty exon and intron fields, which render)
+        with these exon and intron fields: its texts are this one's with the two labels put
+        in, cheaper than rendering every field again (random records meet most introns
+        once or twice)."""
+        cdef _Template found = _Template.__new__(_Template)
+        cdef bytes labels = f"{exon}\t{intron}\t".encode("utf-8")
+        found.unlabelled, found.exon, found.intron = self, exon, intron
+        found.gene, found.field, found.counted, found.renders = (
+            self.gene, self.field, self.counted, self.renders
+        )
+        # The texts before the varying field end with the two empty fields: "\t\t", "||".
+        found.tsv_before = self.tsv_before[:-2] + labels
+        found.info_before = self.info_before[:-2] + labels.translate(INFO_TEXT)
+        found.tsv_after, found.info_after = self.tsv_after, self.info_after
+        return found
+
+    cdef object made_text(self, str allele, _Text *text, bint rendered):
+        """``made`` with the varying field written in ``text`` (ASCII)."""
+        cdef RenderedEntry found
+        if not rendered or not self.renders:
+            return self.made(allele, text.data[: text.length].decode("ascii"), rendered)
+        found = RenderedEntry.__new__(RenderedEntry)
+        found.allele = allele.encode("utf-8")
+        found.tsv_tail = _joined(self.tsv_before, text.data, text.length, self.tsv_after)
+        if _needs_escape(text.data, text.length):
+            escaped = text.data[: text.length].translate(INFO_TEXT)
+            found.info_tail = self.info_before + escaped + self.info_after
+        else:
+            found.info_tail = _joined(self.info_before, text.data, text.length, self.info_after)
         found.counted = self.counted
         return found
 
@@ -294,14 +362,16 @@ cdef class GrchSites:
         cdef _Chrom where = self._chrom(chrom)
         cdef long long end = pos + len(ref) - 1
         cdef list found = []
-        cdef tuple rows = ()
+        cdef tuple transcripts = ()
         cdef int set_id
         if where is None:
             return found
         if mane and where.has_transcripts:
-            rows = self._transcript_rows(where, pos, end)
-        if rows:
-            return self._mane(where, chrom, pos, end, ref, alts, lifted_alts, rows, rendered)
+            transcripts = self._transcripts_at(where, pos, end)
+        if transcripts:
+            return self._mane(
+                where, chrom, pos, end, ref, alts, lifted_alts, transcripts, rendered
+            )
         set_id = self._single_set(where, pos, end)
         if set_id >= 0 and self._inside(set_id):
             for alt in alts:
@@ -366,16 +436,40 @@ cdef class GrchSites:
             where.has_transcripts = table is not None
             if table is not None:
                 bounds, where.tx_stretch_rows = table
+                where.tx_stretch_transcripts = [None] * len(where.tx_stretch_rows)
+                where.tx_cursor = -1
                 where.tx_bounds = bounds
         self.chroms[name] = where
         return where
 
-    cdef tuple _transcript_rows(self, _Chrom where, long long pos, long long end):
+    cdef tuple _transcripts_at(self, _Chrom where, long long pos, long long end):
+        """The MANE transcripts (_Tx) that [pos, end] reaches."""
+        cdef Py_ssize_t stretch = self._stretch_of(where, pos)
         cdef Py_ssize_t count = where.tx_bounds.shape[0]
-        cdef Py_ssize_t stretch = _bisect_right(where.tx_bounds, 0, count, pos) - 1
-        if end != pos and stretch != _bisect_right(where.tx_bounds, 0, count, end) - 1:
-            return tuple(self.bundle.mane_transcript_rows(where.name, pos, end))
-        return where.tx_stretch_rows[stretch] if stretch >= 0 else ()
+        if end != pos and stretch + 1 < count and end >= where.tx_bounds[stretch + 1]:
+            rows = self.bundle.mane_transcript_rows(where.name, pos, end)
+            return tuple([self._transcript(row) for row in rows])
+        if stretch < 0:
+            return ()
+        transcripts = where.tx_stretch_transcripts[stretch]
+        if transcripts is None:
+            transcripts = where.tx_stretch_transcripts[stretch] = tuple(
+                [self._transcript(row) for row in where.tx_stretch_rows[stretch]]
+            )
+        return transcripts
+
+    cdef Py_ssize_t _stretch_of(self, _Chrom where, long long pos):
+        """The stretch of the transcript table holding ``pos`` (-1: before the first bound).
+        Records mostly come sorted, so the last answer and the next stretch are tried before
+        a binary search: that reads two bounds instead of a dozen scattered ones."""
+        cdef Py_ssize_t stretch = where.tx_cursor, count = where.tx_bounds.shape[0]
+        if _in_stretch(where.tx_bounds, count, stretch, pos):
+            return stretch
+        if _in_stretch(where.tx_bounds, count, stretch + 1, pos):
+            where.tx_cursor = stretch + 1
+            return stretch + 1
+        where.tx_cursor = _bisect_right(where.tx_bounds, 0, count, pos) - 1
+        return where.tx_cursor
 
     cdef int _single_set(self, _Chrom where, long long pos, long long end):
         """The set of the one segment holding [pos, end], or -1 when it crosses segments."""
@@ -433,6 +527,13 @@ cdef class GrchSites:
     cdef list _fixed(self, int set_id, str alt, long long pos, long long end, bint rendered):
         """The entries of a set inside genes, whose hits are the same at every base."""
         cdef _Template template
+        return [
+            template.made(alt, None, rendered)
+            for template in self._fixed_templates(set_id, pos, end)
+        ]
+
+    cdef list _fixed_templates(self, int set_id, long long pos, long long end):
+        """The templates of a set inside genes, one per gene in the set's order."""
         templates = self.fixed_templates.get(set_id)
         if templates is None:
             if len(self.fixed_templates) >= CACHE_LIMIT:
@@ -440,7 +541,7 @@ cdef class GrchSites:
             templates = self.fixed_templates[set_id] = [
                 self._gene_template(gene, code) for gene, code, _ in self._raw_hits(set_id, pos, end)
             ]
-        return [template.made(alt, None, rendered) for template in templates]
+        return templates
 
     cdef list _gene_entries(
         self, _Chrom where, str chrom, long long pos, long long end, str alt, set covered,
@@ -489,32 +590,60 @@ cdef class GrchSites:
 
     cdef list _mane(
         self, _Chrom where, str chrom, long long pos, long long end, str ref, list alts,
-        list lifted_alts, tuple rows, bint rendered,
+        list lifted_alts, tuple transcripts, bint rendered,
     ):
         """anntools.mane.mane_and_gene_entries of each ALT, compiled (that function is the
-        reference), with one-base substitutions deep in an intron made here."""
-        cdef list found_all = [], found, genes
+        reference): the ALT's entry for each transcript, then its other genes' entries."""
+        cdef list found = []
+        cdef Py_ssize_t i, first
         cdef _Tx tx
-        transcripts = [self._transcript(row) for row in rows]
-        for alt, lifted_alt in zip(alts, lifted_alts):
-            found = []
+        for i in range(min(len(alts), len(lifted_alts))):
+            alt, lifted_alt = alts[i], lifted_alts[i]
+            first = len(found)
             for tx in transcripts:
-                entry = self._intron_change(alt, tx, pos, ref, lifted_alt, rendered)
-                if entry is None:
-                    entry = self._exon_change(alt, tx, pos, ref, lifted_alt, rendered)
-                if entry is None:
-                    entry = self._flank_change(alt, tx, pos, ref, lifted_alt, rendered)
-                if entry is None:
-                    entry = mane_entry(alt, self._python_transcript(tx), pos, ref, lifted_alt)
+                entry = self._mane_change(alt, tx, pos, ref, lifted_alt, rendered)
                 if entry is not None:
                     found.append(entry)
-            covered = {_gene_of(entry) for entry in found}
-            genes = self._gene_entries(where, chrom, pos, end, alt, covered, rendered)
-            if found and genes and _region_of(genes[0]) == "intergenic":
-                genes = []  # the transcripts say where the variant is
-            found_all.extend(found)
-            found_all.extend(genes)
-        return found_all
+            self._add_other_genes(found, first, where, chrom, pos, end, alt, rendered)
+        return found
+
+    cdef int _add_other_genes(
+        self, list found, Py_ssize_t first, _Chrom where, str chrom, long long pos,
+        long long end, str alt, bint rendered,
+    ) except -1:
+        """Adds to ``found`` the gene-level entries of [pos, end] for the genes that
+        found[first:] (the ALT's MANE entries) leave out; none between genes when the ALT
+        has MANE entries (the transcripts say where it is). A position inside genes only
+        takes its set's templates, as _fixed does, without listing the set's hits again."""
+        cdef int set_id = self._single_set(where, pos, end)
+        cdef Py_ssize_t count = len(found)
+        cdef _Template template
+        if set_id >= 0 and self._inside(set_id):
+            for template in self._fixed_templates(set_id, pos, end):
+                if not _covers(found, first, count, template.gene):
+                    found.append(template.made(alt, None, rendered))
+            return 0
+        covered = {_gene_of(found[i]) for i in range(first, count)}
+        genes = self._gene_entries(where, chrom, pos, end, alt, covered, rendered)
+        if not (count > first and genes and _region_of(genes[0]) == "intergenic"):
+            found.extend(genes)
+        return 0
+
+    cdef object _mane_change(
+        self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
+    ):
+        """mane.mane_entry compiled: the entry of VCF allele ``alt`` (written as ``allele``)
+        for one transcript, else None (beyond the flanks, or REF and ALT do not differ).
+        The commonest changes take a short path; alleles that are not plain bases (``*``,
+        ``<DEL>``) go to mane_entry itself."""
+        if not _plain(ref) or not _plain(alt):
+            return mane_entry(allele, self._python_transcript(tx), pos, ref, alt)
+        entry = self._intron_change(allele, tx, pos, ref, alt, rendered)
+        if entry is None:
+            entry = self._exon_change(allele, tx, pos, ref, alt, rendered)
+        if entry is None:
+            entry = self._general_change(allele, tx, pos, ref, alt, rendered)
+        return entry
 
     cdef _Tx _transcript(self, Py_ssize_t row):
         """The transcript of a bundle row, read from the arrays as Bundle.transcript reads
@@ -530,8 +659,10 @@ cdef class GrchSites:
             tx.plus = tx.strand == "+"
             tx.first, tx.last = self.tx_exon_offset[row], self.tx_exon_offset[row + 1]
             tx.start, tx.end = self.exon_start[tx.first], self.exon_end[tx.last - 1]
-            tx.introns = {}
+            tx.introns = [None] * (tx.last - tx.first - 1)
+            tx.intron_templates = [None] * (tx.last - tx.first - 1)
             tx.templates = {}
+            tx.unlabelled = {}
             tx.before, tx.bases = [], 0
             for index in range(tx.first, tx.last):
                 tx.before.append(tx.bases)
@@ -539,6 +670,7 @@ cdef class GrchSites:
             # A coding range is stored as 0, 0 when there is none (Bundle.transcript).
             tx.coding = self.tx_coding_start[row] != 0 and self.tx_coding_end[row] != 0
             tx.prefix = "c." if tx.coding else "n."
+            tx.hgvs_prefix = f"{tx.id}:{tx.prefix}".encode("ascii")
             if tx.coding:
                 tx.coding_start, tx.coding_end = self.tx_coding_start[row], self.tx_coding_end[row]
                 first, last = tx.coding_start, tx.coding_end
@@ -564,15 +696,20 @@ cdef class GrchSites:
     ):
         """The entry of a change wholly inside one intron, away from its splice region, else
         None: mane.mane_entry's commonest case (a one-base substitution, or a short indel,
-        deep in an intron), compiled. ``ref`` and ``alt`` are the VCF alleles."""
-        cdef Py_ssize_t index, shared
+        deep in an intron), compiled. ``ref`` and ``alt`` are the VCF alleles, plain bases."""
+        cdef Py_ssize_t index, shared = 0
         cdef long long start, low, high
-        if not _plain(ref) or not _plain(alt):
-            return None
-        ref, alt = ref.upper(), alt.upper()
-        shared, changed_ref, changed_alt = _trimmed(ref, alt)
-        if not changed_ref and not changed_alt:
-            return None
+        cdef _Intron intron
+        cdef _Text text
+        ref, alt = _upper(ref), _upper(alt)
+        if len(ref) == 1 and len(alt) == 1 and ref != alt:  # most changes: nothing to trim
+            changed_ref, changed_alt = ref, alt
+        else:
+            shared, changed_ref, changed_alt = _trimmed(ref, alt)
+            if not changed_ref and not changed_alt:
+                return None
+            if len(changed_ref) + len(changed_alt) > MAX_WRITTEN_BASES:
+                return None  # the general path writes long alleles
         start = pos + shared
         low, high = start, start + len(changed_ref) - 1
         if not changed_ref:  # an insertion: the bases either side of it
@@ -583,24 +720,21 @@ cdef class GrchSites:
         if low <= self.exon_end[index]:  # in an exon
             return None
         intron = self._intron(tx, index - tx.first)
-        left, right = intron[0], intron[1]
-        if low - left <= SPLICE_REACH or right - high <= SPLICE_REACH:
+        text.length = 0
+        _put_bytes(&text, tx.hgvs_prefix)
+        if low - intron.left <= SPLICE_REACH or intron.right - high <= SPLICE_REACH:
             if len(changed_ref) != 1 or len(changed_alt) != 1:
-                return None  # an indel at a splice site or region: mane_entry decides
-            hgvsc = _replaced(tx, intron, start, changed_ref, changed_alt)
-            terms = _splice_terms(tx, left, right, low)
-            return self._splice_template(tx, index - tx.first, terms).made(
-                allele, f"{tx.id}:{tx.prefix}{hgvsc}", rendered
+                return None  # an indel at a splice site or region: the general path's
+            _write_replaced(&text, tx, intron, start, changed_ref, changed_alt)
+            terms = _splice_terms(tx, intron.left, intron.right, low)
+            return self._splice_template(tx, index - tx.first, terms).made_text(
+                allele, &text, rendered
             )
         if changed_ref:
-            hgvsc = _replaced(tx, intron, start, changed_ref, changed_alt)
-        else:
-            hgvsc = _inserted(tx, intron, start, changed_alt, ref[:shared])
-        if hgvsc is None:
+            _write_replaced(&text, tx, intron, start, changed_ref, changed_alt)
+        elif not _write_inserted(&text, tx, intron, start, changed_alt, ref[:shared]):
             return None
-        return self._intron_template(tx, index - tx.first).made(
-            allele, f"{tx.id}:{tx.prefix}{hgvsc}", rendered
-        )
+        return self._intron_template(tx, index - tx.first).made_text(allele, &text, rendered)
 
     cdef object _flank_change(
         self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
@@ -610,7 +744,7 @@ cdef class GrchSites:
         cdef long long low, high, distance
         cdef Py_ssize_t shared
         cdef bint before
-        shared, changed_ref, changed_alt = _trimmed(ref.upper(), alt.upper())
+        shared, changed_ref, changed_alt = _trimmed(_upper(ref), _upper(alt))
         if not changed_ref and not changed_alt:
             return None
         low, high = pos + shared, pos + shared + len(changed_ref) - 1
@@ -645,37 +779,52 @@ cdef class GrchSites:
         template = tx.templates.get(key)
         if template is None:
             region = "splice_region" if "splice" in terms else "intron"
+            template = tx.templates[key] = self._mane_template(
+                tx, terms, region, "", self._intron(tx, index).label
+            )
+        return template
+
+    cdef _Template _mane_template(self, _Tx tx, str terms, str region, str exon, str intron):
+        """The template of the transcript's entries with these fields, HGVS c. varying: made
+        from the one per (terms, region) without exon and intron, when that one renders."""
+        key = (terms, region)
+        unlabelled = tx.unlabelled.get(key)
+        if unlabelled is None:
             entry = Entry(
                 "", terms, tx.gene, tx.id, MANE_BIOTYPE, tx.strand, region,
-                "", "", None, tx.refseq, "", self._intron(tx, index)[2], "",
+                "", "", None, tx.refseq, "", "", "",
             )
-            template = tx.templates[key] = _Template(entry, HGVSC, self._counted(entry))
-        return template
+            unlabelled = tx.unlabelled[key] = _Template(entry, HGVSC, self._counted(entry))
+        if (<_Template>unlabelled).renders:
+            return (<_Template>unlabelled).labelled(exon, intron)
+        entry = replace((<_Template>unlabelled).entry, exon=exon, intron=intron)
+        return _Template(entry, HGVSC, (<_Template>unlabelled).counted)
 
     cdef _Template _intron_template(self, _Tx tx, Py_ssize_t index):
-        template = tx.templates.get(index)
+        template = tx.intron_templates[index]
         if template is None:
-            entry = Entry(
-                "", "intron_variant", tx.gene, tx.id, MANE_BIOTYPE, tx.strand, "intron",
-                "", "", None, tx.refseq, "", self._intron(tx, index)[2], "",
+            template = self._mane_template(
+                tx, "intron_variant", "intron", "", self._intron(tx, index).label
             )
-            template = tx.templates[index] = _Template(entry, HGVSC, self._counted(entry))
+            tx.intron_templates[index] = template
         return template
 
-    cdef tuple _intron(self, _Tx tx, Py_ssize_t index):
-        """What mane.intron_of says of the intron after exon ``index`` (its ends, number and
-        the HGVS positions of the exon bases either side), as a tuple."""
-        cdef long long left, right
+    cdef _Intron _intron(self, _Tx tx, Py_ssize_t index):
+        """The intron after exon ``index``, worked out on first use."""
         cdef Py_ssize_t count = tx.last - tx.first
-        intron = tx.introns.get(index)
+        cdef _Intron intron = tx.introns[index]
         if intron is None:
-            left, right = self.exon_end[tx.first + index], self.exon_start[tx.first + index + 1]
+            intron = _Intron()
+            intron.left = self.exon_end[tx.first + index]
+            intron.right = self.exon_start[tx.first + index + 1]
             number = index + 1 if tx.plus else count - 1 - index
-            intron = (
-                left, right, f"{number}/{count - 1}",
-                _exonic_text(tx, self._offset_in(tx, index, left)),
-                _exonic_text(tx, self._offset_in(tx, index + 1, right)),
+            intron.label = f"{number}/{count - 1}"
+            intron.left_position = _exonic_text(tx, self._offset_in(tx, index, intron.left))
+            intron.right_position = _exonic_text(
+                tx, self._offset_in(tx, index + 1, intron.right)
             )
+            intron.left_bytes = intron.left_position.encode("ascii")
+            intron.right_bytes = intron.right_position.encode("ascii")
             tx.introns[index] = intron
         return intron
 
@@ -691,9 +840,10 @@ cdef class GrchSites:
         from the start and stop codons, else None: mane._short_path_entry's exonic case."""
         cdef Py_ssize_t row, index, count = tx.last - tx.first
         cdef long long offset, number
-        if len(ref) != 1 or len(alt) != 1 or not _plain(ref) or not _plain(alt):
+        cdef _Text text
+        if len(ref) != 1 or len(alt) != 1:
             return None
-        ref, alt = ref.upper(), alt.upper()
+        ref, alt = _upper(ref), _upper(alt)
         if ref == alt or pos < tx.start or pos > tx.end:
             return None
         row = _bisect_right(self.exon_start, tx.first, tx.last, pos) - 1
@@ -716,8 +866,13 @@ cdef class GrchSites:
             term, region = "5_prime_UTR_variant", "5_prime_UTR"
         else:
             term, region = "3_prime_UTR_variant", "3_prime_UTR"
-        hgvsc = f"{tx.id}:{tx.prefix}{_exonic_text(tx, offset)}{_oriented(tx, ref)}>{_oriented(tx, alt)}"
-        return self._exon_template(tx, index, term, region).made(allele, hgvsc, rendered)
+        text.length = 0
+        _put_bytes(&text, tx.hgvs_prefix)
+        _write_exonic(&text, tx, offset)
+        _put_bases(&text, ref, tx.plus)
+        _put(&text, b">", 1)
+        _put_bases(&text, alt, tx.plus)
+        return self._exon_template(tx, index, term, region).made_text(allele, &text, rendered)
 
     cdef _Template _exon_template(self, _Tx tx, Py_ssize_t index, str term, str region):
         cdef Py_ssize_t count = tx.last - tx.first
@@ -725,12 +880,395 @@ cdef class GrchSites:
         template = tx.templates.get(key)
         if template is None:
             number = index + 1 if tx.plus else count - index
-            entry = Entry(
-                "", term, tx.gene, tx.id, MANE_BIOTYPE, tx.strand, region,
-                "", "", None, tx.refseq, f"{number}/{count}", "", "",
+            template = tx.templates[key] = self._mane_template(
+                tx, term, region, f"{number}/{count}", ""
             )
-            template = tx.templates[key] = _Template(entry, HGVSC, self._counted(entry))
         return template
+
+    cdef object _general_change(
+        self, str allele, _Tx tx, long long pos, str ref, str alt, bint rendered
+    ):
+        """The entry of any change of plain bases that meets the transcript, else None:
+        mane._general_entry compiled (exonic indels, start and stop codons, splice-region
+        indels, changes across exon ends, flanks). ``ref`` and ``alt`` are the VCF alleles,
+        plain bases."""
+        cdef _Change change
+        cdef int terms
+        ref = _upper(ref)
+        shared, changed_ref, changed_alt = _trimmed(ref, _upper(alt))
+        if not changed_ref and not changed_alt:
+            return None
+        change.start = pos + shared
+        change.end = change.start + len(changed_ref) - 1
+        change.insertion = not changed_ref
+        change.low, change.high = change.start, change.end
+        if change.insertion:  # the bases either side of it
+            change.low, change.high = change.start - 1, change.start
+        if change.high < tx.start or change.low > tx.end:
+            return self._flank_change(allele, tx, pos, ref, alt, rendered)
+        terms = self._splice_terms_of(tx, &change) | self._exon_terms_of(
+            tx, &change, changed_ref, changed_alt
+        )
+        exon, intron = self._exon_intron(tx, change.low, change.high)
+        hgvsc = self._hgvs(tx, &change, changed_ref, changed_alt, ref[:shared])
+        return self._general_template(tx, terms, exon, intron).made(
+            allele, f"{tx.id}:{hgvsc}" if hgvsc else "", rendered
+        )
+
+    cdef _Template _general_template(self, _Tx tx, int terms, str exon, str intron):
+        key = (terms, exon, intron)
+        template = tx.templates.get(key)
+        if template is None:
+            names = _term_names(terms)
+            template = tx.templates[key] = self._mane_template(
+                tx, "&".join(names), region_of(names), exon, intron
+            )
+        return template
+
+    cdef Py_ssize_t _first_ending_from(self, _Tx tx, long long pos):
+        """hgvs.Transcript.exons_overlapping's start: the first exon (index in the
+        transcript) ending at or after ``pos``."""
+        return _bisect_left(self.exon_end, tx.first, tx.last, pos) - tx.first
+
+    cdef Py_ssize_t _after_starting_by(self, _Tx tx, long long pos):
+        """exons_overlapping's stop: the first exon starting after ``pos``."""
+        return _bisect_right(self.exon_start, tx.first, tx.last, pos) - tx.first
+
+    cdef int _splice_terms_of(self, _Tx tx, _Change *change):
+        """mane._splice_and_intron_terms, as TERM_* bits."""
+        cdef Py_ssize_t count = tx.last - tx.first, index
+        cdef Py_ssize_t near_start = self._first_ending_from(tx, change.low - SPLICE_REACH)
+        cdef Py_ssize_t near_stop = self._after_starting_by(tx, change.high + SPLICE_REACH)
+        cdef long long left, right, first, last
+        cdef long long left_site_end, right_site_start
+        cdef int terms = 0
+        cdef bint left_site, right_site
+        for index in range(max(near_start - 1, 0), min(near_stop, count - 1)):
+            left = self.exon_end[tx.first + index]
+            right = self.exon_start[tx.first + index + 1]
+            first, last = left + 1, right - 1  # the intron's bases
+            # As VEP: the donor and acceptor sites are not intron_variant.
+            if _touches(change, first + SPLICE_SITE, last - SPLICE_SITE):
+                terms |= TERM_INTRON
+            left_site = _touches(change, first, min(first + SPLICE_SITE - 1, last))
+            right_site = _touches(change, max(last - SPLICE_SITE + 1, first), last)
+            if left_site if tx.plus else right_site:
+                terms |= TERM_DONOR
+            if right_site if tx.plus else left_site:
+                terms |= TERM_ACCEPTOR
+            if (
+                _meets(change, left - SPLICE_EXONIC + 1, left)
+                or _meets(change, first + SPLICE_SITE, min(left + SPLICE_REACH, last))
+                or _meets(change, max(right - SPLICE_REACH, first), last - SPLICE_SITE)
+                or _meets(change, right, right + SPLICE_EXONIC - 1)
+            ):
+                terms |= TERM_SPLICE_REGION
+        return terms
+
+    cdef int _exon_terms_of(self, _Tx tx, _Change *change, str ref, str alt):
+        """mane._exon_terms, as TERM_* bits."""
+        cdef Py_ssize_t index, row
+        cdef Py_ssize_t stop = self._after_starting_by(tx, change.high)
+        cdef long long start, end
+        cdef int terms = 0, low_utr = TERM_UTR5, high_utr = TERM_UTR3
+        cdef bint touched = False
+        if not tx.plus:
+            low_utr, high_utr = TERM_UTR3, TERM_UTR5
+        for index in range(self._first_ending_from(tx, change.low), stop):
+            row = tx.first + index
+            start, end = self.exon_start[row], self.exon_end[row]
+            if not _touches(change, start, end):
+                continue
+            touched = True
+            if not tx.coding:
+                break
+            if _touches(change, start, min(end, tx.coding_start - 1)):
+                terms |= low_utr
+            if _touches(change, max(start, tx.coding_end + 1), end):
+                terms |= high_utr
+            if _touches(change, max(start, tx.coding_start), min(end, tx.coding_end)):
+                terms |= self._coding_terms_of(tx, change, ref, alt)
+        if touched and not tx.coding:
+            return TERM_NONCODING_EXON
+        return terms
+
+    cdef Py_ssize_t _exon_index(self, _Tx tx, long long pos):
+        """hgvs.Transcript.exon_index: the exon (index in the transcript) holding ``pos``,
+        or -1."""
+        cdef Py_ssize_t row = _bisect_right(self.exon_start, tx.first, tx.last, pos) - 1
+        if row >= tx.first and pos <= self.exon_end[row]:
+            return row - tx.first
+        return -1
+
+    cdef int _coding_terms_of(self, _Tx tx, _Change *change, str ref, str alt):
+        """mane._coding_terms: the terms of a change that alters coding bases."""
+        cdef Py_ssize_t index = self._exon_index(tx, change.low)
+        cdef long long first, last, codons, length_change
+        cdef int terms
+        cdef bint in_start, in_stop
+        if (
+            index < 0
+            or index != self._exon_index(tx, change.high)
+            or change.low < tx.coding_start
+            or change.high > tx.coding_end
+        ):  # reaches into an intron or UTR: the effect on the frame is unclear
+            return TERM_CODING
+        first = self._offset_in(tx, index, change.low) - tx.coding_first + 1
+        last = self._offset_in(tx, index, change.high) - tx.coding_first + 1
+        if first > last:
+            first, last = last, first
+        codons = tx.coding_last - tx.coding_first + 1
+        in_start = last <= 3 if change.insertion else first <= 3
+        in_stop = first >= codons - 2 if change.insertion else last >= codons - 2
+        length_change = len(alt) - len(ref)
+        if length_change % 3:
+            terms = TERM_FRAMESHIFT | (TERM_STOP_LOST if in_stop else 0)
+        elif length_change:
+            terms = TERM_INFRAME_INSERTION if length_change > 0 else TERM_INFRAME_DELETION
+        elif len(ref) == 1:
+            return _substitution_term(_oriented(tx, ref), _oriented(tx, alt), first, codons)
+        else:
+            terms = TERM_CODING
+        return terms | (TERM_START_LOST if in_start else 0)
+
+    cdef tuple _exon_intron(self, _Tx tx, long long low, long long high):
+        """hgvs.Transcript.exon_intron: VEP's EXON and INTRON fields of bases [low, high]."""
+        cdef Py_ssize_t count = tx.last - tx.first, index
+        cdef Py_ssize_t start = self._first_ending_from(tx, low)
+        cdef Py_ssize_t stop = self._after_starting_by(tx, high)
+        cdef Py_ssize_t first_intron = -1, last_intron = -1
+        exon = ""
+        if start < stop:
+            exon = _numbered(start, stop - 1, count, tx.plus)
+        for index in range(max(start - 1, 0), min(stop, count - 1)):
+            if self.exon_end[tx.first + index] < high and low < self.exon_start[tx.first + index + 1]:
+                if first_intron < 0:
+                    first_intron = index
+                last_intron = index
+        intron = ""
+        if first_intron >= 0:
+            intron = _numbered(first_intron, last_intron, count - 1, tx.plus)
+        return exon, intron
+
+    cdef str _position(self, _Tx tx, long long pos):
+        """str(hgvs.Transcript.position(pos)), or None outside the transcript."""
+        cdef Py_ssize_t row
+        if pos < tx.start or pos > tx.end:
+            return None
+        row = _bisect_right(self.exon_start, tx.first, tx.last, pos) - 1
+        if pos <= self.exon_end[row]:
+            return _exonic_text(tx, self._offset_in(tx, row - tx.first, pos))
+        return _place(tx, self._intron(tx, row - tx.first), pos)
+
+    cdef str _hgvs(self, _Tx tx, _Change *change, str ref, str alt, str before):
+        """hgvs.hgvs_of_trimmed of the change: "" when a base it names is outside the
+        transcript."""
+        cdef long long length = len(alt)
+        if change.insertion:
+            if len(before) >= length and before.endswith(alt):  # the record shows a dup
+                first = self._position(tx, change.start - length)
+                last = self._position(tx, change.start - 1)
+            else:
+                first = self._position(tx, change.start - 1)
+                last = self._position(tx, change.start)
+            if first is None or last is None:
+                return ""
+            if not tx.plus:
+                first, last = last, first
+            if len(before) >= length and before.endswith(alt):
+                return f"{tx.prefix}{first}dup" if length == 1 else f"{tx.prefix}{first}_{last}dup"
+            return f"{tx.prefix}{first}_{last}ins{_oriented(tx, alt)}"
+        first = self._position(tx, change.start)
+        last = first if change.end == change.start else self._position(tx, change.end)
+        if first is None or last is None:
+            return ""
+        if not tx.plus:
+            first, last = last, first
+        if len(ref) == 1 and len(alt) == 1:
+            return f"{tx.prefix}{first}{_oriented(tx, ref)}>{_oriented(tx, alt)}"
+        span = first if change.end == change.start else f"{first}_{last}"
+        if not alt:
+            return f"{tx.prefix}{span}del"
+        return f"{tx.prefix}{span}delins{_oriented(tx, alt)}"
+
+cdef inline bint _in_stretch(
+    const int64_t[:] bounds, Py_ssize_t count, Py_ssize_t stretch, long long pos
+) noexcept nogil:
+    """``pos`` lies in stretch ``stretch`` (-1: before the first bound) of ``bounds``."""
+    if stretch >= count:
+        return False
+    return (stretch < 0 or bounds[stretch] <= pos) and (
+        stretch + 1 >= count or pos < bounds[stretch + 1]
+    )
+
+
+cdef bytes _joined(bytes before, const char *text, Py_ssize_t length, bytes after):
+    """before + text + after, made at once (one allocation instead of two)."""
+    cdef Py_ssize_t a = PyBytes_GET_SIZE(before), c = PyBytes_GET_SIZE(after)
+    cdef bytes joined = PyBytes_FromStringAndSize(NULL, a + length + c)
+    cdef char *out = PyBytes_AS_STRING(joined)
+    memcpy(out, PyBytes_AS_STRING(before), a)
+    memcpy(out + a, text, length)
+    memcpy(out + a + length, PyBytes_AS_STRING(after), c)
+    return joined
+
+
+cdef inline bint _needs_escape(const char *text, Py_ssize_t length):
+    """``text`` holds a character that INFO_TEXT translates (HGVS and distances hold none)."""
+    cdef Py_ssize_t i
+    for i in range(length):
+        if text[i] in b"\t ;=,":
+            return True
+    return False
+
+
+# ---------------------------------------------------------------- HGVS c. written in C
+
+# Longest changed REF plus ALT written by the short paths; longer ones go through the
+# general path's strings (the buffer below must hold them, the prefix and two positions).
+cdef Py_ssize_t MAX_WRITTEN_BASES = 256
+
+
+cdef struct _Text:
+    Py_ssize_t length
+    char data[512]
+
+
+cdef inline void _put(_Text *text, const char *chars, Py_ssize_t length) noexcept:
+    memcpy(text.data + text.length, chars, length)
+    text.length += length
+
+
+cdef inline void _put_bytes(_Text *text, bytes chars) noexcept:
+    _put(text, PyBytes_AS_STRING(chars), PyBytes_GET_SIZE(chars))
+
+
+cdef void _put_int(_Text *text, long long value) noexcept:
+    cdef char digits[24]
+    cdef int n = 24
+    cdef unsigned long long rest = -value if value < 0 else value
+    while True:
+        n -= 1
+        digits[n] = <char>(48 + rest % 10)
+        rest //= 10
+        if rest == 0:
+            break
+    if value < 0:
+        n -= 1
+        digits[n] = b'-'
+    _put(text, digits + n, 24 - n)
+
+
+cdef void _put_bases(_Text *text, str bases, bint plus) noexcept:
+    """Upper-case plain bases as the transcript reads them (reverse complement on minus)."""
+    cdef Py_ssize_t i, n = len(bases)
+    cdef Py_UCS4 base
+    for i in range(n):
+        base = bases[i] if plus else bases[n - 1 - i]
+        if not plus:
+            base = _complement(base)
+        text.data[text.length + i] = <char>base
+    text.length += n
+
+
+cdef inline Py_UCS4 _complement(Py_UCS4 base) noexcept:
+    """The complement of an upper-case plain base (N stays N)."""
+    if base == "A":
+        return "T"
+    if base == "T":
+        return "A"
+    if base == "C":
+        return "G"
+    if base == "G":
+        return "C"
+    return base
+
+
+cdef void _write_exonic(_Text *text, _Tx tx, long long offset) noexcept:
+    """_exonic_text, written."""
+    if not tx.coding:
+        _put_int(text, offset)
+    elif offset < tx.coding_first:
+        _put_int(text, offset - tx.coding_first)
+    elif offset > tx.coding_last:
+        _put(text, b"*", 1)
+        _put_int(text, offset - tx.coding_last)
+    else:
+        _put_int(text, offset - tx.coding_first + 1)
+
+
+cdef void _write_place(_Text *text, _Tx tx, _Intron intron, long long pos) noexcept:
+    """_place, written."""
+    cdef long long from_left = pos - intron.left, from_right = intron.right - pos
+    if tx.plus:
+        if from_left <= from_right:
+            _put_bytes(text, intron.left_bytes)
+            _put(text, b"+", 1)
+            _put_int(text, from_left)
+        else:
+            _put_bytes(text, intron.right_bytes)
+            _put_int(text, -from_right)
+    elif from_right <= from_left:
+        _put_bytes(text, intron.right_bytes)
+        _put(text, b"+", 1)
+        _put_int(text, from_right)
+    else:
+        _put_bytes(text, intron.left_bytes)
+        _put_int(text, -from_left)
+
+
+cdef void _write_replaced(
+    _Text *text, _Tx tx, _Intron intron, long long start, str ref, str alt
+) noexcept:
+    """hgvs.hgvs_of_trimmed of intron bases [start, start + len(ref)) replaced by ``alt``."""
+    cdef long long end = start + len(ref) - 1
+    _write_place(text, tx, intron, start if tx.plus else end)
+    if len(ref) == 1 and len(alt) == 1:
+        _put_bases(text, ref, tx.plus)
+        _put(text, b">", 1)
+        _put_bases(text, alt, tx.plus)
+        return
+    if end != start:
+        _put(text, b"_", 1)
+        _write_place(text, tx, intron, end if tx.plus else start)
+    if not alt:
+        _put(text, b"del", 3)
+    else:
+        _put(text, b"delins", 6)
+        _put_bases(text, alt, tx.plus)
+
+
+cdef bint _write_inserted(
+    _Text *text, _Tx tx, _Intron intron, long long start, str inserted, str before
+) noexcept:
+    """hgvs._insertion of ``inserted`` before intron base ``start``: a dup when ``before``
+    (the bases the record shows before it) ends with it; False (nothing written) when that
+    dup reaches the exon."""
+    cdef long long length = len(inserted)
+    if len(before) >= length and before.endswith(inserted):
+        if start - length <= intron.left:
+            return False
+        _write_place(text, tx, intron, start - length if tx.plus else start - 1)
+        if length != 1:
+            _put(text, b"_", 1)
+            _write_place(text, tx, intron, start - 1 if tx.plus else start - length)
+        _put(text, b"dup", 3)
+        return True
+    _write_place(text, tx, intron, start - 1 if tx.plus else start)
+    _put(text, b"_", 1)
+    _write_place(text, tx, intron, start if tx.plus else start - 1)
+    _put(text, b"ins", 3)
+    _put_bases(text, inserted, tx.plus)
+    return True
+
+
+cdef bint _covers(list found, Py_ssize_t first, Py_ssize_t count, str gene):
+    """One of found[first:count] is an entry of ``gene``."""
+    cdef Py_ssize_t i
+    for i in range(first, count):
+        if _gene_of(found[i]) == gene:
+            return True
+    return False
 
 
 cdef str _gene_of(object entry):
@@ -792,6 +1330,15 @@ cdef tuple _trimmed(str ref, str alt):
     return shared, ref[shared : len(ref) - tail], alt[shared : len(alt) - tail]
 
 
+cdef inline str _upper(str bases):
+    """Plain bases in upper case: most VCF alleles already are, and keep their string."""
+    cdef Py_UCS4 base
+    for base in bases:
+        if base >= "a":  # a, c, g, t, n
+            return bases.upper()
+    return bases
+
+
 cdef bint _plain(str allele):
     """hgvs.plain_bases: non-empty, of A, C, G, T and N only (either case)."""
     cdef Py_UCS4 base
@@ -803,49 +1350,94 @@ cdef bint _plain(str allele):
     return True
 
 
-cdef str _place(_Tx tx, tuple intron, long long pos):
+cdef str _place(_Tx tx, _Intron intron, long long pos):
     """The HGVS position of an intron base, from the nearer exon (hgvs.Transcript.position)."""
-    cdef long long from_left = pos - <long long>intron[0], from_right = <long long>intron[1] - pos
-    if tx.strand == "+":
+    cdef long long from_left = pos - intron.left, from_right = intron.right - pos
+    if tx.plus:
         if from_left <= from_right:
-            return f"{intron[3]}+{from_left}"
-        return f"{intron[4]}-{from_right}"
+            return f"{intron.left_position}+{from_left}"
+        return f"{intron.right_position}-{from_right}"
     if from_right <= from_left:
-        return f"{intron[4]}+{from_right}"
-    return f"{intron[3]}-{from_left}"
+        return f"{intron.right_position}+{from_right}"
+    return f"{intron.left_position}-{from_left}"
 
 
 cdef str _oriented(_Tx tx, str bases):
     return bases if tx.strand == "+" else reverse_complement(bases)
 
 
-cdef str _replaced(_Tx tx, tuple intron, long long start, str ref, str alt):
-    """hgvs.hgvs_of_trimmed of bases [start, start + len(ref)) replaced by ``alt``."""
-    cdef long long end = start + len(ref) - 1
-    first = _place(tx, intron, start)
-    last = first if end == start else _place(tx, intron, end)
-    if tx.strand == "-":
-        first, last = last, first
-    if len(ref) == 1 and len(alt) == 1:
-        return f"{first}{_oriented(tx, ref)}>{_oriented(tx, alt)}"
-    span = first if end == start else f"{first}_{last}"
-    if not alt:
-        return f"{span}del"
-    return f"{span}delins{_oriented(tx, alt)}"
+# ---------------------------------------------------------------- the general MANE path
+
+cdef struct _Change:
+    long long start, end  # the changed REF bases, after trimming (end = start - 1: insertion)
+    long long low, high  # hgvs.Alleles.changed_span
+    bint insertion
 
 
-cdef str _inserted(_Tx tx, tuple intron, long long start, str inserted, str before):
-    """hgvs._insertion of ``inserted`` before base ``start``: a dup when ``before`` (the
-    bases the record shows before it) ends with it; None when that dup reaches the exon."""
-    cdef long long length = len(inserted)
-    if len(before) >= length and before.endswith(inserted):
-        if start - length <= <long long>intron[0]:
-            return None
-        first, last = _place(tx, intron, start - length), _place(tx, intron, start - 1)
-        if tx.strand == "-":
-            first, last = last, first
-        return f"{first}dup" if length == 1 else f"{first}_{last}dup"
-    first, last = _place(tx, intron, start - 1), _place(tx, intron, start)
-    if tx.strand == "-":
-        first, last = last, first
-    return f"{first}_{last}ins{_oriented(tx, inserted)}"
+# mane.SEVERITY's terms as bits, in its order, so that a set of them is sorted by severity.
+cdef int TERM_ACCEPTOR = 1 << SEVERITY.index("splice_acceptor_variant")
+cdef int TERM_DONOR = 1 << SEVERITY.index("splice_donor_variant")
+cdef int TERM_FRAMESHIFT = 1 << SEVERITY.index("frameshift_variant")
+cdef int TERM_STOP_LOST = 1 << SEVERITY.index("stop_lost")
+cdef int TERM_START_LOST = 1 << SEVERITY.index("start_lost")
+cdef int TERM_INFRAME_INSERTION = 1 << SEVERITY.index("inframe_insertion")
+cdef int TERM_INFRAME_DELETION = 1 << SEVERITY.index("inframe_deletion")
+cdef int TERM_SPLICE_REGION = 1 << SEVERITY.index("splice_region_variant")
+cdef int TERM_STOP_RETAINED = 1 << SEVERITY.index("stop_retained_variant")
+cdef int TERM_CODING = 1 << SEVERITY.index("coding_sequence_variant")
+cdef int TERM_UTR5 = 1 << SEVERITY.index("5_prime_UTR_variant")
+cdef int TERM_UTR3 = 1 << SEVERITY.index("3_prime_UTR_variant")
+cdef int TERM_NONCODING_EXON = 1 << SEVERITY.index("non_coding_transcript_exon_variant")
+cdef int TERM_INTRON = 1 << SEVERITY.index("intron_variant")
+
+
+cdef tuple _term_names(int terms):
+    """The terms of a TERM_* set, most severe first (mane.effect_terms' order)."""
+    return tuple(term for rank, term in enumerate(SEVERITY) if terms & (1 << rank))
+
+
+cdef inline bint _touches(_Change *change, long long start, long long end):
+    """mane._touches: the change alters bases [start, end]; an insertion must lie between
+    two of them."""
+    if start > end:
+        return False
+    if change.insertion:
+        return start <= change.start - 1 and change.start <= end
+    return start <= change.end and change.start <= end
+
+
+cdef inline bint _meets(_Change *change, long long start, long long end):
+    """mane._meets: the change alters or borders bases [start, end]."""
+    return start <= end and start <= change.high and change.low <= end
+
+
+cdef str _numbered(Py_ssize_t first, Py_ssize_t last, Py_ssize_t total, bint plus):
+    """hgvs._numbered of the exons (or introns) of indices [first, last] of ``total``,
+    numbered in transcription order."""
+    cdef Py_ssize_t low = first + 1, high = last + 1
+    if not plus:
+        low, high = total - last, total - first
+    if low == high:
+        return f"{low}/{total}"
+    return f"{low}-{high}/{total}"
+
+
+cdef int _substitution_term(str ref, str alt, long long number, long long last):
+    """mane._substitution_term of a one-base substitution at c. ``number`` (transcript
+    orientation bases) in a coding range of ``last`` bases."""
+    if number <= 3:
+        return TERM_START_LOST if START_CODON[number - 1] == ref else TERM_CODING
+    if number >= last - 2:
+        return _stop_codon_change(number - (last - 3), ref, alt)
+    return TERM_CODING
+
+
+cdef int _stop_codon_change(long long place, str ref, str alt):
+    """mane._stop_codon_change: a substitution at base ``place`` (1-3) of the stop codon."""
+    if place == 1:
+        return TERM_STOP_LOST if ref == "T" else TERM_CODING
+    if ref not in "AG":
+        return TERM_CODING  # REF is not a stop codon's base
+    if alt in "CT":
+        return TERM_STOP_LOST
+    return TERM_STOP_RETAINED if ref == "G" else TERM_CODING

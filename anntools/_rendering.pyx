@@ -6,6 +6,7 @@ collected in Entries; Writer appends the record's VCF line and TSV rows to
 growing byte buffers, taken once per chunk.
 """
 
+cimport cython
 from libc.stdio cimport snprintf
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp, memcpy, memset
@@ -79,10 +80,12 @@ cdef class Rendered:
     """One annotation entry ready to print and count, its allele aside (entries share it)."""
 
 
+@cython.no_gc  # refers to bytes and an annotation.Entry only: never in a cycle
 cdef class RenderedEntry(Rendered):
     """An entry already rendered by its source (the default bundle's, anntools._bundlesites,
     whose entries mostly differ in one field: a distance or an HGVS c.), with its allele;
-    its counts are those of ``counted``, filled in when pushed."""
+    its counts are those of ``counted``, filled in when pushed. One is made per record and
+    entry, so it is kept out of the cyclic garbage collector's lists."""
 
     def __init__(self, bytes allele, bytes info_tail, bytes tsv_tail, object counted):
         self.allele, self.info_tail, self.tsv_tail, self.counted = (

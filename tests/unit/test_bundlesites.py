@@ -22,6 +22,7 @@ from anntools.annotation import Entry, entry_info_tail, entry_tsv_text
 from anntools.assembly import AssemblyGuess
 from anntools.bundle import Bundle
 from anntools.csq.engine import RefMismatch
+from anntools.hgvs import Transcript
 from anntools.mane import mane_and_gene_entries
 from anntools.pipeline import GeneLevelSites
 
@@ -299,3 +300,93 @@ def test_an_entrys_texts_escape_info_and_keep_tsv_columns() -> None:
     # A field holding a tab keeps it in INFO: the columns cannot be split back.
     tabbed = Entry("A", "x\ty", "g", "", "b", "+", "intron")
     assert entry_info_tail(tabbed) == "|x\ty|g||b|+|intron|||||||||"
+
+
+def random_change(rng: random.Random) -> tuple[str, str]:
+    """A REF/ALT pair: a substitution, a deletion, an insertion, a dup the record shows, a
+    replacement of several bases, or a lower-case substitution."""
+    first = rng.choice(ALLELES)
+    kind = rng.random()
+    if kind < 0.25:
+        return first, rng.choice([a for a in ALLELES if a != first])
+    if kind < 0.45:
+        return first + "".join(rng.choices(ALLELES, k=rng.randint(1, 7))), first
+    if kind < 0.65:
+        return first, first + "".join(rng.choices(ALLELES, k=rng.randint(1, 7)))
+    if kind < 0.8:
+        repeat = "".join(rng.choices(ALLELES, k=rng.randint(1, 3)))
+        return repeat, repeat * 2
+    if kind < 0.95:
+        ref = "".join(rng.choices(ALLELES, k=rng.randint(2, 5)))
+        return ref, "".join(rng.choices(ALLELES, k=rng.randint(1, 5))) + "A"
+    return first.lower(), rng.choice([a for a in ALLELES if a != first]).lower()
+
+
+def random_site(rng: random.Random) -> tuple[str, list[str]]:
+    """REF and ALTs: one random change, or a multi-allelic site (a deletion, insertion or
+    substitution of the same REF)."""
+    if rng.random() < 0.7:
+        ref, alt = random_change(rng)
+        return ref, [alt]
+    ref = "".join(rng.choices(ALLELES, k=rng.randint(1, 5)))
+    shapes = [
+        ref[0],
+        rng.choice([a for a in ALLELES if a != ref[0]]) + ref[1:],
+        ref + "".join(rng.choices(ALLELES, k=rng.randint(1, 4))),
+        ref[:1] + "".join(rng.choices(ALLELES, k=rng.randint(1, 3))),
+    ]
+    alts = [alt for alt in dict.fromkeys(shapes) if alt != ref]
+    return ref, rng.sample(alts, min(len(alts), rng.randint(2, 3)))
+
+
+def coding_edges(transcript: Transcript) -> list[int]:
+    """Positions around the start and stop codons (the UTR/CDS boundaries) and around every
+    exon end (splice sites and regions, both sides)."""
+    spots: list[int] = []
+    if transcript.coding_start is not None and transcript.coding_end is not None:
+        for end in (transcript.coding_start, transcript.coding_end):
+            spots += range(end - 5, end + 6)
+    for start, end in transcript.exons:
+        spots += [*range(start - 9, start + 4), *range(end - 3, end + 10)]
+    return spots
+
+
+@pytest.mark.parametrize("chrom", ["chr1", "chr17", "chrX"])
+def test_indels_and_substitutions_at_codons_splice_regions_and_utrs_are_the_bundles(
+    bundle: Bundle, chrom: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both strands: random indels, dups, replacements and substitutions, alone and
+    multi-allelic, at the start and stop codons, UTR/CDS boundaries and every splice region
+    of random transcripts; all compiled (none goes to the Python mane_entry)."""
+    rng = random.Random(chrom)
+    sites = GrchSites(bundle)
+    first, last = bundle.manifest["transcripts"]["chroms"][chrom]
+    chosen = [bundle.transcript(row).transcript for row in rng.sample(range(first, last), 12)]
+
+    def refused(*args: object) -> None:
+        raise AssertionError(f"mane_entry called for {args[2:]}")
+
+    consequences: set[str] = set()
+    for transcript in chosen:
+        for pos in coding_edges(transcript):
+            ref, alts = random_site(rng)
+            expected = reference_entries(bundle, chrom, pos, ref, alts, True)
+            with monkeypatch.context() as patch:
+                patch.setattr("anntools._bundlesites.mane_entry", refused)
+                assert_entries(sites, chrom, pos, ref, alts, expected)
+            consequences.update(e.consequence for e in expected if e.transcript)
+    assert {t.strand for t in chosen} == {"+", "-"}
+    terms = {term for consequence in consequences for term in consequence.split("&")}
+    wanted = {
+        "frameshift_variant",
+        "inframe_insertion",
+        "inframe_deletion",
+        "start_lost",
+        "splice_donor_variant",
+        "splice_acceptor_variant",
+        "splice_region_variant",
+        "5_prime_UTR_variant",
+        "3_prime_UTR_variant",
+        "coding_sequence_variant",
+    }
+    assert wanted <= terms, wanted - terms
