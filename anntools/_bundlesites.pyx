@@ -66,6 +66,11 @@ cdef long long FLANK = FLANK_BP
 cdef int DISTANCE = ENTRY_FIELDS.index("Distance")
 cdef int HGVSC = ENTRY_FIELDS.index("HGVSc")
 cdef frozenset DISTANCE_REGIONS = frozenset(("upstream", "downstream", "intergenic"))
+# Per region code (up to CODE_MASK): whether its entries give a distance (DISTANCE_REGIONS).
+cdef bint HAS_DISTANCE[16]
+assert CODE_MASK < 16
+for _code, _region in enumerate(REGIONS):
+    HAS_DISTANCE[_code] = _region in DISTANCE_REGIONS
 # TSV columns -> INFO item, as annotation.entry_info_tail writes it when no field holds a tab.
 cdef bytes INFO_TEXT = bytes.maketrans(b"\t ;=,", b"|_:::")
 
@@ -274,7 +279,7 @@ cdef class GrchSites:
     cdef dict chroms  # GRCh38 name -> _Chrom, or None when the bundle lacks it
     cdef const uint8_t[:] inside  # per set: 1 when all its genes contain its segments
     cdef dict fixed_templates  # set id -> [_Template] of a set inside genes (no distances)
-    cdef dict gene_templates  # (gene, code) -> _Template
+    cdef dict gene_templates  # (gene << CODE_BITS) | region code -> _Template
     cdef dict counted  # (consequence, gene, region) -> Entry (see _counted)
     cdef list gene_names, gene_biotypes, gene_strands
     cdef dict hits  # (gene, code, distance) -> GeneHit
@@ -334,11 +339,10 @@ cdef class GrchSites:
             name = self.names[chrom] = self.grch38_name(chrom)
         if name is None:
             return self.fallback(chrom, pos, ref, alts, look_up_rsid)
-        site = _Site()
+        site = _Site.__new__(_Site)  # its fields set here: no Python __init__ call per record
         site.grch38 = (name, pos)
         site.entries = self._entries(name, pos, ref, alts, alts, self.mane, True)
-        if alts and look_up_rsid:
-            site.rsid = self.rsid(name, pos, ref, alts)
+        site.rsid = self._rsid(name, pos, ref, alts) if alts and look_up_rsid else None
         return site
 
     def entries(self, str chrom, long long pos, str ref, list alts, list lifted_alts, bint mane):
@@ -394,6 +398,9 @@ cdef class GrchSites:
 
     def rsid(self, str chrom, long long pos, str ref, list alts):
         """The rsID of the first ALT with an exact match in the common set (Bundle.rsid)."""
+        return self._rsid(chrom, pos, ref, alts)
+
+    cdef object _rsid(self, str chrom, long long pos, str ref, list alts):
         cdef _Chrom where = self._chrom(chrom)
         cdef Py_ssize_t row
         cdef int ref_code, alt_code
@@ -497,17 +504,28 @@ cdef class GrchSites:
         if first == last:
             return []
         if (self.set_entry[first] & CODE_MASK) == INTERGENIC:
-            for k in range(first, last):  # the nearest gene, the first of equals
-                gene = self.set_entry[k] >> CODE_BITS
-                gap = self._gap(gene, pos, end)
-                if best < 0 or gap < best_gap:
-                    best, best_gap = gene, gap
+            best, best_gap = self._nearest(first, last, pos, end)
             return [(best, INTERGENIC, best_gap)]
         found = []
         for k in range(first, last):
             gene, code = self.set_entry[k] >> CODE_BITS, self.set_entry[k] & CODE_MASK
             found.append((gene, code, 0 if code <= LAST_INSIDE else self._gap(gene, pos, end)))
         return found
+
+    cdef (int, long long) _nearest(
+        self, Py_ssize_t first, Py_ssize_t last, long long pos, long long end
+    ):
+        """The gene of set entries [first, last) nearest to [pos, end] (the first of equals),
+        and its distance: an intergenic set's hit."""
+        cdef Py_ssize_t k
+        cdef int gene, best = -1
+        cdef long long gap, best_gap = 0
+        for k in range(first, last):
+            gene = self.set_entry[k] >> CODE_BITS
+            gap = self._gap(gene, pos, end)
+            if best < 0 or gap < best_gap:
+                best, best_gap = gene, gap
+        return best, best_gap
 
     cdef list _hits(self, int set_id, long long pos, long long end):
         """Bundle._hits of one set, as GeneHit objects shared between records."""
@@ -555,15 +573,28 @@ cdef class GrchSites:
                 if not covered or hit.gene not in covered:
                     found.append(entry_from_hit(alt, hit, True))
             return found
-        for key in self._raw_hits(set_id, pos, end):
-            if not covered or self.gene_names[key[0]] not in covered:
-                found.append(self._gene_entry(key, alt, rendered))
+        cdef Py_ssize_t k, first = self.set_offset[set_id], last = self.set_offset[set_id + 1]
+        cdef int gene, code
+        if first == last:
+            return found
+        if (self.set_entry[first] & CODE_MASK) == INTERGENIC:
+            gene, distance = self._nearest(first, last, pos, end)
+            if not covered or self.gene_names[gene] not in covered:
+                found.append(self._gene_entry(gene, INTERGENIC, distance, alt, rendered))
+            return found
+        for k in range(first, last):
+            gene, code = self.set_entry[k] >> CODE_BITS, self.set_entry[k] & CODE_MASK
+            if covered and self.gene_names[gene] in covered:
+                continue
+            distance = 0 if code <= LAST_INSIDE else self._gap(gene, pos, end)
+            found.append(self._gene_entry(gene, code, distance, alt, rendered))
         return found
 
-    cdef object _gene_entry(self, tuple key, str alt, bint rendered):
-        """The entry of a (gene, region code, distance) hit, from its region's template."""
-        gene, code, distance = key
-        value = distance if REGIONS[code] in DISTANCE_REGIONS else None
+    cdef object _gene_entry(
+        self, int gene, int code, long long distance, str alt, bint rendered
+    ):
+        """The entry of a hit on ``gene`` in region ``code``, from its region's template."""
+        value = distance if HAS_DISTANCE[code] else None
         return self._gene_template(gene, code).made(alt, value, rendered)
 
     cdef object _counted(self, object entry):
@@ -576,7 +607,7 @@ cdef class GrchSites:
         return counted
 
     cdef _Template _gene_template(self, int gene, int code):
-        key = (gene, code)
+        key = (gene << CODE_BITS) | code  # as set_entry packs them: an int hashes cheaply
         template = self.gene_templates.get(key)
         if template is None:
             entry = entry_of_gene(

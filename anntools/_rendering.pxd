@@ -75,9 +75,11 @@ cdef class Entries:
     cdef int n
     cdef int capacity
     cdef list keep  # Python objects the record's slots point into
+    cdef dict by_identity  # id(counted Entry) -> (that Entry, its Rendered): see _counted
 
     cdef void clear(self)
     cdef Rendered rendered(self, object entry)
+    cdef Rendered _counted(self, object counted)
     cdef Rendered rendered_consequence(self, object csq)
     cdef int push(self, Rendered rendered, const char *allele, Py_ssize_t length) except -1
     cdef int push_entry(self, object entry) except -1
@@ -92,6 +94,8 @@ cdef class Writer:
     cdef Buffer tsv
     cdef bint v3_columns  # a VCFv3.3 input: QUAL and FILTER are rewritten as VCFv4 (see output.py)
     cdef list class_names  # UTF-8, by class id
+    cdef str place_chrom  # the last GRCh38 chromosome written, and its UTF-8
+    cdef bytes place_chrom_text
     # AF texts of recent values (a file repeats a few frequencies), by a hash of the value
     cdef double af_values[64]
     cdef char af_texts[64][16]
@@ -106,5 +110,7 @@ cdef class Writer:
         bint unmapped, bint has_gt, long long *tallies
     ) except -1
     cdef tuple take(self)
+    cdef int _write_place(self, Buffer *b, tuple grch38) except -1
+    cdef int _write_known(self, Buffer *b, object rsid, tuple grch38, bint unmapped) except -1
     cdef int _write_v4_qual_filter(self, Line *line) except -1
     cdef int _frequency_text(self, double value, char *out)

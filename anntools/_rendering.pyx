@@ -108,7 +108,7 @@ cdef class Entries:
 
     def __cinit__(self, Tally terms, Tally genes):
         self.terms, self.genes = terms, genes
-        self.cache, self.keep = {}, []
+        self.cache, self.keep, self.by_identity = {}, [], {}
         self.slots = NULL
         self.n = self.capacity = 0
 
@@ -145,6 +145,19 @@ cdef class Entries:
         self.cache[entry] = found
         return found
 
+    cdef Rendered _counted(self, object counted):
+        """The Rendered form of a RenderedEntry's ``counted`` Entry, found by identity: its
+        source shares one per (consequence, gene, region), and an Entry's hash and equality
+        are Python calls. The value holds the Entry, so its id is not reused while kept."""
+        cdef tuple found = self.by_identity.get(id(counted))
+        if found is not None:
+            return <Rendered>found[1]
+        if PyDict_Size(self.by_identity) >= CACHE_LIMIT:
+            self.by_identity.clear()
+        rendered = self.rendered(counted)
+        self.by_identity[id(counted)] = (counted, rendered)
+        return rendered
+
     cdef Rendered rendered_consequence(self, object csq):
         """The Rendered form of a transcript engine's Consequence."""
         cdef Rendered found = self.cache.get(csq)
@@ -170,7 +183,7 @@ cdef class Entries:
         cdef RenderedEntry made
         if type(entry) is RenderedEntry:
             made = <RenderedEntry>entry
-            made.counts = self.rendered(made.counted).counts
+            made.counts = self._counted(made.counted).counts
             self.keep.append(made)
             return self.push(made, made.allele, len(made.allele))
         allele = entry.allele.encode("utf-8")
@@ -262,12 +275,33 @@ cdef class Writer:
             add_bytes(b, self.class_names[alleles.kind[i]])
         if grch38 is not None:
             add(b, b";GRCH38=", 8)
-            add_bytes(b, f"{grch38[0]}:{grch38[1]}".encode("utf-8"))
+            self._write_place(b, grch38)
         if unmapped:
             add(b, b";UNMAPPED", 9)
         add(b, line.text + line.ends[7], line.length - line.ends[7])
         add_char(b, b'\n')
         return 0
+
+    cdef int _write_place(self, Buffer *b, tuple grch38) except -1:
+        """``chrom:pos`` of a (chrom, pos) placement on GRCh38; the chromosome's UTF-8 is
+        kept from the record before (records come sorted)."""
+        cdef str chrom = grch38[0]
+        if chrom is not self.place_chrom:
+            self.place_chrom, self.place_chrom_text = chrom, chrom.encode("utf-8")
+        add_bytes(b, self.place_chrom_text)
+        add_char(b, b':')
+        return add_digits(b, grch38[1])
+
+    cdef int _write_known(self, Buffer *b, object rsid, tuple grch38, bint unmapped) except -1:
+        """The TSV's GRCh38 placement ("unmapped" when it has none) and rsID columns."""
+        if unmapped:
+            add(b, b"unmapped", 8)
+        elif grch38 is not None:
+            self._write_place(b, grch38)
+        add_char(b, b'\t')
+        if rsid:
+            add_bytes(b, rsid.encode("utf-8"))
+        return add_char(b, b'\t')
 
     cdef int _write_v4_qual_filter(self, Line *line) except -1:
         """REF to FILTER of a VCFv3.3 line as VCFv4 writes them: QUAL -1 (unknown) becomes
@@ -296,10 +330,6 @@ cdef class Writer:
         cdef Span alt
         cdef char af[32]
         cdef int af_length
-        cdef bytes known = b"\t\t"
-        if unmapped or grch38 is not None or rsid:
-            placed = "unmapped" if unmapped else (f"{grch38[0]}:{grch38[1]}" if grch38 else "")
-            known = f"{placed}\t{rsid or ''}\t".encode("utf-8")
         for j in range(alleles.n):
             alt = alleles.spans[j]
             af_length = 0
@@ -323,7 +353,7 @@ cdef class Writer:
                 if alleles.substitution[j]:
                     add(b, b"Ts" if alleles.substitution[j] == 1 else b"Tv", 2)
                 add_char(b, b'\t')
-                add_bytes(b, known)
+                self._write_known(b, rsid, grch38, unmapped)
                 if i < entries.n:
                     add_bytes(b, (<Rendered>entries.slots[i].rendered).tsv_tail)
                 else:

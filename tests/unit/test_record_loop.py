@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from anntools.annotation import entry_from_consequence
+from anntools.annotation import Site, entry_from_consequence
 from anntools.csq import TranscriptAnnotator
 from anntools.csq.fasta import FastaReader
 from anntools.pipeline import Options, annotate_file
+from anntools.recordloop import RecordLoop
 from anntools.variant import is_symbolic
 from tests.conftest import WriteVcf, read_vcf
 
@@ -164,6 +165,56 @@ def test_lines_only_python_rules_accept_are_kept(write_vcf: WriteVcf, tmp_path: 
         11: "not UTF-8 text",
     }
     assert "\r" not in result.files["vcf"].read_text()
+
+
+def test_each_records_placement_and_rsid_are_written_as_its_source_gives_them() -> None:
+    # GIVEN a site source that places records on GRCh38 (on two chromosomes), names the
+    # common rsID of one, and cannot place another
+    def sites(
+        chrom: str, pos: int, ref: str, alts: list[str], look_up_rsid: bool, line_no: int = 0
+    ) -> Site:
+        if pos == 300:
+            return Site(unmapped=True)
+        return Site(
+            rsid="rs42" if pos == 100 and look_up_rsid else None,
+            grch38=(f"chr{chrom}" if pos < 400 else "chrX", pos + 1000),
+        )
+
+    header = "\n".join([*HEADER, "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]) + "\n"
+    loop = RecordLoop(header, lambda columns: None, sites)
+    lines = [
+        f"1\t{pos}\t{rsid}\tA\tG,T\t.\t.\t."
+        for pos, rsid in ((100, "."), (200, "."), (300, "."), (400, "rs7"), (500, "."))
+    ]
+    # WHEN they are annotated
+    vcf_text, tsv_text, counts, problems, _ = loop.annotate([line.encode() for line in lines], 1)
+    # THEN the VCF names the placement and fills an empty ID; the TSV has both columns, on
+    # every row of every ALT
+    vcf_info = [line.split("\t")[7] for line in vcf_text.decode().splitlines()]
+    assert vcf_info == [
+        "VC=SNV,SNV;GRCH38=chr1:1100",
+        "VC=SNV,SNV;GRCH38=chr1:1200",
+        "VC=SNV,SNV;UNMAPPED",
+        "VC=SNV,SNV;GRCH38=chrX:1400",
+        "VC=SNV,SNV;GRCH38=chrX:1500",
+    ]
+    assert [line.split("\t")[2] for line in vcf_text.decode().splitlines()] == [
+        "rs42",
+        ".",
+        ".",
+        "rs7",
+        ".",
+    ]
+    known = [tuple(row.split("\t")[7:9]) for row in tsv_text.decode().splitlines()]
+    assert known == [
+        *[("chr1:1100", "rs42")] * 2,
+        *[("chr1:1200", "")] * 2,
+        *[("unmapped", "")] * 2,
+        *[("chrX:1400", "rs7")] * 2,
+        *[("chrX:1500", "")] * 2,
+    ]
+    assert (counts["lifted"], counts["unmapped"], counts["in_dbsnp"]) == (4, 1, 2)
+    assert problems == []
 
 
 def _case_inputs() -> list[tuple[Path, Path, Path]]:

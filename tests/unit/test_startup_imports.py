@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -89,3 +90,26 @@ def test_the_command_line_itself_imports_no_bundle_liftover_or_numpy() -> None:
     # --help (and every other command) builds the whole parser, `bundle build` included
     found = run_cli(["--version"])
     assert found == {"status": 0, "loaded": []}
+
+
+def test_a_grch38_run_reads_no_liftover_chain_and_a_grch37_run_does(tmp_path: Path) -> None:
+    # GIVEN the same record in a GRCh38 file and in a GRCh37 one
+    for name, assembly in (("b38.vcf", "GRCh38"), ("b37.vcf", "GRCh37")):
+        (tmp_path / name).write_text(
+            f"##fileformat=VCFv4.2\n##reference={assembly}\n"
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+            "chr7\t140753336\t.\tA\tT\t.\t.\t.\n"
+        )
+    # WHEN each is annotated with the default bundle
+    runs = {
+        name: run_cli(["annotate", str(tmp_path / name), "-o", str(tmp_path / name[:3])])
+        for name in ("b38.vcf", "b37.vcf")
+    }
+    # THEN only the GRCh37 run loads the liftover package (its import alone costs about
+    # 0.2 s of CPU), and both are placed on GRCh38
+    assert runs["b38.vcf"]["status"] == runs["b37.vcf"]["status"] == 0
+    loaded = {name: cast(list[str], run["loaded"]) for name, run in runs.items()}
+    assert "liftover" not in loaded["b38.vcf"]
+    assert "liftover" in loaded["b37.vcf"]
+    assert "chr7:140753336" in (tmp_path / "b38" / "b38.annot.tsv").read_text()
+    assert "chr7:" in (tmp_path / "b37" / "b37.annot.tsv").read_text()
