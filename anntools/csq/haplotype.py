@@ -683,25 +683,28 @@ class HeldStretch:
     def merged(self) -> dict[int, Swaps]:
         """Line number -> the swaps of the records whose calls a haplotype replaces: over
         the haplotypes carrying an allele, in haplotype order, each distinct item once."""
-        found_on: list[dict[tuple[int, str], Consequence | None]] = []
-        tids_of: dict[int, list[str]] = {}  # record -> transcripts with a replaced call
-        for records, call_tids, calls in self.calls:
-            found: dict[tuple[int, str], Consequence | None] = {}
-            for record, tid, call in zip(records, call_tids, calls, strict=True):
-                found[record, tid] = call
-                tids = tids_of.setdefault(record, [])
-                if tid not in tids:
-                    tids.append(tid)
-            found_on.append(found)
+        first, line_nos = self.first, self.line_nos
+        cursors = [0] * len(self.calls)  # per haplotype: its next call (calls are by record)
         out: dict[int, Swaps] = {}
-        for i in sorted(tids_of):
-            out[self.line_nos[i - self.first]] = self._swaps(i, sorted(tids_of[i]), found_on)
+        for i in sorted(set().union(*(records for records, _, _ in self.calls))):
+            tids: list[str] = []  # transcripts with a replaced call on some haplotype
+            found_on: list[dict[str, Consequence | None]] = []  # per haplotype: tid -> call
+            for h, (records, call_tids, calls) in enumerate(self.calls):
+                k, found = cursors[h], {}
+                while k < len(records) and records[k] == i:
+                    found[call_tids[k]] = calls[k]
+                    if call_tids[k] not in tids:
+                        tids.append(call_tids[k])
+                    k += 1
+                cursors[h] = k
+                found_on.append(found)
+            tids.sort()
+            out[line_nos[i - first]] = self._swaps(i - first, tids, found_on)
         return out
 
     def _swaps(
-        self, i: int, tids: list[str], found_on: list[dict[tuple[int, str], Consequence | None]]
+        self, at: int, tids: list[str], found_on: list[dict[str, Consequence | None]]
     ) -> Swaps:
-        at = i - self.first
         n_alts = self.n_alts[at]
         swaps: Swaps = {}
         for alleles, found in zip(self.alleles, found_on, strict=True):
@@ -711,7 +714,7 @@ class HeldStretch:
             by_tid = swaps.setdefault(allele, {})
             for tid in tids:
                 swap = by_tid.setdefault(tid, [])
-                item = found.get((i, tid), _LOCAL)
+                item = found.get(tid, _LOCAL)
                 if item is None:
                     continue  # dropped on this haplotype
                 if item is _LOCAL:
