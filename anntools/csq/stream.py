@@ -103,7 +103,8 @@ class HaplotypeBuffer:
         self._window = ""
 
     def feed(self, chunk: RawChunk) -> Iterator[tuple[RawChunk, list[HeldStretch]]]:
-        """The lines that can be annotated now, in file order, with their overrides."""
+        """The lines that can be annotated now, in file order, each chunk with the held
+        stretches of called records on its lines."""
         cut = None  # index of the first line after the last point where nothing was held
         i = 0
         while True:
