@@ -24,7 +24,7 @@ from anntools.output import (
     write_text_atomically,
 )
 from anntools.report import Counts, ProblemLog, RunInfo, count_log, summary, to_json
-from anntools.runner import ChunkWork, Job, relaxed_gc, run_chunks
+from anntools.runner import ChunkWork, PendingJob, WorkerPool, relaxed_gc
 from anntools.vcf import (
     LineProblem,
     OrderChecker,
@@ -392,17 +392,20 @@ class _Run:
         order = OrderChecker()
         workers = self.options.workers or default_workers(self.reader.bytes_total)
         calling = sources.full.transcripts if sources.full else transcripts
-        jobs = _jobs(_chain(first, chunks), calling, self.options.local)
-        for result in run_chunks(jobs, make_work, workers):
-            vcf_out.handle.write(result.vcf_text)
-            tsv_out.handle.write(result.tsv_text)
-            self.counts.merge(result.counts)
-            self._check_records()
-            self.problems.add(result.problems)
-            self.ref_mismatches += sum(p.reason.startswith(REF_MISMATCH) for p in result.problems)
-            self.problems.add(order.merge(result.runs))
-            if self.progress is not None:
-                self.progress(self.counts.records, result.bytes_read, self.reader.bytes_total)
+        with WorkerPool(make_work, workers, calling) as pool:
+            jobs = _jobs(_chain(first, chunks), calling, self.options.local, pool)
+            for result in pool.results(jobs):
+                vcf_out.handle.write(result.vcf_text)
+                tsv_out.handle.write(result.tsv_text)
+                self.counts.merge(result.counts)
+                self._check_records()
+                self.problems.add(result.problems)
+                self.ref_mismatches += sum(
+                    p.reason.startswith(REF_MISMATCH) for p in result.problems
+                )
+                self.problems.add(order.merge(result.runs))
+                if self.progress is not None:
+                    self.progress(self.counts.records, result.bytes_read, self.reader.bytes_total)
         self._finish_problems()
         if self.counts.records == 0:
             raise AnnotationError(_nothing_valid_message(self.problems))
@@ -461,13 +464,17 @@ class _Run:
 
 
 def _jobs(
-    chunks: Iterator[RawChunk], transcripts: TranscriptAnnotator | None, local: bool
-) -> Iterator[Job]:
-    """The chunks to annotate, through the haplotype buffer unless calls are local."""
+    chunks: Iterator[RawChunk],
+    transcripts: TranscriptAnnotator | None,
+    local: bool,
+    pool: WorkerPool | None = None,
+) -> Iterator[PendingJob]:
+    """The chunks to annotate, through the haplotype buffer unless calls are local; the
+    pool's workers call the buffer's big groups."""
     if transcripts is None or local:
         yield from ((chunk, None) for chunk in chunks)
         return
-    buffer = HaplotypeBuffer(transcripts)
+    buffer = HaplotypeBuffer(transcripts, pool)
     for chunk in chunks:
         yield from buffer.feed(chunk)
     yield from buffer.finish()

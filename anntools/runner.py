@@ -4,6 +4,9 @@ Each chunk's work is independent (sources are read-only), so chunks can go to
 a pool of forked workers; results come back in file order and the caller
 writes them. At most a few chunks are in flight, so memory stays flat however
 large the input is. The work on each record is the compiled record loop's.
+The same workers also run the tasks whose results the caller waits for: the
+calls of a big haplotype group, needed before that group's chunks are released
+(see anntools.csq.stream).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from anntools.report import Counts
 from anntools.vcf import ChromRun, Header, LineProblem, RawChunk, record_loop
@@ -27,11 +30,17 @@ from anntools.vcf import ChromRun, Header, LineProblem, RawChunk, record_loop
 if TYPE_CHECKING:
     from anntools._recordloop import SiteSource
     from anntools.csq import TranscriptAnnotator
+    from anntools.csq.haplotype import HeldStretch
     from anntools.model import Consequence
 
 # One chunk and the swaps of coding calls haplotype-aware calling decided for some of its
 # lines (see RecordLoop.annotate); None when there are none.
 Job = tuple[RawChunk, "dict[int, dict[int, dict[str, list[Consequence | None]]]] | None"]
+# A chunk as the haplotype buffer releases it: the swaps still to merge from the stretches of
+# called groups on its lines (None: no haplotype-aware calling)
+PendingJob = tuple[RawChunk, "list[HeldStretch] | None"]
+Task = TypeVar("Task")
+Result = TypeVar("Result")
 
 IN_FLIGHT_PER_WORKER = 2
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
@@ -75,7 +84,19 @@ class ChunkWork:
         )
 
 
+def resolved(job: PendingJob) -> Job:
+    """The job with its held stretches merged into the swaps the record loop reads."""
+    chunk, stretches = job
+    if stretches is None:
+        return chunk, None
+    overrides = {}
+    for stretch in stretches:
+        overrides.update(stretch.merged())
+    return chunk, overrides
+
+
 _worker_work: ChunkWork | None = None
+_worker_annotator: TranscriptAnnotator | None = None
 
 
 def die_with_parent(parent_pid: int) -> None:
@@ -94,45 +115,85 @@ def die_with_parent(parent_pid: int) -> None:
         os._exit(1)
 
 
-def _start_worker(make_work: Callable[[], ChunkWork]) -> None:
-    global _worker_work
+def _start_worker(
+    make_work: Callable[[], ChunkWork], annotator: TranscriptAnnotator | None
+) -> None:
+    global _worker_work, _worker_annotator
     parent = multiprocessing.parent_process()
     if parent is not None and parent.pid is not None:
         die_with_parent(parent.pid)
     _worker_work = make_work()
+    _worker_annotator = annotator
     gc.freeze()  # the sources are long-lived: keep the collector from rescanning them
 
 
-def _work_in_worker(job: Job) -> ChunkResult:
+def _work_in_worker(job: PendingJob) -> ChunkResult:
     assert _worker_work is not None, "worker not initialised"
-    return _worker_work(job)
+    return _worker_work(resolved(job))
 
 
-def run_chunks(
-    jobs: Iterable[Job], make_work: Callable[[], ChunkWork], workers: int
-) -> Iterator[ChunkResult]:
-    """Results in chunk order; ``workers`` <= 1 works in this process."""
-    if workers <= 1:
-        yield from map(make_work(), jobs)
-    else:
-        yield from _run_in_pool(jobs, make_work, workers)
+def _task_in_worker(fn: Callable[[TranscriptAnnotator, Task], Result], task: Task) -> Result:
+    assert _worker_annotator is not None, "worker has no annotator"
+    return fn(_worker_annotator, task)
 
 
-def _run_in_pool(
-    jobs: Iterable[Job], make_work: Callable[[], ChunkWork], workers: int
-) -> Iterator[ChunkResult]:
-    # fork: workers inherit the loaded sources instead of unpickling them
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(make_work,)
-    ) as pool:
+class WorkerPool:
+    """Two kinds of work for ``size`` forked workers (with one, this process does it all):
+    chunk jobs, whose results come back in chunk order with a few in flight
+    (:meth:`results`), and tasks whose results the caller waits for (:meth:`map`: a
+    haplotype group's calls, which its chunks need). ``annotator``: what tasks use."""
+
+    def __init__(
+        self,
+        make_work: Callable[[], ChunkWork],
+        size: int,
+        annotator: TranscriptAnnotator | None = None,
+    ) -> None:
+        self.size = max(1, size)
+        self._make_work = make_work
+        self._annotator = annotator
+        self._executor: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> WorkerPool:
+        if self.size > 1:
+            # fork: workers inherit the loaded sources instead of unpickling them
+            self._executor = ProcessPoolExecutor(
+                self.size,
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_start_worker,
+                initargs=(self._make_work, self._annotator),
+            )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown()
+
+    def results(self, jobs: Iterable[PendingJob]) -> Iterator[ChunkResult]:
+        """Each job's result, in job order."""
+        if self._executor is None:
+            work = self._make_work()
+            for job in jobs:
+                yield work(resolved(job))
+            return
         in_flight: deque[Future[ChunkResult]] = deque()
         for job in jobs:
-            in_flight.append(pool.submit(_work_in_worker, job))
-            if len(in_flight) >= workers * IN_FLIGHT_PER_WORKER:
+            in_flight.append(self._executor.submit(_work_in_worker, job))
+            if len(in_flight) >= self.size * IN_FLIGHT_PER_WORKER:
                 yield in_flight.popleft().result()
         while in_flight:
             yield in_flight.popleft().result()
+
+    def map(
+        self, fn: Callable[[TranscriptAnnotator, Task], Result], tasks: list[Task]
+    ) -> list[Result]:
+        """``fn(annotator, task)`` of each task, in order, run by the workers side by side
+        (behind the chunk jobs already in flight)."""
+        if self._executor is None:
+            assert self._annotator is not None, "no annotator for tasks"
+            return [fn(self._annotator, task) for task in tasks]
+        futures = [self._executor.submit(_task_in_worker, fn, task) for task in tasks]
+        return [future.result() for future in futures]
 
 
 @contextmanager

@@ -48,6 +48,5 @@ cpdef Py_ssize_t _dlen(_Edit edit)
 cpdef dict _replacements(object annotator, object records, object alleles, dict transcripts,
                          object placed=*, object shifts=*)
 
-@cython.locals(i=Py_ssize_t, allele=Py_ssize_t, n_alts=Py_ssize_t)
 cpdef dict haplotype_overrides(object annotator, object records, object transcripts=*,
                                object shifts=*, object placed=*)

@@ -25,6 +25,9 @@ single-variant ones.
 
 from __future__ import annotations
 
+import pickle
+from array import array
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -515,79 +518,213 @@ def haplotype_overrides(
     carries the haplotypes' shifted amino-acid positions over from records called
     before (a stream called in stretches) and is updated for the next stretch.
     ``placed``: the records' placements, when the caller has made them (see HeldGroup).
+
+    The three steps (distinct_haplotypes, call_haplotypes, CalledGroup) run apart in
+    a stream: the haplotypes' calls in worker processes, the merge chunk by chunk.
     """
     if transcripts is None:
         transcripts = _transcripts(annotator, records)
     if not transcripts:
         return {}
-    slotted = _slotted_haplotypes(records)
     carried = {} if shifts is None else shifts
-    # slots carrying the same alleles from the same shifts get the same calls: call once
-    by_key: dict[tuple[tuple[int, ...], tuple[tuple[str, int], ...]], list[Slot]] = {}
-    for slot, slot_alleles in slotted.items():
+    haplotypes = distinct_haplotypes(records, carried)
+    calls = call_haplotypes(annotator, records, transcripts, list(haplotypes), placed)
+    carry_shifts(carried, haplotypes, calls)
+    called = CalledGroup(list(range(len(records))), records, list(haplotypes), calls)
+    return called.take_before(len(records)).merged()
+
+
+# What decides a haplotype slot's calls: the allele index it carries on every record of a
+# group, and the length changes carried in (transcript id, shift; sorted)
+Haplotype = tuple[tuple[int, ...], tuple[tuple[str, int], ...]]
+
+
+def distinct_haplotypes(
+    records: Sequence[PhasedRecord], carried: dict[Slot, dict[str, int]]
+) -> dict[Haplotype, list[Slot]]:
+    """The records' haplotype slots, in slot order, by what decides their calls: slots
+    carrying the same alleles from the same shifts get the same calls, so each distinct
+    haplotype is called once (see call_haplotypes)."""
+    by_key: dict[Haplotype, list[Slot]] = {}
+    for slot, slot_alleles in _slotted_haplotypes(records).items():
         shifted = tuple(sorted(carried.get(slot, {}).items()))
         by_key.setdefault((tuple(slot_alleles), shifted), []).append(slot)
-    placed = {} if placed is None else placed
-    haplotypes: list[tuple[int, ...]] = []
-    replaced: list[Replaced] = []
-    for (haplotype, start), slots in by_key.items():
+    return by_key
+
+
+class HaplotypeCalls:
+    """One haplotype's calls replacing the local coding calls of a group's records (see
+    _replacements), ordered by record, in parallel lists so that the calls of a stretch of
+    records are slices: ``calls[k]`` replaces the coding call of record ``records[k]`` on
+    transcript ``tids[k]`` (None: dropped). ``shifts``: the haplotype's length changes at
+    the group's end (transcript id -> shift), carried to the next group."""
+
+    __slots__ = ("calls", "records", "shifts", "tids")
+
+    def __init__(
+        self,
+        replaced: Replaced,
+        transcripts: dict[str, Transcript],
+        made: dict[tuple[SeeRecord, str], Consequence],
+        shifts: dict[str, int],
+    ) -> None:
+        ordered = sorted(replaced.items(), key=_by_record)  # stable: a record's tids in order
+        self.records = array("q", [record for (record, _), _ in ordered])
+        self.tids = [tid for (_, tid), _ in ordered]
+        self.calls: list[Consequence | None] = [
+            None if call is None else _as_consequence(call, transcripts[tid], made)
+            for (_, tid), call in ordered
+        ]
+        self.shifts = shifts
+
+    def between(self, first: int, stop: int) -> StretchCalls:
+        """The calls of records ``first`` to ``stop`` (excluded), as slices of the lists."""
+        lo = bisect_left(self.records, first)
+        hi = bisect_left(self.records, stop, lo)
+        return self.records[lo:hi], self.tids[lo:hi], self.calls[lo:hi]
+
+
+# A stretch of one haplotype's calls: records, transcript ids, calls (see HaplotypeCalls)
+StretchCalls = tuple["array[int]", list[str], list[Consequence | None]]
+
+
+def _by_record(item: tuple[tuple[int, str], HaplotypeCall | None]) -> int:
+    return item[0][0]
+
+
+def call_haplotypes(
+    annotator: TranscriptAnnotator,
+    records: Sequence[PhasedRecord],
+    transcripts: dict[str, Transcript],
+    haplotypes: Sequence[Haplotype],
+    placed: Placements | None = None,
+) -> list[HaplotypeCalls]:
+    """The calls of each distinct haplotype (see distinct_haplotypes) on the records.
+    Haplotypes are independent: a big group's can be called in several processes."""
+    placed = {} if placed is None else placed  # an allele's placement serves every haplotype
+    made: dict[tuple[SeeRecord, str], Consequence] = {}
+    out = []
+    for alleles, start in haplotypes:
         moved = dict(start)
-        replaced.append(_replacements(annotator, records, haplotype, transcripts, placed, moved))
-        haplotypes.append(haplotype)
+        replaced = _replacements(annotator, records, alleles, transcripts, placed, moved)
+        out.append(HaplotypeCalls(replaced, transcripts, made, moved))
+    return out
+
+
+def carry_shifts(
+    carried: dict[Slot, dict[str, int]],
+    haplotypes: dict[Haplotype, list[Slot]],
+    calls: Sequence[HaplotypeCalls],
+) -> None:
+    """Carry each haplotype's length changes to its slots, for the group after."""
+    for slots, found in zip(haplotypes.values(), calls, strict=True):
         for slot in slots:
-            carried[slot] = moved
-    tids_of: dict[int, list[str]] = {}  # record -> transcripts with a replaced call
-    for found in replaced:
-        for i, tid in found:
-            tids = tids_of.setdefault(i, [])
-            if tid not in tids:
-                tids.append(tid)
-    see_also: dict[tuple[SeeRecord, str], Consequence] = {}
-    shared: dict[tuple[object, ...], Swaps] = {}
-    out: dict[int, Swaps] = {}
-    for i in sorted(tids_of):
-        tids = sorted(tids_of[i])
-        n_alts = len(records[i].alts)
+            carried[slot] = found.shifts
+
+
+class CalledGroup:
+    """A group's records called on each distinct haplotype, handed out stretch by stretch
+    (the records of one chunk) to be merged into swaps where the chunk is annotated."""
+
+    def __init__(
+        self,
+        line_nos: list[int],
+        records: Sequence[PhasedRecord],
+        haplotypes: Sequence[Haplotype],
+        calls: list[HaplotypeCalls],
+    ) -> None:
+        self.line_nos = line_nos  # of the records, ascending
+        self.n_alts = [len(record.alts) for record in records]
+        self.alleles = [alleles for alleles, _ in haplotypes]
+        self.calls = calls
+        self.taken = 0  # records handed out so far
+
+    @property
+    def done(self) -> bool:
+        return self.taken == len(self.line_nos)
+
+    def take_before(self, line_no: int) -> HeldStretch:
+        """The next records, up to line ``line_no`` (excluded)."""
+        first = self.taken
+        stop = self.taken = bisect_left(self.line_nos, line_no, first)
+        return HeldStretch(
+            first,
+            self.line_nos[first:stop],
+            self.n_alts[first:stop],
+            [alleles[first:stop] for alleles in self.alleles],
+            [found.between(first, stop) for found in self.calls],
+        )
+
+
+class HeldStretch:
+    """Consecutive records of a called group, from record ``first`` on: their line numbers,
+    ALT counts, and per distinct haplotype the alleles they carry and the calls replacing
+    their local ones. Picklable, and small: :meth:`merged` runs where they are annotated."""
+
+    __slots__ = ("alleles", "calls", "first", "line_nos", "n_alts")
+
+    def __init__(
+        self,
+        first: int,
+        line_nos: list[int],
+        n_alts: list[int],
+        alleles: list[tuple[int, ...]],
+        calls: list[StretchCalls],
+    ) -> None:
+        self.first = first
+        self.line_nos = line_nos
+        self.n_alts = n_alts
+        self.alleles = alleles
+        self.calls = calls
+
+    def __bool__(self) -> bool:
+        return bool(self.line_nos)
+
+    def merged(self) -> dict[int, Swaps]:
+        """Line number -> the swaps of the records whose calls a haplotype replaces: over
+        the haplotypes carrying an allele, in haplotype order, each distinct item once."""
+        first, line_nos = self.first, self.line_nos
+        cursors = [0] * len(self.calls)  # per haplotype: its next call (calls are by record)
+        out: dict[int, Swaps] = {}
+        for i in sorted(set().union(*(records for records, _, _ in self.calls))):
+            tids: list[str] = []  # transcripts with a replaced call on some haplotype
+            found_on: list[dict[str, Consequence | None]] = []  # per haplotype: tid -> call
+            for h, (records, call_tids, calls) in enumerate(self.calls):
+                k, found = cursors[h], {}
+                while k < len(records) and records[k] == i:
+                    found[call_tids[k]] = calls[k]
+                    if call_tids[k] not in tids:
+                        tids.append(call_tids[k])
+                    k += 1
+                cursors[h] = k
+                found_on.append(found)
+            tids.sort()
+            out[line_nos[i - first]] = self._swaps(i - first, tids, found_on)
+        return out
+
+    def _swaps(
+        self, at: int, tids: list[str], found_on: list[dict[str, Consequence | None]]
+    ) -> Swaps:
+        n_alts = self.n_alts[at]
         swaps: Swaps = {}
-        for alleles, found in zip(haplotypes, replaced, strict=True):
-            allele = alleles[i]
+        for alleles, found in zip(self.alleles, found_on, strict=True):
+            allele = alleles[at]
             if allele <= 0 or allele > n_alts:
                 continue
             by_tid = swaps.setdefault(allele, {})
             for tid in tids:
                 swap = by_tid.setdefault(tid, [])
-                item: Consequence | None = None  # the local call
-                call = found.get((i, tid), _LOCAL)
-                if call is None:
+                item = found.get(tid, _LOCAL)
+                if item is None:
                     continue  # dropped on this haplotype
-                if call is not _LOCAL:
-                    item = _as_consequence(call, transcripts[tid], see_also)
+                if item is _LOCAL:
+                    item = None  # the local call
                 if item not in swap:
                     swap.append(item)
-        # most records share their swaps with others (dropped, or pointing at one record):
-        # one copy each keeps the held stretch's memory down
-        out[i] = shared.setdefault(_frozen(swaps), swaps)
-    return out
+        return swaps
 
 
-_LOCAL = SeeRecord(0)  # a marker: no call replaces the record's local one
-
-
-def _frozen(swaps: Swaps) -> tuple[object, ...]:
-    """Swaps as a hashable key (loops, not generators: this runs once per held record).
-    Items count by identity: the calls shared by many records are one object each (see
-    _as_consequence), and hashing a Consequence's every field once per record costs more
-    than the few copies of equal calls made apart would save."""
-    key: list[object] = []
-    for allele, by_tid in swaps.items():
-        key.append(allele)
-        for tid, items in by_tid.items():
-            key.append(tid)
-            for item in items:
-                key.append(id(item))
-            key.append(None)  # ends the transcript's items
-        key.append(None)  # ends the allele's transcripts
-    return tuple(key)
+_LOCAL = Consequence(("local",), "", "", "")  # a marker: no call replaces the record's local one
 
 
 def _as_consequence(
@@ -661,10 +798,27 @@ class HeldGroup:
             self._walked[tr.id] = len(self.records)
         return self._shifted == 0
 
-    def overrides(self) -> dict[int, Swaps]:
-        """The group's calls (see haplotype_overrides); updates the carried shifts."""
-        return haplotype_overrides(
-            self.annotator, self.records, self.transcripts, self.carried, self.placed
+    def calls(self, haplotypes: Sequence[Haplotype]) -> list[HaplotypeCalls]:
+        """The group's calls on each of these haplotypes, in this process."""
+        return call_haplotypes(
+            self.annotator, self.records, self.transcripts, haplotypes, self.placed
+        )
+
+    def payload(self) -> bytes:
+        """The records and their transcripts, pickled for worker processes (see
+        call_payload): as columns, since pickling an object per record costs more than
+        calling it."""
+        records = self.records
+        return pickle.dumps(
+            (
+                [(tr.chrom, tid) for tid, tr in self.transcripts.items()],
+                [record.chrom for record in records],
+                [record.pos for record in records],
+                [record.ref for record in records],
+                [record.alts for record in records],
+                [record.haplotypes for record in records],
+            ),
+            pickle.HIGHEST_PROTOCOL,
         )
 
     def _walk(self, tr: Transcript, index: int) -> None:
@@ -703,3 +857,25 @@ class HeldGroup:
             for h, allele in enumerate(sample)
             if allele is not None and allele > 0
         ]
+
+
+def call_payload(
+    annotator: TranscriptAnnotator, task: tuple[bytes, list[Haplotype]]
+) -> list[HaplotypeCalls]:
+    """A held group's calls on some of its haplotypes, in a worker process: ``task`` is
+    the group's payload (see HeldGroup.payload) and the haplotypes to call."""
+    payload, haplotypes = task
+    where, chroms, positions, refs, alts, genotypes = pickle.loads(payload)
+    records = [
+        PhasedRecord(chrom, pos, ref, alt, haplotype)
+        for chrom, pos, ref, alt, haplotype in zip(
+            chroms, positions, refs, alts, genotypes, strict=True
+        )
+    ]
+    by_id: dict[str, Transcript] = {}
+    for chrom in {chrom for chrom, _ in where}:
+        contig = annotator.contig(chrom)
+        if contig is not None:  # the group's own contig: found when it was held
+            by_id.update((tr.id, tr) for tr in contig.transcripts)
+    transcripts = {tid: by_id[tid] for _, tid in where}
+    return call_haplotypes(annotator, records, transcripts, haplotypes)

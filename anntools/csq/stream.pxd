@@ -11,7 +11,8 @@ cdef class HaplotypeBuffer:
     cdef list _held
     cdef bytes _chrom
     cdef long long _reach
-    cdef object _overrides
+    cdef object _called
+    cdef object _pool
     cdef dict _coding
     cdef dict _spans
     cdef dict _names

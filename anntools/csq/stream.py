@@ -3,9 +3,9 @@
 
     buffer = HaplotypeBuffer(annotator)
     for chunk in chunks:
-        for released, overrides in buffer.feed(chunk):
-            ...  # annotate ``released`` with these transcript calls
-    for released, overrides in buffer.finish():
+        for released, stretches in buffer.feed(chunk):
+            ...  # annotate ``released`` with these transcript calls (see HeldStretch.merged)
+    for released, stretches in buffer.finish():
         ...
 
 A record whose ALT lies in the coding sequence of a transcript may share a
@@ -20,9 +20,13 @@ groups is kept per haplotype. On the - strand a group's calls depend on the
 records after it in the genome, so those wait for the transcript's end. So
 memory follows the variants of one open group (at most one transcript's
 reach), never the file's size.
-The calls that haplotype-aware calling changes come back as overrides: line
-number -> ALT number (1-based) -> Consequences (see
-:func:`anntools.csq.haplotype.haplotype_overrides`).
+The calls that haplotype-aware calling changes come back with each chunk as
+held stretches (see :class:`anntools.csq.haplotype.HeldStretch`), which merge
+into overrides: line number -> ALT number (1-based) -> Consequences (see
+:func:`anntools.csq.haplotype.haplotype_overrides`). The merge is left to
+whoever annotates the chunk, and a big group's haplotypes are called by a
+pool's worker processes when the buffer is given one (``pool``): the main
+process only holds the records and decides when a group is settled.
 """
 
 from __future__ import annotations
@@ -30,12 +34,25 @@ from __future__ import annotations
 import zlib
 from array import array
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 from anntools.csq.engine import ContigIndex, RefMismatch, TranscriptAnnotator, check_ref
 from anntools.csq.gff3 import Transcript
-from anntools.csq.haplotype import HeldGroup, PhasedRecord, Slot, Swaps, parse_genotypes
+from anntools.csq.haplotype import (
+    CalledGroup,
+    Haplotype,
+    HaplotypeCalls,
+    HeldGroup,
+    HeldStretch,
+    PhasedRecord,
+    Slot,
+    call_payload,
+    carry_shifts,
+    distinct_haplotypes,
+    parse_genotypes,
+)
 from anntools.recordloop import next_event
 from anntools.vcf import RawChunk
 
@@ -43,20 +60,36 @@ Genotypes = tuple[tuple[int | None, ...], ...]
 _RAW_DEFLATE = -15  # zlib without header and checksum: the text never leaves the process
 _GENOTYPE_TEXTS = 4096  # distinct genotype column texts remembered at a time
 _REF_WINDOW = 1 << 16  # bases of the reference read at once for the held records' REF checks
-Overrides = dict[int, Swaps]  # line number -> swaps of its alleles' coding calls
+# A group is called by the pool's workers from this many haplotype walks (records x distinct
+# haplotypes): below, sending the records costs more than the call
+POOL_MIN_WALKS = 20_000
+Task = TypeVar("Task")
+Result = TypeVar("Result")
+
+
+class TaskPool(Protocol):
+    """Worker processes that run tasks with their own copy of the annotator (see
+    anntools.runner.WorkerPool); ``size``: how many."""
+
+    size: int
+
+    def map(
+        self, fn: Callable[[TranscriptAnnotator, Task], Result], tasks: list[Task]
+    ) -> list[Result]: ...
 
 
 class HaplotypeBuffer:
     """Holds the lines a transcript's haplotypes may still change, releases the rest."""
 
-    def __init__(self, annotator: TranscriptAnnotator) -> None:
+    def __init__(self, annotator: TranscriptAnnotator, pool: TaskPool | None = None) -> None:
         self.annotator = annotator
+        self._pool = pool
         # read, not yet released (from the first held line); packed while it waits
         self._pending: list[_Packed | RawChunk] = []
         self._held: list[int] = []  # line numbers of the records in coding reach
         self._chrom = b""
         self._reach = -1  # last base (0-based) of the transcripts the held records touch
-        self._overrides: deque[tuple[int, Swaps]] = deque()  # by line number, in line order
+        self._called: deque[CalledGroup] = deque()  # in line order, until released
         self._coding: dict[bytes, tuple[array[int], array[int]] | None] = {}  # by CHROM
         self._spans: dict[bytes, CodingSpans] = {}  # the same spans, with their transcripts
         self._names: dict[str, str] = {}  # one copy of each contig name...
@@ -69,8 +102,9 @@ class HaplotypeBuffer:
         self._window_beg = 0
         self._window = ""
 
-    def feed(self, chunk: RawChunk) -> Iterator[tuple[RawChunk, Overrides]]:
-        """The lines that can be annotated now, in file order, with their overrides."""
+    def feed(self, chunk: RawChunk) -> Iterator[tuple[RawChunk, list[HeldStretch]]]:
+        """The lines that can be annotated now, in file order, each chunk with the held
+        stretches of called records on its lines."""
         cut = None  # index of the first line after the last point where nothing was held
         i = 0
         while True:
@@ -105,7 +139,7 @@ class HaplotypeBuffer:
         if cut < len(chunk.lines):
             self._pending.append(_Packed.of(chunk, cut, len(chunk.lines)))
 
-    def finish(self) -> Iterator[tuple[RawChunk, Overrides]]:
+    def finish(self) -> Iterator[tuple[RawChunk, list[HeldStretch]]]:
         """Everything still held, at the end of the input."""
         self._resolve()
         yield from self._release()
@@ -194,11 +228,25 @@ class HaplotypeBuffer:
 
     def _commit(self) -> None:
         """Call the held records (carrying their shifts on) and start a new group."""
-        for index, swaps in self._group.overrides().items():  # in record order: line order
-            self._overrides.append((self._held[index], swaps))
-        for tr in self._group.transcripts.values():
+        group = self._group
+        haplotypes = distinct_haplotypes(group.records, self._shifts)
+        calls = self._calls(group, list(haplotypes))
+        carry_shifts(self._shifts, haplotypes, calls)
+        self._called.append(CalledGroup(self._held, group.records, list(haplotypes), calls))
+        for tr in group.transcripts.values():
             self._shift_ends[tr.id] = tr.end
         self._held, self._group = [], HeldGroup(self.annotator, self._shifts)
+
+    def _calls(self, group: HeldGroup, haplotypes: list[Haplotype]) -> list[HaplotypeCalls]:
+        """The group's calls on each haplotype: a big group's by the pool's workers, each
+        calling a share of the haplotypes (they are independent)."""
+        pool = self._pool
+        if pool is None or pool.size < 2 or len(group.records) * len(haplotypes) < POOL_MIN_WALKS:
+            return group.calls(haplotypes)
+        payload = group.payload()  # pickled once for every task
+        share = -(-len(haplotypes) // pool.size)  # haplotypes per worker, rounded up
+        tasks = [(payload, haplotypes[k : k + share]) for k in range(0, len(haplotypes), share)]
+        return [calls for result in pool.map(call_payload, tasks) for calls in result]
 
     def _settled_before(self, beg: int) -> bool:
         """Whether no record from ``beg`` (0-based, coding) on can change the held records'
@@ -230,18 +278,22 @@ class HaplotypeBuffer:
             for by_tid in self._shifts.values():
                 by_tid.pop(tid, None)
 
-    def _release(self) -> Iterator[tuple[RawChunk, Overrides]]:
-        """The pending chunks, each with its overrides (taken in line order: every
-        override is for a pending line, and each is looked at once)."""
-        overrides = self._overrides
+    def _release(self) -> Iterator[tuple[RawChunk, list[HeldStretch]]]:
+        """The pending chunks, each with the stretches of called groups on its lines (taken
+        in line order: every called record is on a pending line)."""
+        called = self._called
         for pending in self._pending:
             chunk = pending.unpack() if isinstance(pending, _Packed) else pending
             last = chunk.first_line_no + len(chunk.lines)
-            mine: Overrides = {}
-            while overrides and overrides[0][0] < last:
-                line_no, swaps = overrides.popleft()
-                mine[line_no] = swaps
-            yield chunk, mine
+            stretches = []
+            while called:
+                stretch = called[0].take_before(last)
+                if stretch:
+                    stretches.append(stretch)
+                if not called[0].done:
+                    break
+                called.popleft()
+            yield chunk, stretches
         self._pending = []
 
 

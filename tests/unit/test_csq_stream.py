@@ -4,14 +4,16 @@ transcript's end, with the calls bcftools makes at the end; on the - strand at t
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from anntools.csq import TranscriptAnnotator
 from anntools.csq.haplotype import PhasedRecord, Swaps, haplotype_overrides, parse_genotypes
-from anntools.csq.stream import HaplotypeBuffer
-from anntools.vcf import RawChunk
+from anntools.csq.stream import POOL_MIN_WALKS, HaplotypeBuffer, Result, Task, TaskPool
+from anntools.runner import ChunkWork, PendingJob, WorkerPool, resolved
+from anntools.vcf import Header, RawChunk
 
 TOY = Path(__file__).resolve().parents[1] / "data" / "csq" / "_toplevel"
 GFF, FASTA = TOY / "csq.gff3", TOY / "csq.fa"
@@ -36,15 +38,20 @@ def snv(chrom: str, pos: int, annotator: TranscriptAnnotator) -> bytes:
     return line(chrom, pos, ref, "C" if ref != "C" else "T", "0|1", "1|1")
 
 
-def random_lines(annotator: TranscriptAnnotator, seed: int) -> list[bytes]:
+def random_lines(annotator: TranscriptAnnotator, seed: int, per_chrom: int = 40) -> list[bytes]:
     """Sorted records over both transcripts: SNVs, in-frame and frameshift indels, REFs from
-    the FASTA, two samples with random phased genotypes."""
+    the FASTA, two samples with random phased genotypes; more records than bases share
+    positions."""
     rng = random.Random(seed)
     out = []
     for chrom, (lo, hi) in SPANS.items():
         contig = annotator.contig(chrom)
         assert contig is not None
-        for pos in sorted(rng.sample(range(lo, hi), 40)):
+        if per_chrom <= hi - lo:
+            positions = rng.sample(range(lo, hi), per_chrom)
+        else:
+            positions = rng.choices(range(lo, hi), k=per_chrom)
+        for pos in sorted(positions):
             bases = contig.fetch(pos - 1, pos + 6).upper()
             roll = rng.random()
             if roll < 0.7:
@@ -78,14 +85,20 @@ Released = list[tuple[RawChunk, dict[int, Swaps]]]
 
 def stream(buffer: HaplotypeBuffer, chunks: list[list[bytes]]) -> list[Released]:
     """What the buffer releases after each chunk (and a last batch at the end), overrides
-    gathered by line index."""
+    gathered by line index (merged as a worker merges them before annotating a chunk)."""
     released: list[Released] = []
     first = 0
     for lines in chunks:
-        released.append(list(buffer.feed(RawChunk(first, lines, 0))))
+        released.append([merged(job) for job in buffer.feed(RawChunk(first, lines, 0))])
         first += len(lines)
-    released.append(list(buffer.finish()))
+    released.append([merged(job) for job in buffer.finish()])
     return released
+
+
+def merged(job: PendingJob) -> tuple[RawChunk, dict[int, Swaps]]:
+    chunk, overrides = resolved(job)
+    assert overrides is not None
+    return chunk, overrides
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -184,4 +197,44 @@ def test_plus_strand_group_is_released_as_soon_as_its_frame_is_restored(
     assert released_after[5] == [0, 1, 2, 3, 4]
     # AND with the calls made over the whole transcript
     streamed = {n: s for batch in released for _, found in batch for n, s in found.items()}
+    assert streamed == whole_transcript_calls(annotator, lines)
+
+
+class CountingPool:
+    """A pool that counts the tasks it is given."""
+
+    def __init__(self, pool: TaskPool) -> None:
+        self.pool = pool
+        self.size = pool.size
+        self.tasks = 0
+
+    def map(
+        self, fn: Callable[[TranscriptAnnotator, Task], Result], tasks: list[Task]
+    ) -> list[Result]:
+        self.tasks += len(tasks)
+        return self.pool.map(fn, tasks)
+
+
+def test_a_big_groups_calls_made_by_worker_processes_are_the_calls_made_here(
+    annotator: TranscriptAnnotator,
+) -> None:
+    # GIVEN two samples' records crowding both transcripts: each transcript's records are
+    # one big group (thousands of records, four distinct haplotypes)
+    lines = random_lines(annotator, 11, per_chrom=POOL_MIN_WALKS)
+    chunks = [lines[k : k + 700] for k in range(0, len(lines), 700)]
+    header = Header([], "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tA\tB", [], "", {})
+
+    def make_work() -> ChunkWork:
+        return ChunkWork(header, None, annotator)
+
+    # WHEN they are streamed with the groups called by two worker processes
+    with WorkerPool(make_work, 2, annotator) as workers:
+        pool = CountingPool(workers)
+        in_workers = stream(HaplotypeBuffer(annotator, pool), chunks)
+    # THEN the workers called each group's haplotypes, two tasks a group
+    assert pool.tasks == 4
+    # AND the calls are those made in this process, over whole transcripts
+    here = stream(HaplotypeBuffer(annotator), chunks)
+    assert in_workers == here
+    streamed = {n: s for batch in in_workers for _, found in batch for n, s in found.items()}
     assert streamed == whole_transcript_calls(annotator, lines)

@@ -4,6 +4,7 @@ and haplotype-aware transcript calls by default, streamed chunk by chunk."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from anntools.csq import TranscriptAnnotator
 from anntools.csq.stream import HaplotypeBuffer
 from anntools.output import INFO_KEY
 from anntools.pipeline import annotate_with_reference
+from anntools.runner import PendingJob, resolved
 from anntools.vcf import RawChunk
 from tests.conftest import WriteVcf, read_vcf
 
@@ -115,13 +117,15 @@ def test_the_buffer_releases_every_line_once_in_order_whatever_the_chunking() ->
     assert [c.first_line_no for c, _ in released[3]] == [11, 12, 13]
 
 
-def _run(buffer: HaplotypeBuffer, chunks: list[RawChunk]) -> list[tuple[RawChunk, dict]]:
-    out = [item for chunk in chunks for item in buffer.feed(chunk)]
+def _run(buffer: HaplotypeBuffer, chunks: list[RawChunk]) -> list[PendingJob]:
+    out: list[PendingJob] = [item for chunk in chunks for item in buffer.feed(chunk)]
     return out + list(buffer.finish())
 
 
-def _overrides(released: list[tuple[RawChunk, dict]]) -> dict:
-    return {line_no: calls for _, found in released for line_no, calls in found.items()}
+def _overrides(released: Sequence[PendingJob]) -> dict:
+    """Line number -> swaps, merged as the chunks' workers merge them."""
+    merged = [resolved(job)[1] or {} for job in released]
+    return {line_no: calls for found in merged for line_no, calls in found.items()}
 
 
 def test_the_buffer_passes_malformed_lines_to_the_record_loop_untouched() -> None:
