@@ -79,6 +79,58 @@ cdef class Rendered:
     """One annotation entry ready to print and count, its allele aside (entries share it)."""
 
 
+# Stand-ins for the protein and DNA changes in a ChangeTemplate: characters no field holds
+# and info_escape leaves alone.
+cdef str AA_MARK = "\x1e"
+cdef str DNA_MARK = "\x1f"
+
+
+cdef class ChangeTemplate:
+    """A coding SNV's entry with its protein and DNA changes left out.
+
+    Every other field (terms, gene, transcript, biotype, strand, region) depends on the
+    transcript and the consequence alone, so the texts around the changes are made once
+    and each SNV only fills in its two changes (which hold nothing info_escape changes).
+    """
+
+    cdef Rendered filled(self, str aa_change, str dna_change):
+        cdef Rendered found = Rendered.__new__(Rendered)
+        cdef bytes aa = aa_change.encode("ascii"), dna = dna_change.encode("ascii")
+        found.info_tail = b"".join((self.info_head, aa, self.info_middle, dna, self.info_end))
+        found.tsv_tail = b"".join((self.tsv_head, aa, self.tsv_middle, dna, self.tsv_end))
+        found.counts = self.counts
+        return found
+
+
+cdef ChangeTemplate change_template(Entries entries, object csq):
+    """The ChangeTemplate of transcript engine Consequence ``csq`` (any changes), or None
+    when a field other than the changes happens to hold a stand-in."""
+    cdef Rendered marked = entries.rendered_consequence(
+        csq._replace(aa_change=AA_MARK, dna_change=DNA_MARK)
+    )
+    cdef ChangeTemplate template = ChangeTemplate.__new__(ChangeTemplate)
+    info = _split_at_marks(marked.info_tail)
+    tsv = _split_at_marks(marked.tsv_tail)
+    if info is None or tsv is None:
+        return None
+    template.info_head, template.info_middle, template.info_end = info
+    template.tsv_head, template.tsv_middle, template.tsv_end = tsv
+    template.counts = marked.counts
+    return template
+
+
+cdef tuple _split_at_marks(bytes text):
+    """(before the protein change, between the changes, after the DNA change), or None."""
+    aa_mark, dna_mark = AA_MARK.encode("ascii"), DNA_MARK.encode("ascii")
+    if text.count(aa_mark) != 1 or text.count(dna_mark) != 1:
+        return None
+    head, rest = text.split(aa_mark)
+    middle, end = rest.split(dna_mark) if dna_mark in rest else (None, None)
+    if middle is None:
+        return None
+    return head, middle, end
+
+
 cdef class RenderedEntry(Rendered):
     """An entry already rendered by its source (the default bundle's, anntools._bundlesites,
     whose entries mostly differ in one field: a distance or an HGVS c.), with its allele;
@@ -161,6 +213,11 @@ cdef class Entries:
         self.slots[self.n].allele_length = length
         self.n += 1
         return 0
+
+    cdef int push_made(self, Rendered rendered, const char *allele, Py_ssize_t length) except -1:
+        """A Rendered made for this record alone (see ChangeTemplate), kept until the next."""
+        self.keep.append(rendered)
+        return self.push(rendered, allele, length)
 
     cdef int push_entry(self, object entry) except -1:
         """An annotation.Entry or a RenderedEntry, which name their allele."""

@@ -71,11 +71,6 @@ def spliced_reference(tr: Transcript, fetch: Callable[[int, int], str]) -> str:
     return sref
 
 
-def reference_base(tr: Transcript, cds: Cds, beg: int, fetch: Callable[[int, int], str]) -> str:
-    """The reference base at 0-based ``beg`` inside ``cds``, read from the spliced reference."""
-    return spliced_reference(tr, fetch)[PAD + cds.pos + beg - cds.beg]
-
-
 class Frames:
     """Peptides of the spliced CDS read in each of the three frames, for fast read-through.
 
@@ -384,8 +379,15 @@ def snv_change(
     What annotate_cds finds for such an SNV, without the splice checks (none
     can fire there) or the general translation: exactly one codon changes.
     """
-    sref = spliced_reference(tr, fetch)
+    return codon_change(tr, cds, beg, ref, alt, spliced_reference(tr, fetch), code)
+
+
+def codon_change(
+    tr: Transcript, cds: Cds, beg: int, ref: str, alt: str, sref: str, code: GeneticCode
+) -> tuple[int, Change]:
+    """snv_change, given the transcript's spliced reference ``sref`` (see spliced_reference)."""
     sbeg = cds.pos + beg - cds.beg
+    table: dict[str, str]
     if tr.forward:
         start = sbeg - sbeg % 3
         aa_pos = sbeg // 3 + 1
@@ -401,14 +403,15 @@ def snv_change(
     ref_aa = table.get(triplet, "X")
     alt_aa = table.get(triplet[:k] + alt + triplet[k + 1 :], "X")
     dna_change = f"{beg + 1}{ref}>{alt}"
+    residue = str(aa_pos)  # printed twice in a change: converted once
     if ref_aa == alt_aa:
-        return bits.SYNONYMOUS, (f"{aa_pos}{ref_aa}", dna_change)
+        return bits.SYNONYMOUS, (residue + ref_aa, dna_change)
     kind = bits.MISSENSE
     if ref_aa == "*":
         kind = bits.STOP_LOST
     elif alt_aa == "*":
         kind = bits.STOP_GAINED
-    return kind, (f"{aa_pos}{ref_aa}>{aa_pos}{alt_aa}", dna_change)
+    return kind, (f"{residue}{ref_aa}>{residue}{alt_aa}", dna_change)
 
 
 _SNV_TERMS = {
@@ -429,6 +432,10 @@ def coding_snv(
     code: GeneticCode,
 ) -> Consequence:
     """The Consequence of an SNV well inside ``cds`` that nothing else touches (see snv_change)."""
-    kind, (aa_change, dna_change) = snv_change(tr, cds, beg, ref, alt, fetch, code)
+    return snv_consequence(tr, *snv_change(tr, cds, beg, ref, alt, fetch, code))
+
+
+def snv_consequence(tr: Transcript, kind: int, change: Change) -> Consequence:
+    """The Consequence of a coding SNV on ``tr`` from its bit and change (see snv_change)."""
     strand = "+" if tr.forward else "-"
-    return Consequence(_SNV_TERMS[kind], tr.gene, tr.id, tr.biotype, strand, aa_change, dna_change)
+    return Consequence(_SNV_TERMS[kind], tr.gene, tr.id, tr.biotype, strand, *change)
