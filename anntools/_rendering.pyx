@@ -10,9 +10,10 @@ from libc.stdio cimport snprintf
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp, memcpy, memset
 
-from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_Size
 from cpython.list cimport PyList_GET_SIZE
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 
 from anntools._parsing cimport Span, decode
 from anntools._tallies cimport MAX_TERMS
@@ -95,11 +96,40 @@ cdef class ChangeTemplate:
 
     cdef Rendered filled(self, str aa_change, str dna_change):
         cdef Rendered found = Rendered.__new__(Rendered)
-        cdef bytes aa = aa_change.encode("ascii"), dna = dna_change.encode("ascii")
-        found.info_tail = b"".join((self.info_head, aa, self.info_middle, dna, self.info_end))
-        found.tsv_tail = b"".join((self.tsv_head, aa, self.tsv_middle, dna, self.tsv_end))
+        cdef Py_ssize_t aa_length, dna_length
+        cdef const char *aa = PyUnicode_AsUTF8AndSize(aa_change, &aa_length)
+        cdef const char *dna = PyUnicode_AsUTF8AndSize(dna_change, &dna_length)
+        found.info_tail = _joined(
+            self.info_head, aa, aa_length, self.info_middle, dna, dna_length, self.info_end
+        )
+        found.tsv_tail = _joined(
+            self.tsv_head, aa, aa_length, self.tsv_middle, dna, dna_length, self.tsv_end
+        )
         found.counts = self.counts
         return found
+
+
+cdef bytes _joined(
+    bytes head, const char *aa, Py_ssize_t aa_length, bytes middle,
+    const char *dna, Py_ssize_t dna_length, bytes end
+):
+    """head + aa + middle + dna + end, made in place (one allocation)."""
+    cdef Py_ssize_t n_head = PyBytes_GET_SIZE(head), n_middle = PyBytes_GET_SIZE(middle)
+    cdef Py_ssize_t n_end = PyBytes_GET_SIZE(end)
+    cdef bytes text = PyBytes_FromStringAndSize(
+        NULL, n_head + aa_length + n_middle + dna_length + n_end
+    )
+    cdef char *out = PyBytes_AS_STRING(text)
+    memcpy(out, PyBytes_AS_STRING(head), n_head)
+    out += n_head
+    memcpy(out, aa, aa_length)
+    out += aa_length
+    memcpy(out, PyBytes_AS_STRING(middle), n_middle)
+    out += n_middle
+    memcpy(out, dna, dna_length)
+    out += dna_length
+    memcpy(out, PyBytes_AS_STRING(end), n_end)
+    return text
 
 
 cdef ChangeTemplate change_template(Entries entries, object csq):
