@@ -19,10 +19,9 @@ from anntools.csq import collector as bits
 from anntools.csq.codons import GeneticCode
 from anntools.csq.collector import Change
 from anntools.csq.gff3 import Cds, Transcript
+from anntools.csq.snv_codon import PAD, codon_change
 from anntools.csq.splice import INSIDE, N_SPLICE_REGION_EXON, VAR_REF, Call, Splice
 from anntools.model import Consequence
-
-PAD = 10  # bcftools' N_REF_PAD
 
 
 class TranslationError(RuntimeError):
@@ -380,38 +379,6 @@ def snv_change(
     can fire there) or the general translation: exactly one codon changes.
     """
     return codon_change(tr, cds, beg, ref, alt, spliced_reference(tr, fetch), code)
-
-
-def codon_change(
-    tr: Transcript, cds: Cds, beg: int, ref: str, alt: str, sref: str, code: GeneticCode
-) -> tuple[int, Change]:
-    """snv_change, given the transcript's spliced reference ``sref`` (see spliced_reference)."""
-    sbeg = cds.pos + beg - cds.beg
-    table: dict[str, str]
-    if tr.forward:
-        start = sbeg - sbeg % 3
-        aa_pos = sbeg // 3 + 1
-        table = code.forward
-    else:
-        core = len(sref) - 2 * PAD
-        codon_index = (core - 1 - sbeg) // 3
-        start = core - 3 - 3 * codon_index
-        aa_pos = codon_index + 1
-        table = code.reverse
-    triplet = sref[PAD + start : PAD + start + 3]
-    k = sbeg - start
-    ref_aa = table.get(triplet, "X")
-    alt_aa = table.get(triplet[:k] + alt + triplet[k + 1 :], "X")
-    dna_change = f"{beg + 1}{ref}>{alt}"
-    residue = str(aa_pos)  # printed twice in a change: converted once
-    if ref_aa == alt_aa:
-        return bits.SYNONYMOUS, (residue + ref_aa, dna_change)
-    kind = bits.MISSENSE
-    if ref_aa == "*":
-        kind = bits.STOP_LOST
-    elif alt_aa == "*":
-        kind = bits.STOP_GAINED
-    return kind, (f"{residue}{ref_aa}>{residue}{alt_aa}", dna_change)
 
 
 _SNV_TERMS = {

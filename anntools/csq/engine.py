@@ -18,11 +18,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from anntools.csq import collector as bits
-from anntools.csq.coding import PAD, annotate_cds, codon_change, snv_consequence, spliced_reference
+from anntools.csq.coding import annotate_cds, snv_consequence, spliced_reference
 from anntools.csq.codons import STANDARD, VERTEBRATE_MITOCHONDRIAL, GeneticCode, genetic_code
 from anntools.csq.collector import Change, Collector
 from anntools.csq.fasta import FastaReader
 from anntools.csq.gff3 import Cds, Exon, Transcript, Utr, read_gff3
+from anntools.csq.snv_codon import PAD, codon_change
 from anntools.csq.splice import (
     INSIDE,
     N_SPLICE_REGION_EXON,
