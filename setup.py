@@ -46,6 +46,7 @@ ENGINE_MODULES = (
     "fasta",
     "gff3",
     "splice",
+    "snv_codon",
     "coding",
     "engine",
     "haplotype",

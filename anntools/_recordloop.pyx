@@ -48,9 +48,10 @@ from anntools._parsing cimport (
     upper_n,
     upper_text,
 )
-from anntools._rendering cimport Entries, Rendered, Writer
+from anntools._rendering cimport ChangeTemplate, Entries, Rendered, Writer, change_template
 from anntools._tallies cimport RecordCounts, frequencies, genotype_tallies
 
+from anntools.csq.coding import snv_consequence
 from anntools.csq.engine import QUIET_MARGIN as _QUIET_MARGIN, RefMismatch
 
 cdef long long QUIET_MARGIN = _QUIET_MARGIN
@@ -83,11 +84,23 @@ cdef class ContigView:
     cdef StretchPlan current  # of the stretch [lo, hi), None until one is found
     cdef long long lo
     cdef long long hi
+    cdef dict templates  # (transcript, consequence bit) -> ChangeTemplate of its coding SNVs
 
     def __init__(self, index):
         self.index = index
         self.plans = {}
         self.current = None
+        self.templates = {}
+
+    cdef ChangeTemplate snv_template(self, object tr, int kind, Entries entries):
+        """The ChangeTemplate of coding SNVs of bit ``kind`` on ``tr`` (None: render each)."""
+        key = (tr, kind)
+        try:
+            return self.templates[key]
+        except KeyError:
+            template = change_template(entries, snv_consequence(tr, kind, ("", "")))
+            self.templates[key] = template
+            return template
 
     cdef StretchPlan plan(self, long long beg, long long end, long long at, Entries entries):
         """The plan of the quiet stretch holding all of [beg, end) (and ``at``, the
@@ -338,17 +351,37 @@ cdef class RecordLoop:
             return
         if plan.coding:
             ref, upper_allele = upper_text(line.text + line.starts[3], 1), upper_text(allele, 1)
-            coding = [
-                contig.index.coding_snv(tr, cds, beg, ref, upper_allele) for tr, cds in plan.coding
-            ]
             if swaps is None:
-                self.entries.push_all(coding, allele, alt.length)
+                self._coding_snv(contig, plan.coding, beg, ref, upper_allele, allele, alt.length)
             else:
+                coding = [
+                    contig.index.coding_snv(tr, cds, beg, ref, upper_allele)
+                    for tr, cds in plan.coding
+                ]
                 self.entries.push_swapped(coding, swaps, allele, alt.length)
         elif swaps is not None:
             self.entries.push_swapped([], swaps, allele, alt.length)
         for rendered in plan.tail:
             self.entries.push(rendered, allele, alt.length)
+
+    cdef void _coding_snv(
+        self, ContigView contig, tuple coding, long long beg, str ref, str alt,
+        const char *allele, Py_ssize_t length
+    ) except *:
+        """Pushes the calls of an SNV on a plan's coding (transcript, CDS) pairs: each its
+        ChangeTemplate filled in, which saves making and rendering a Consequence per SNV."""
+        cdef ChangeTemplate template
+        for tr, cds in coding:
+            kind, change = contig.index.snv_change(tr, cds, beg, ref, alt)
+            template = contig.snv_template(tr, kind, self.entries)
+            if template is None:
+                self.entries.push(
+                    self.entries.rendered_consequence(snv_consequence(tr, kind, change)),
+                    allele,
+                    length,
+                )
+            else:
+                self.entries.push_made(template.filled(change[0], change[1]), allele, length)
 
     cdef list _general(self, Line *line, str chrom, int j):
         """The engine's general path for ALT j."""

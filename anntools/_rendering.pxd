@@ -61,6 +61,17 @@ cdef class RenderedEntry(Rendered):
     cdef readonly object counted  # an annotation.Entry with this entry's consequence, gene, region
 
 
+cdef class ChangeTemplate:
+    cdef EntryCounts counts
+    cdef bytes info_head, info_middle, info_end  # the INFO item around the two changes
+    cdef bytes tsv_head, tsv_middle, tsv_end  # the TSV columns around them
+
+    cdef Rendered filled(self, str aa_change, str dna_change)
+
+
+cdef ChangeTemplate change_template(Entries entries, object csq)
+
+
 cdef struct Slot:
     void *rendered  # a Rendered kept alive by Entries.cache or Entries.keep
     const char *allele
@@ -82,6 +93,7 @@ cdef class Entries:
     cdef Rendered _counted(self, object counted)
     cdef Rendered rendered_consequence(self, object csq)
     cdef int push(self, Rendered rendered, const char *allele, Py_ssize_t length) except -1
+    cdef int push_made(self, Rendered rendered, const char *allele, Py_ssize_t length) except -1
     cdef int push_entry(self, object entry) except -1
     cdef int push_all(self, list found, const char *allele, Py_ssize_t length) except -1
     cdef int push_swapped(

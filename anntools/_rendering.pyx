@@ -11,9 +11,10 @@ from libc.stdio cimport snprintf
 from libc.stdlib cimport free, realloc
 from libc.string cimport memcmp, memcpy, memset
 
-from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_Size
 from cpython.list cimport PyList_GET_SIZE
+from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 
 from anntools._parsing cimport Span, decode
 from anntools._tallies cimport MAX_TERMS
@@ -78,6 +79,87 @@ cdef bytes take(Buffer *b):
 
 cdef class Rendered:
     """One annotation entry ready to print and count, its allele aside (entries share it)."""
+
+
+# Stand-ins for the protein and DNA changes in a ChangeTemplate: characters no field holds
+# and info_escape leaves alone.
+cdef str AA_MARK = "\x1e"
+cdef str DNA_MARK = "\x1f"
+
+
+cdef class ChangeTemplate:
+    """A coding SNV's entry with its protein and DNA changes left out.
+
+    Every other field (terms, gene, transcript, biotype, strand, region) depends on the
+    transcript and the consequence alone, so the texts around the changes are made once
+    and each SNV only fills in its two changes (which hold nothing info_escape changes).
+    """
+
+    cdef Rendered filled(self, str aa_change, str dna_change):
+        cdef Rendered found = Rendered.__new__(Rendered)
+        cdef Py_ssize_t aa_length, dna_length
+        cdef const char *aa = PyUnicode_AsUTF8AndSize(aa_change, &aa_length)
+        cdef const char *dna = PyUnicode_AsUTF8AndSize(dna_change, &dna_length)
+        found.info_tail = _joined(
+            self.info_head, aa, aa_length, self.info_middle, dna, dna_length, self.info_end
+        )
+        found.tsv_tail = _joined(
+            self.tsv_head, aa, aa_length, self.tsv_middle, dna, dna_length, self.tsv_end
+        )
+        found.counts = self.counts
+        return found
+
+
+cdef bytes _joined(
+    bytes head, const char *aa, Py_ssize_t aa_length, bytes middle,
+    const char *dna, Py_ssize_t dna_length, bytes end
+):
+    """head + aa + middle + dna + end, made in place (one allocation)."""
+    cdef Py_ssize_t n_head = PyBytes_GET_SIZE(head), n_middle = PyBytes_GET_SIZE(middle)
+    cdef Py_ssize_t n_end = PyBytes_GET_SIZE(end)
+    cdef bytes text = PyBytes_FromStringAndSize(
+        NULL, n_head + aa_length + n_middle + dna_length + n_end
+    )
+    cdef char *out = PyBytes_AS_STRING(text)
+    memcpy(out, PyBytes_AS_STRING(head), n_head)
+    out += n_head
+    memcpy(out, aa, aa_length)
+    out += aa_length
+    memcpy(out, PyBytes_AS_STRING(middle), n_middle)
+    out += n_middle
+    memcpy(out, dna, dna_length)
+    out += dna_length
+    memcpy(out, PyBytes_AS_STRING(end), n_end)
+    return text
+
+
+cdef ChangeTemplate change_template(Entries entries, object csq):
+    """The ChangeTemplate of transcript engine Consequence ``csq`` (any changes), or None
+    when a field other than the changes happens to hold a stand-in."""
+    cdef Rendered marked = entries.rendered_consequence(
+        csq._replace(aa_change=AA_MARK, dna_change=DNA_MARK)
+    )
+    cdef ChangeTemplate template = ChangeTemplate.__new__(ChangeTemplate)
+    info = _split_at_marks(marked.info_tail)
+    tsv = _split_at_marks(marked.tsv_tail)
+    if info is None or tsv is None:
+        return None
+    template.info_head, template.info_middle, template.info_end = info
+    template.tsv_head, template.tsv_middle, template.tsv_end = tsv
+    template.counts = marked.counts
+    return template
+
+
+cdef tuple _split_at_marks(bytes text):
+    """(before the protein change, between the changes, after the DNA change), or None."""
+    aa_mark, dna_mark = AA_MARK.encode("ascii"), DNA_MARK.encode("ascii")
+    if text.count(aa_mark) != 1 or text.count(dna_mark) != 1:
+        return None
+    head, rest = text.split(aa_mark)
+    middle, end = rest.split(dna_mark) if dna_mark in rest else (None, None)
+    if middle is None:
+        return None
+    return head, middle, end
 
 
 @cython.no_gc  # refers to bytes and an annotation.Entry only: never in a cycle
@@ -177,6 +259,11 @@ cdef class Entries:
         self.slots[self.n].allele_length = length
         self.n += 1
         return 0
+
+    cdef int push_made(self, Rendered rendered, const char *allele, Py_ssize_t length) except -1:
+        """A Rendered made for this record alone (see ChangeTemplate), kept until the next."""
+        self.keep.append(rendered)
+        return self.push(rendered, allele, length)
 
     cdef int push_entry(self, object entry) except -1:
         """An annotation.Entry or a RenderedEntry, which name their allele."""

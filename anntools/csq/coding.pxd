@@ -1,4 +1,8 @@
 # Augmenting declarations: Cython compiles coding.py with these as C types (see setup.py).
+# Call and Splice are cimported so that the checks read and write them as C structs.
+
+from anntools.csq.splice cimport Call, Splice
+
 
 cdef class Node:
     cdef public bint sss

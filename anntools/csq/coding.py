@@ -19,10 +19,9 @@ from anntools.csq import collector as bits
 from anntools.csq.codons import GeneticCode
 from anntools.csq.collector import Change
 from anntools.csq.gff3 import Cds, Transcript
+from anntools.csq.snv_codon import PAD, codon_change
 from anntools.csq.splice import INSIDE, N_SPLICE_REGION_EXON, VAR_REF, Call, Splice
 from anntools.model import Consequence
-
-PAD = 10  # bcftools' N_REF_PAD
 
 
 class TranslationError(RuntimeError):
@@ -69,11 +68,6 @@ def spliced_reference(tr: Transcript, fetch: Callable[[int, int], str]) -> str:
     sref = "".join(parts)
     tr.cache["sref"] = sref
     return sref
-
-
-def reference_base(tr: Transcript, cds: Cds, beg: int, fetch: Callable[[int, int], str]) -> str:
-    """The reference base at 0-based ``beg`` inside ``cds``, read from the spliced reference."""
-    return spliced_reference(tr, fetch)[PAD + cds.pos + beg - cds.beg]
 
 
 class Frames:
@@ -384,31 +378,7 @@ def snv_change(
     What annotate_cds finds for such an SNV, without the splice checks (none
     can fire there) or the general translation: exactly one codon changes.
     """
-    sref = spliced_reference(tr, fetch)
-    sbeg = cds.pos + beg - cds.beg
-    if tr.forward:
-        start = sbeg - sbeg % 3
-        aa_pos = sbeg // 3 + 1
-        table = code.forward
-    else:
-        core = len(sref) - 2 * PAD
-        codon_index = (core - 1 - sbeg) // 3
-        start = core - 3 - 3 * codon_index
-        aa_pos = codon_index + 1
-        table = code.reverse
-    triplet = sref[PAD + start : PAD + start + 3]
-    k = sbeg - start
-    ref_aa = table.get(triplet, "X")
-    alt_aa = table.get(triplet[:k] + alt + triplet[k + 1 :], "X")
-    dna_change = f"{beg + 1}{ref}>{alt}"
-    if ref_aa == alt_aa:
-        return bits.SYNONYMOUS, (f"{aa_pos}{ref_aa}", dna_change)
-    kind = bits.MISSENSE
-    if ref_aa == "*":
-        kind = bits.STOP_LOST
-    elif alt_aa == "*":
-        kind = bits.STOP_GAINED
-    return kind, (f"{aa_pos}{ref_aa}>{aa_pos}{alt_aa}", dna_change)
+    return codon_change(tr, cds, beg, ref, alt, spliced_reference(tr, fetch), code)
 
 
 _SNV_TERMS = {
@@ -429,6 +399,10 @@ def coding_snv(
     code: GeneticCode,
 ) -> Consequence:
     """The Consequence of an SNV well inside ``cds`` that nothing else touches (see snv_change)."""
-    kind, (aa_change, dna_change) = snv_change(tr, cds, beg, ref, alt, fetch, code)
+    return snv_consequence(tr, *snv_change(tr, cds, beg, ref, alt, fetch, code))
+
+
+def snv_consequence(tr: Transcript, kind: int, change: Change) -> Consequence:
+    """The Consequence of a coding SNV on ``tr`` from its bit and change (see snv_change)."""
     strand = "+" if tr.forward else "-"
-    return Consequence(_SNV_TERMS[kind], tr.gene, tr.id, tr.biotype, strand, aa_change, dna_change)
+    return Consequence(_SNV_TERMS[kind], tr.gene, tr.id, tr.biotype, strand, *change)

@@ -18,11 +18,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from anntools.csq import collector as bits
-from anntools.csq.coding import annotate_cds, coding_snv, reference_base
+from anntools.csq.coding import annotate_cds, snv_consequence, spliced_reference
 from anntools.csq.codons import STANDARD, VERTEBRATE_MITOCHONDRIAL, GeneticCode, genetic_code
-from anntools.csq.collector import Collector
+from anntools.csq.collector import Change, Collector
 from anntools.csq.fasta import FastaReader
 from anntools.csq.gff3 import Cds, Exon, Transcript, Utr, read_gff3
+from anntools.csq.snv_codon import PAD, codon_change
 from anntools.csq.splice import (
     INSIDE,
     N_SPLICE_REGION_EXON,
@@ -250,15 +251,22 @@ class ContigIndex:
         return plan if plan is not None and not plan.coding else None
 
     def coding_snv(self, tr: Transcript, cds: Cds, beg: int, ref: str, alt: str) -> Consequence:
-        """The coding consequence of an SNV at 0-based ``beg`` of a plan's (tr, cds) pair.
+        """The coding consequence of an SNV at 0-based ``beg`` of a plan's (tr, cds) pair."""
+        return snv_consequence(tr, *self.snv_change(tr, cds, beg, ref, alt))
+
+    def snv_change(
+        self, tr: Transcript, cds: Cds, beg: int, ref: str, alt: str
+    ) -> tuple[int, Change]:
+        """Consequence bit and change of an SNV at 0-based ``beg`` of a plan's (tr, cds) pair.
 
         Raises RefMismatch when ``ref`` is not the reference base (as check_ref, but read
         from the transcript's spliced reference, which holds it).
         """
-        found = reference_base(tr, cds, beg, self.fetch)
+        sref = spliced_reference(tr, self.fetch)
+        found = sref[PAD + cds.pos + beg - cds.beg]
         if found != ref and "N" not in (found, ref):
             raise RefMismatch(self.name, beg + 1, ref, found)
-        return coding_snv(tr, cds, beg, ref, alt, self.fetch, self.code)
+        return codon_change(tr, cds, beg, ref, alt, sref, self.code)
 
     def _index_boundaries(self) -> None:
         """Merged loud windows (half-open) of every transcript, see _loud_windows."""

@@ -1,4 +1,5 @@
 # Augmenting declarations: Cython compiles splice.py with these as C types (see setup.py).
+# Splice's methods are C methods (run also callable from Python): a check calls several.
 
 from anntools.csq.collector cimport Collector
 
@@ -38,3 +39,23 @@ cdef class Splice:
     cdef public bint check_stop
     cdef public bint check_utr
     cdef public bint set_refalt
+
+    cpdef long long run(self, long long ex_beg, long long ex_end) except? -1
+    cdef void _trim(self)
+    cdef void _stage(self) except *
+    cdef long long _stage_utr(self, long long beg, long long end) except? -1
+    cdef void _strand_site(self, bint after_exon)
+    cdef void _start_stop_at(self, bint five_prime_end_on_plus)
+    cdef void _build_hap(self, long long beg, long long length) except *
+    cdef bint _intron_side_synonymous(self, bint whole_region) except? -1
+    cdef long long _mnp(self, long long ex_beg, long long ex_end) except? -1
+    cdef void _exon_edges(self, long long ex_beg, long long ex_end, bint near_beg)
+    cdef long long _ins(self, long long ex_beg, long long ex_end) except? -1
+    cdef void _ins_refalt(self, long long ex_beg) except *
+    cdef long long _ins_after(self, long long ex_end) except? -1
+    cdef long long _ins_before(self, long long ex_beg) except? -1
+    cdef long long _del(self, long long ex_beg, long long ex_end) except? -1
+    cdef bint _del_refalt(self, long long ex_beg, long long ex_end) except? -1
+    cdef void _del_intron_before(self, long long ex_beg) except *
+    cdef void _del_intron_after(self, long long ex_end) except *
+    cdef bint _shifted_del_synonymous(self, long long ex_beg, long long ex_end) except? -1

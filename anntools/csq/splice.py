@@ -1,3 +1,6 @@
+# cython: annotation_typing=False
+# (splice.pxd gives the methods C signatures; Cython would read the annotations as Python
+# types and reject them)
 """Where a variant sits relative to one feature: splice sites, start/stop, UTR edges.
 
 A port of csq.c's ``splice_csq`` family. Given a variant and one feature

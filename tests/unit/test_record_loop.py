@@ -326,3 +326,51 @@ def test_a_symbolic_deletion_over_a_transcript_is_a_feature_truncation(
         ("315700", "coding_sequence&feature_truncation", "ENST00000373886"),
         ("315772", "feature_truncation", "ENST00000373886"),  # bcftools' own EXP
     ]
+
+
+def test_coding_snvs_of_a_gene_whose_name_needs_escaping_get_the_engines_answers(
+    tmp_path: Path,
+) -> None:
+    # GIVEN a coding transcript whose gene name holds characters an INFO value may not hold
+    # (a space, an equals sign, commas), and SNVs deep inside its CDS, where the loop fills
+    # in a per-transcript template instead of rendering the engine's answer each time
+    rng = random.Random(5)
+    sequence = "".join(rng.choices("ACGT", k=3000))
+    fasta = tmp_path / "g.fa"
+    fasta.write_text(">1\n" + sequence + "\n")
+    features = [
+        ("gene", 901, 2000, ".", "ID=gene:G1;Name=MY GENE=1,2;biotype=protein_coding"),
+        ("mRNA", 901, 2000, ".", "ID=transcript:T1;Parent=gene:G1;biotype=protein_coding"),
+        ("exon", 901, 2000, ".", "Parent=transcript:T1"),
+        ("five_prime_UTR", 901, 1000, ".", "Parent=transcript:T1"),
+        ("CDS", 1001, 1900, "0", "Parent=transcript:T1"),
+        ("three_prime_UTR", 1901, 2000, ".", "Parent=transcript:T1"),
+    ]
+    gff = tmp_path / "g.gff3"
+    gff.write_text(
+        "".join(
+            f"1\t.\t{kind}\t{a}\t{b}\t.\t+\t{phase}\t{attrs}\n"
+            for kind, a, b, phase, attrs in features
+        )
+    )
+    rows = [
+        f"1\t{pos}\t.\t{sequence[pos - 1]}\t{'C' if sequence[pos - 1] == 'A' else 'A'}\t.\t.\t."
+        for pos in range(1010, 1891, 7)
+    ]
+    vcf = tmp_path / "snvs.vcf"
+    header = "##fileformat=VCFv4.2\n##contig=<ID=1,length=3000>\n"
+    vcf.write_text(header + "\n".join(["#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO", *rows]))
+    result = annotate_file(vcf, tmp_path / "out", Options(use_bundle=False, gff3=gff, fasta=fasta))
+    # THEN each TSV row holds the engine's general-path answer, the gene name as it is
+    general = TranscriptAnnotator.from_files(gff, fasta, fast_paths=False)
+    found = tsv_rows(result.files["tsv"])
+    assert len(found) == len(rows)
+    for row in found:
+        (csq,) = general.annotate(row["CHROM"], int(row["POS"]), row["REF"], row["ALT"])
+        assert row["Gene"] == "MY GENE=1,2"
+        shown = (row["Consequence"], row["Protein_change"], row["DNA_change"], row["Transcript"])
+        assert shown == ("&".join(csq.terms), csq.aa_change, csq.dna_change, csq.transcript)
+    # AND the VCF's INFO items spell the gene name with INFO's replacements
+    lines = [line for line in result.files["vcf"].read_text().splitlines() if line[:1] != "#"]
+    assert len(lines) == len(rows)
+    assert all("|MY_GENE:1:2|T1|protein_coding|+|CDS|" in line for line in lines)
