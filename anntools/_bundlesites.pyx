@@ -173,6 +173,7 @@ cdef class _Template:
     cdef int field  # the varying one: DISTANCE or HGVSC
     cdef bint renders  # no field holds a tab (else INFO cannot be made from the TSV text)
     cdef bytes tsv_before, tsv_after, info_before, info_after
+    cdef bytes tsv_empty, info_empty  # the texts with the varying field empty (None: not yet)
 
     def __init__(self, entry, int field, counted):
         fields = entry.fields()
@@ -198,8 +199,10 @@ cdef class _Template:
         found = RenderedEntry.__new__(RenderedEntry)
         found.allele = allele.encode("utf-8")
         if value is None:
-            found.tsv_tail = self.tsv_before + self.tsv_after
-            found.info_tail = self.info_before + self.info_after
+            if self.tsv_empty is None:  # joined on first use: most templates never need it
+                self.tsv_empty = self.tsv_before + self.tsv_after
+                self.info_empty = self.info_before + self.info_after
+            found.tsv_tail, found.info_tail = self.tsv_empty, self.info_empty
         else:
             text = str(value).encode("utf-8")
             found.tsv_tail = _joined(self.tsv_before, text, len(text), self.tsv_after)
