@@ -14,6 +14,7 @@ from libc.string cimport memcmp, memcpy, memset
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.dict cimport PyDict_Size
 from cpython.list cimport PyList_GET_SIZE
+from cpython.long cimport PyLong_FromVoidPtr
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize
 
 from anntools._parsing cimport Span, decode
@@ -230,14 +231,15 @@ cdef class Entries:
     cdef Rendered _counted(self, object counted):
         """The Rendered form of a RenderedEntry's ``counted`` Entry, found by identity: its
         source shares one per (consequence, gene, region), and an Entry's hash and equality
-        are Python calls. The value holds the Entry, so its id is not reused while kept."""
-        cdef tuple found = self.by_identity.get(id(counted))
+        are Python calls (so is id(): its address is taken in C). The value holds the Entry,
+        so its address is not reused while kept."""
+        cdef tuple found = self.by_identity.get(PyLong_FromVoidPtr(<void *>counted))
         if found is not None:
             return <Rendered>found[1]
         if PyDict_Size(self.by_identity) >= CACHE_LIMIT:
             self.by_identity.clear()
         rendered = self.rendered(counted)
-        self.by_identity[id(counted)] = (counted, rendered)
+        self.by_identity[PyLong_FromVoidPtr(<void *>counted)] = (counted, rendered)
         return rendered
 
     cdef Rendered rendered_consequence(self, object csq):
