@@ -40,7 +40,7 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes
 
 import numpy as np
 
-from anntools._rendering cimport RenderedEntry
+from anntools._rendering cimport DIGITS_SIZE, RenderedEntry, decimal_digits
 
 from dataclasses import replace
 
@@ -1178,19 +1178,9 @@ cdef inline void _put_bytes(_Text *text, bytes chars) noexcept:
 
 
 cdef void _put_int(_Text *text, long long value) noexcept:
-    cdef char digits[24]
-    cdef int n = 24
-    cdef unsigned long long rest = -value if value < 0 else value
-    while True:
-        n -= 1
-        digits[n] = <char>(48 + rest % 10)
-        rest //= 10
-        if rest == 0:
-            break
-    if value < 0:
-        n -= 1
-        digits[n] = b'-'
-    _put(text, digits + n, 24 - n)
+    cdef char digits[DIGITS_SIZE]
+    cdef int n = decimal_digits(digits, value)
+    _put(text, digits + n, DIGITS_SIZE - n)
 
 
 cdef void _put_bases(_Text *text, str bases, bint plus) noexcept:

@@ -22,6 +22,27 @@ cdef bytes take(Buffer *b)
 cdef int add_digits(Buffer *b, long long value) except -1
 
 
+cdef enum:
+    DIGITS_SIZE = 24  # chars that hold any long long in decimal, with its sign
+
+
+cdef inline int decimal_digits(char *digits, long long value) noexcept:
+    """Writes ``value`` in decimal at the end of ``digits`` (DIGITS_SIZE chars); returns the
+    index of its first char."""
+    cdef int n = DIGITS_SIZE
+    cdef unsigned long long rest = -value if value < 0 else value
+    while True:
+        n -= 1
+        digits[n] = <char>(48 + rest % 10)
+        rest //= 10
+        if rest == 0:
+            break
+    if value < 0:
+        n -= 1
+        digits[n] = b'-'
+    return n
+
+
 cdef inline int add(Buffer *b, const char *text, Py_ssize_t n) except -1:
     if b.length + n > b.capacity:
         reserve(b, n)

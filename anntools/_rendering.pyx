@@ -55,19 +55,9 @@ cdef int reserve(Buffer *b, Py_ssize_t extra) except -1:
 
 
 cdef int add_digits(Buffer *b, long long value) except -1:
-    cdef char digits[24]
-    cdef int n = 24
-    cdef unsigned long long v = -value if value < 0 else value
-    while True:
-        n -= 1
-        digits[n] = <char>(48 + v % 10)
-        v //= 10
-        if v == 0:
-            break
-    if value < 0:
-        n -= 1
-        digits[n] = b'-'
-    return add(b, digits + n, 24 - n)
+    cdef char digits[DIGITS_SIZE]
+    cdef int n = decimal_digits(digits, value)
+    return add(b, digits + n, DIGITS_SIZE - n)
 
 
 cdef bytes take(Buffer *b):
